@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * String buffer and checked number parsing.  libc only; never prints.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+void mp_sb_init(struct mp_sb *b)
+{
+	b->s = NULL;
+	b->len = b->cap = 0;
+	b->oom = false;
+}
+
+void mp_sb_free(struct mp_sb *b)
+{
+	free(b->s);
+	mp_sb_init(b);
+}
+
+static bool sb_reserve(struct mp_sb *b, size_t extra)
+{
+	size_t need = b->len + extra + 1;
+	char *n;
+
+	if (b->oom)
+		return false;
+	if (need <= b->cap)
+		return true;
+	if (need < 64)
+		need = 64;
+	if (need < b->cap * 2)
+		need = b->cap * 2;
+	n = realloc(b->s, need);
+	if (!n) {
+		b->oom = true;
+		return false;
+	}
+	b->s = n;
+	b->cap = need;
+	return true;
+}
+
+void mp_sb_putn(struct mp_sb *b, const char *s, size_t n)
+{
+	if (!sb_reserve(b, n))
+		return;
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void mp_sb_puts(struct mp_sb *b, const char *s)
+{
+	mp_sb_putn(b, s, strlen(s));
+}
+
+void mp_sb_vprintf(struct mp_sb *b, const char *fmt, va_list ap)
+{
+	va_list aq;
+	int n;
+
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n < 0 || !sb_reserve(b, (size_t)n))
+		return;
+	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void mp_sb_printf(struct mp_sb *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	mp_sb_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+char *mp_sb_steal(struct mp_sb *b)
+{
+	char *s;
+
+	if (b->oom) {
+		mp_sb_free(b);
+		return NULL;
+	}
+	if (!b->s && !sb_reserve(b, 0))
+		return NULL;
+	s = b->s;
+	mp_sb_init(b);
+	return s;
+}
+
+int mp_parse_uint(const char *s, size_t len, uint64_t max, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	if (len == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned d;
+
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		d = (unsigned)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	if (v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+int mp_parse_size(const char *s, size_t len, uint64_t *ret)
+{
+	static const char units[] = "KMGTPE";
+	size_t digits = 0;
+	uint64_t v;
+	unsigned shift = 0;
+	int r;
+
+	while (digits < len && s[digits] >= '0' && s[digits] <= '9')
+		digits++;
+	r = mp_parse_uint(s, digits, UINT64_MAX, &v);
+	if (r < 0)
+		return r;
+	if (digits < len) {
+		const char *u = strchr(units, s[digits] & ~0x20);
+		size_t rest;
+
+		if (!u || s[digits] == '\0')
+			return -EINVAL;
+		shift = 10 * (unsigned)(u - units + 1);
+		rest = len - digits - 1;
+		if (!(rest == 0 || mp_streqn(s + digits + 1, rest, "B") || mp_streqn(s + digits + 1, rest, "iB")))
+			return -EINVAL;
+		if (v > (UINT64_MAX >> shift))
+			return -ERANGE;
+		v <<= shift;
+	}
+	*ret = v;
+	return 0;
+}
+
+int mp_format_size(uint64_t v, char *buf, size_t size)
+{
+	static const char units[] = "KMGTPE";
+	int u = -1;
+
+	while (v && (v & 1023) == 0 && u < 5) {
+		v >>= 10;
+		u++;
+	}
+	if (u < 0)
+		return snprintf(buf, size, "%llu", (unsigned long long)v);
+	return snprintf(buf, size, "%llu%c", (unsigned long long)v, units[u]);
+}
+
+char *mp_strndup(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+
+	if (!d)
+		return NULL;
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+bool mp_streqn(const char *s, size_t len, const char *lit)
+{
+	return strlen(lit) == len && memcmp(s, lit, len) == 0;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+/*
+ * libc-only helpers: a growable string buffer, checked number and size parsing.
+ * Nothing here prints or exits.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MP_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A growable NUL-terminated buffer.  On allocation failure it sets 'oom' and
+ * stops growing; callers check once at the end (mp_sb_ok). */
+struct mp_sb {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+
+void mp_sb_init(struct mp_sb *b);
+void mp_sb_free(struct mp_sb *b);
+__attribute__((format(printf, 2, 3))) void mp_sb_printf(struct mp_sb *b, const char *fmt, ...);
+void mp_sb_vprintf(struct mp_sb *b, const char *fmt, va_list ap);
+void mp_sb_putn(struct mp_sb *b, const char *s, size_t n);
+void mp_sb_puts(struct mp_sb *b, const char *s);
+static inline bool mp_sb_ok(const struct mp_sb *b)
+{
+	return !b->oom;
+}
+/* Hands the string to the caller (NULL on earlier allocation failure) and resets b. */
+char *mp_sb_steal(struct mp_sb *b);
+
+/* Unsigned decimal in [0, max]; whole string.  -EINVAL, -ERANGE. */
+int mp_parse_uint(const char *s, size_t len, uint64_t max, uint64_t *ret);
+/* "4096", "4K", "16M", "4G", "1T" (binary units, optional "iB"/"B").  -EINVAL, -ERANGE. */
+int mp_parse_size(const char *s, size_t len, uint64_t *ret);
+/* Shortest exact spelling of a size: 4G, 16M, 4K, or bytes. */
+int mp_format_size(uint64_t v, char *buf, size_t size);
+
+char *mp_strndup(const char *s, size_t n);
+/* Case-sensitive compare of a counted string with a C string. */
+bool mp_streqn(const char *s, size_t len, const char *lit);

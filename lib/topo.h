@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+/*
+ * The machine as placement needs it: nodes, CPUs, memory, distances, HMAT
+ * access attributes, memory tiers, huge page pools, device locality, and the
+ * cgroup's allowed memory nodes.
+ *
+ * Everything is read through an injectable root directory (a tree holding
+ * sys/ and proc/), so tests replay recorded and synthetic machines.  The
+ * loaded topology is plain data: combine.c resolves against it without I/O.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "basic/nodemask.h"
+
+struct mp_hugepool {
+	uint64_t page_size; /* bytes */
+	uint64_t nr, free;  /* pages */
+};
+
+struct mp_node {
+	int id;
+	bool has_cpu;	 /* at least one online CPU */
+	bool has_memory; /* in has_memory (N_MEMORY) */
+	unsigned n_cpus;
+	int *cpus; /* sorted CPU numbers */
+	uint64_t mem_total, mem_free; /* bytes, 0 when unknown */
+	/* HMAT access0 attributes towards this node from its best initiator;
+	 * 0 = unknown.  Bandwidth in MB/s, latency in ns, as sysfs gives them. */
+	uint32_t read_bw, write_bw, read_lat, write_lat;
+	int tier;	/* rank of its memory tier, 0 = fastest; -1 unknown */
+	int tier_id;	/* sysfs memory_tierN id, -1 unknown or derived */
+	unsigned n_huge;
+	struct mp_hugepool *huge;
+	unsigned n_phys;
+	uint64_t (*phys)[2]; /* [start, end) physical ranges from memory blocks */
+};
+
+enum mp_dev_type { MP_DEV_PCI, MP_DEV_NET, MP_DEV_BLOCK };
+
+struct mp_device {
+	enum mp_dev_type type;
+	char *name; /* "0000:3b:00.0", "eth0", "nvme0n1" */
+	int node;   /* -1 when the firmware gives none */
+};
+
+struct mp_topo {
+	unsigned n_nodes;
+	struct mp_node *nodes; /* sorted by id; only online nodes */
+	int *distance;	       /* n_nodes * n_nodes, indexed by position, 0 unknown */
+	struct mp_nodemask online, memory, cpu_nodes;
+	bool tiers_from_sysfs; /* false: tiers derived (CPU nodes fast, others slow) */
+	unsigned n_tiers;
+	unsigned n_devices;
+	struct mp_device *devices;
+};
+
+/* Load from root ("/" or NULL for the live system).  Returns 0 or -errno
+ * (-ENOENT when root has no node directory at all). */
+int mp_topo_load(const char *root, struct mp_topo **ret);
+void mp_topo_free(struct mp_topo *t);
+
+/* Position of node id in t->nodes, or -1. */
+int mp_topo_index(const struct mp_topo *t, int node);
+/* Distance between two node ids, or -1 when unknown. */
+int mp_topo_distance(const struct mp_topo *t, int from, int to);
+/* The device "pci:0000:3b:00.0" | "net:eth0" | "block:nvme0n1" (or a bare name,
+ * searched in that order); NULL if absent. */
+const struct mp_device *mp_topo_device(const struct mp_topo *t, const char *spec);
+
+/* A process's cgroup and its allowed memory nodes. */
+struct mp_cgroup {
+	char *path;		 /* "/system.slice/db.service" (v2, or v1 cpuset hierarchy) */
+	bool has_mems;		 /* false when no cpuset information could be read */
+	struct mp_nodemask mems; /* cpuset.mems.effective (v2) or cpuset.effective_mems (v1) */
+};
+
+/* For pid (0 = self) under root.  Returns 0 or -errno. */
+int mp_cgroup_load(const char *root, int pid, struct mp_cgroup *ret);
+/* The allowed mems of a cgroup path given directly (for --cgroup). */
+int mp_cgroup_load_path(const char *root, const char *path, struct mp_cgroup *ret);
+void mp_cgroup_free(struct mp_cgroup *c);
+
+/* ---- capabilities of the running kernel ------------------------------- */
+
+enum mp_feat_state { MP_FEAT_NO = 0, MP_FEAT_YES = 1, MP_FEAT_UNKNOWN = 2 };
+
+struct mp_features {
+	char kernel[65];		 /* uname release */
+	uint8_t mode[9];		 /* by enum mp_mode: the kernel accepts it */
+	uint8_t numa_balancing_mode[9];	 /* MPOL_F_NUMA_BALANCING accepted with that mode */
+	uint8_t home_node;		 /* set_mempolicy_home_node */
+	uint8_t weighted_interleave_sysfs; /* /sys/kernel/mm/mempolicy/weighted_interleave */
+	uint8_t weighted_interleave_auto;  /* .../weighted_interleave/auto */
+	uint8_t numa_balancing;		 /* kernel.numa_balancing sysctl present */
+	int numa_balancing_value;	 /* its value, -1 unknown */
+	uint8_t damon;			 /* /sys/kernel/mm/damon/admin */
+	uint8_t damon_migrate;		 /* DAMOS migrate_hot/migrate_cold (6.11+) */
+	uint8_t memory_tiers;		 /* /sys/devices/virtual/memory_tiering */
+	uint8_t move_other;		 /* this process may move others' pages (CAP_SYS_NICE) */
+	unsigned n_thp_sizes;
+	uint64_t thp_sizes[16];		 /* bytes, from transparent_hugepage/hugepages-*kB */
+	char thp_enabled[16];		 /* "always" | "madvise" | "never" | "" */
+};
+
+/* Probe.  Syscall probes are done only when root is the live system; on a
+ * fixture root they are MP_FEAT_UNKNOWN. */
+int mp_features_probe(const char *root, struct mp_features *ret);

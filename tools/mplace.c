@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The mplace command: a table of subcommands, one file each (cmd-<name>.c).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "config-mplace.h"
+#include "tool.h"
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "topo", cmd_topo, "show nodes, CPUs, memory, tiers, bandwidth, latency and devices" },
+	{ "check", cmd_check, "validate configuration files" },
+	{ "resolve", cmd_resolve, "fold the matching scopes and print the compiled policy" },
+	{ "explain", cmd_explain, "show how each scope contributed to a policy, and why" },
+};
+
+static void usage(FILE *f)
+{
+	fputs("Usage: mplace COMMAND [OPTIONS]...\n"
+	      "       mplace --help | --version\n"
+	      "\n"
+	      "Say where memory lives, and make it so.\n"
+	      "\n"
+	      "Commands:\n",
+	      f);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fputs("\nRun 'mplace COMMAND --help' for a command's options; see mplace(1).\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("mplace %s\n", MPLACE_VERSION);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	tool_error("unknown command '%s'", argv[1]);
+	tool_hint("run 'mplace --help' for the list of commands");
+	return EXIT_USAGE;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+/*
+ * What every subcommand shares: messages for people in one format, exit
+ * codes, and JSON output through json-c.
+ *
+ *   mplace: error: db.conf:12:7: unknown NUMA node '9' (this machine has nodes 0-3)
+ *   hint: run 'mplace topo' to list nodes and memory tiers
+ *
+ * Errors and warnings go to stderr; stdout carries only results.
+ */
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#define EXIT_OK 0
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+__attribute__((format(printf, 1, 2))) void tool_error(const char *fmt, ...);
+__attribute__((format(printf, 1, 2))) void tool_warning(const char *fmt, ...);
+__attribute__((format(printf, 1, 2))) void tool_hint(const char *fmt, ...);
+
+/* Prints obj pretty to stdout followed by a newline, and drops the reference. */
+void tool_print_json(struct json_object *obj);
+
+/* The root for sysfs/procfs reads: --sysfs-root, else $MPLACE_SYSFS_ROOT, else NULL (live). */
+const char *tool_sysfs_root(const char *opt);
+
+/* Usage text printing: prints text to stdout (--help) or stderr (usage error). */
+void tool_usage(const char *text, bool error);
+
+int cmd_topo(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_resolve(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
