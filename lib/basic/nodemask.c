@@ -89,8 +89,10 @@ static int parse_node(const char *s, size_t len, size_t *i, unsigned *ret)
 
 	while (*i < len && s[*i] >= '0' && s[*i] <= '9') {
 		v = v * 10 + (unsigned)(s[*i] - '0');
-		if (v >= MP_MAX_NODES)
+		if (v >= MP_MAX_NODES) {
+			*i = start;
 			return -EINVAL;
+		}
 		(*i)++;
 	}
 	if (*i == start)
