@@ -44,10 +44,37 @@ struct mp_trace_step {
 	char *effect; /* what it set / narrowed / why a node was chosen or refused */
 };
 
+/* Which policy field a fold step set; for naming the scope behind an error. */
+enum mp_field {
+	MP_FIELD_MODE,
+	MP_FIELD_NODES,
+	MP_FIELD_PHYS,
+	MP_FIELD_STRICT,
+	MP_FIELD_FALLBACK,
+	MP_FIELD_WEIGHTS,
+	MP_FIELD_ORDER,
+	MP_FIELD_AUTOMIGRATE,
+	MP_FIELD_REPLICATE,
+	MP_FIELD_HOME,
+	MP_FIELD_NODEFLAGS,
+	MP_FIELD_MIGRATE,
+	MP_FIELD__COUNT,
+};
+
 struct mp_trace {
 	unsigned n;
 	struct mp_trace_step *steps;
+	/* provenance: index of the step that last set each field, -1 none */
+	int field_step[MP_FIELD__COUNT];
+	unsigned n_allow;
+	int *allow_step;       /* per entry of the folded policy's allow list */
+	unsigned n_order_nodes;
+	int *order_nodes_step; /* per entry of order_nodes */
 };
+
+void mp_trace_init(struct mp_trace *t);
+/* Copy; -ENOMEM. */
+int mp_trace_copy(struct mp_trace *dst, const struct mp_trace *src);
 
 void mp_trace_free(struct mp_trace *t);
 
@@ -66,6 +93,7 @@ struct mp_resolve_ctx {
 	const struct mp_cgroup *cgroup; /* NULL: no cpuset restriction */
 	int local_node;			/* node of the running CPU; -1 = first CPU node */
 	const char *device;		/* the scope's device for bare "near", or NULL */
+	const struct mp_features *features; /* the kernel's, or NULL when unknown */
 };
 
 #define MP_MAX_WARNINGS 16
@@ -86,6 +114,11 @@ struct mp_compiled {
 	int weight_node[MP_COMPILED_MAX];
 	unsigned n_weights;
 	uint64_t order;		   /* 0 = base pages, MP_ORDER_THP, or page size */
+	unsigned n_order_masks;	   /* per-page-size node constraints (order.2M=0-1) */
+	struct {
+		uint64_t page_size;
+		struct mp_nodemask nodes; /* allowed nodes for pages of that size */
+	} order_masks[8];
 	uint64_t phys_lo, phys_hi; /* 0, UINT64_MAX when unconstrained */
 	enum mp_automigrate automigrate;
 	bool replicate, migrate;

@@ -100,5 +100,5 @@ int mp_config_load_default(struct mp_config *c, const char *root, struct mp_conf
 
 const char *mp_scope_kind_name(enum mp_scope_kind k);
 const char *mp_kind_name(enum mp_kind k);
-/* "heap" -> MP_KIND_HEAP; "file:/x/**" -> MP_KIND_FILE with *ret_glob = "/x/**" (pointer into s). -EINVAL if unknown. */
+/* "heap" -> MP_KIND_HEAP; "file:GLOB" -> MP_KIND_FILE with *ret_glob = "GLOB" (pointer into s). -EINVAL if unknown. */
 int mp_kind_parse(const char *s, enum mp_kind *ret, const char **ret_glob);
