@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Topology and cgroup loading against the fixture trees in tests/data/topo.
+ * The expected values here are written from the machine descriptions, not
+ * from the loader's output, so a loader bug fails the test.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "basic/util.h"
+#include "check.h"
+#include "topo.h"
+
+#define GiB (UINT64_C(1) << 30)
+
+static void fixture(char *buf, size_t size, const char *name)
+{
+	snprintf(buf, size, "%s/tests/data/topo/%s", MPLACE_SOURCE_DIR, name);
+}
+
+static struct mp_topo *load(const char *name)
+{
+	struct mp_topo *t = NULL;
+	char root[4096];
+	int r;
+
+	fixture(root, sizeof(root), name);
+	r = mp_topo_load(root, &t);
+	CHECK_MSG(r == 0, "%s: mp_topo_load: %d", name, r);
+	return r == 0 ? t : NULL;
+}
+
+static const char *mask_str(const struct mp_nodemask *m)
+{
+	static char buf[4][256];
+	static unsigned k;
+
+	k = (k + 1) % 4;
+	mp_mask_format(m, buf[k], sizeof(buf[k]));
+	return buf[k];
+}
+
+/* MemTotal in kB as the fixtures give it: N GiB less the 1/64 firmware keeps. */
+#define K16 UINT64_C(16515072)
+#define K32 UINT64_C(33030144)
+#define K64 UINT64_C(66060288)
+#define K128 UINT64_C(132120576)
+
+/* Per-machine summary: node ids, masks, tiers, CPU counts. */
+static void test_machines(void)
+{
+	static const struct {
+		const char *name;
+		unsigned n_nodes;
+		const char *online, *memory, *cpu_nodes;
+		bool tiers_from_sysfs;
+		unsigned n_tiers;
+		int tier[8];	/* by position */
+		int tier_id[8]; /* by position */
+		unsigned n_cpus[8];
+		uint64_t mem_kb[8]; /* MemTotal */
+	} cases[] = {
+		{ "1n", 1, "0", "0", "0", false, 1, { 0 }, { -1 }, { 8 }, { K16 } },
+		{ "2s", 2, "0-1", "0-1", "0-1", true, 1, { 0, 0 }, { 4, 4 }, { 32, 32 }, { K128, K128 } },
+		{ "2s-cxl", 4, "0-3", "0-3", "0-1", true, 2, { 0, 0, 1, 1 }, { 4, 4, 22, 22 }, { 48, 48, 0, 0 },
+		  { K64, K64, K32, K32 } },
+		{ "hbm", 2, "0-1", "0-1", "0", true, 1, { 0, 0 }, { 4, 4 }, { 112, 0 }, { K128, K64 } },
+		{ "memless", 2, "0-1", "0", "0-1", false, 1, { 0, -1 }, { -1, -1 }, { 16, 16 }, { K32, 0 } },
+		{ "8n", 8, "0-7", "0-7", "0-7", true, 1, { 0, 0, 0, 0, 0, 0, 0, 0 }, { 4, 4, 4, 4, 4, 4, 4, 4 },
+		  { 16, 16, 16, 16, 16, 16, 16, 16 }, { K64, K64, K64, K64, K64, K64, K64, K64 } },
+	};
+
+	for (size_t i = 0; i < MP_ARRAY_SIZE(cases); i++) {
+		struct mp_topo *t = load(cases[i].name);
+
+		if (!t)
+			continue;
+		CHECK_MSG(t->n_nodes == cases[i].n_nodes, "%s: %u nodes", cases[i].name, t->n_nodes);
+		CHECK_STR(mask_str(&t->online), cases[i].online);
+		CHECK_STR(mask_str(&t->memory), cases[i].memory);
+		CHECK_STR(mask_str(&t->cpu_nodes), cases[i].cpu_nodes);
+		CHECK_MSG(t->tiers_from_sysfs == cases[i].tiers_from_sysfs, "%s", cases[i].name);
+		CHECK_MSG(t->n_tiers == cases[i].n_tiers, "%s: %u tiers", cases[i].name, t->n_tiers);
+		for (unsigned k = 0; k < t->n_nodes && k < 8; k++) {
+			const struct mp_node *n = &t->nodes[k];
+
+			CHECK_MSG(n->id == (int)k, "%s: position %u has node %d", cases[i].name, k, n->id);
+			CHECK_MSG(n->tier == cases[i].tier[k], "%s node %d: tier %d", cases[i].name, n->id, n->tier);
+			CHECK_MSG(n->tier_id == cases[i].tier_id[k], "%s node %d: tier id %d", cases[i].name, n->id,
+				  n->tier_id);
+			CHECK_MSG(n->n_cpus == cases[i].n_cpus[k], "%s node %d: %u cpus", cases[i].name, n->id,
+				  n->n_cpus);
+			CHECK_MSG(n->mem_total == cases[i].mem_kb[k] * 1024, "%s node %d: %llu bytes", cases[i].name,
+				  n->id, (unsigned long long)n->mem_total);
+			CHECK_MSG(n->mem_free <= n->mem_total, "%s node %d", cases[i].name, n->id);
+			CHECK_MSG(n->has_cpu == (n->n_cpus > 0), "%s node %d", cases[i].name, n->id);
+			for (unsigned c = 1; c < n->n_cpus; c++)
+				CHECK_MSG(n->cpus[c - 1] < n->cpus[c], "%s node %d: cpus unsorted", cases[i].name,
+					  n->id);
+			CHECK_MSG(mp_topo_distance(t, n->id, n->id) == 10, "%s node %d: self distance",
+				  cases[i].name, n->id);
+		}
+		mp_topo_free(t);
+	}
+}
+
+/* Every attribute of one machine, 2s-cxl, checked field by field. */
+static void test_2s_cxl(void)
+{
+	static const int dist[4][4] = { { 10, 21, 14, 24 }, { 21, 10, 24, 14 }, { 14, 24, 10, 26 }, { 24, 14, 26, 10 } };
+	static const struct {
+		uint32_t rbw, wbw, rlat, wlat;
+	} hmat[4] = { { 100000, 100000, 80, 80 },
+		      { 100000, 100000, 80, 80 },
+		      { 25000, 22000, 250, 260 },
+		      { 25000, 22000, 250, 260 } };
+	static const struct {
+		enum mp_dev_type type;
+		const char *name;
+		int node;
+	} devs[] = {
+		{ MP_DEV_PCI, "0000:00:00.0", 0 }, { MP_DEV_PCI, "0000:17:00.0", 0 }, { MP_DEV_PCI, "0000:98:00.0", 1 },
+		{ MP_DEV_PCI, "0000:99:00.0", 1 }, { MP_DEV_NET, "ens801f0", 1 },     { MP_DEV_BLOCK, "nvme0n1", 1 },
+	};
+	struct mp_topo *t = load("2s-cxl");
+	const struct mp_node *n;
+
+	if (!t)
+		return;
+	for (int a = 0; a < 4; a++)
+		for (int b = 0; b < 4; b++)
+			CHECK_MSG(mp_topo_distance(t, a, b) == dist[a][b], "distance %d-%d = %d", a, b,
+				  mp_topo_distance(t, a, b));
+	CHECK(mp_topo_distance(t, 0, 4) == -1);
+	CHECK(mp_topo_index(t, 3) == 3 && mp_topo_index(t, 4) == -1 && mp_topo_index(t, -1) == -1);
+	for (int k = 0; k < 4; k++) {
+		n = &t->nodes[k];
+		CHECK_MSG(n->read_bw == hmat[k].rbw && n->write_bw == hmat[k].wbw && n->read_lat == hmat[k].rlat &&
+				  n->write_lat == hmat[k].wlat,
+			  "node %d hmat %u %u %u %u", k, n->read_bw, n->write_bw, n->read_lat, n->write_lat);
+		CHECK_MSG(n->n_huge == 2, "node %d: %u pools", k, n->n_huge);
+		if (n->n_huge == 2)
+			CHECK(n->huge[0].page_size == 2 << 20 && n->huge[1].page_size == GiB);
+	}
+	n = &t->nodes[0];
+	CHECK(n->cpus[0] == 0 && n->cpus[23] == 23 && n->cpus[24] == 48 && n->cpus[47] == 71);
+	CHECK(n->huge[0].nr == 1024 && n->huge[0].free == 1000 && n->huge[1].nr == 8);
+	/* "Node 0 MemTotal: 66060288 kB" */
+	CHECK_MSG(n->mem_total == UINT64_C(66060288) * 1024, "%llu", (unsigned long long)n->mem_total);
+	/* memory0 and memory2-32 with 2 GiB blocks: the hole at 2-4 GiB */
+	CHECK_MSG(n->n_phys == 2, "%u ranges", n->n_phys);
+	if (n->n_phys == 2)
+		CHECK(n->phys[0][0] == 0 && n->phys[0][1] == 2 * GiB && n->phys[1][0] == 4 * GiB &&
+		      n->phys[1][1] == 66 * GiB);
+	n = &t->nodes[3];
+	CHECK(!n->has_cpu && n->has_memory && n->n_cpus == 0 && n->cpus == NULL);
+	CHECK(n->n_phys == 1 && n->phys[0][0] == 288 * GiB && n->phys[0][1] == 320 * GiB);
+
+	CHECK_MSG(t->n_devices == MP_ARRAY_SIZE(devs), "%u devices", t->n_devices);
+	for (size_t i = 0; i < MP_ARRAY_SIZE(devs) && i < t->n_devices; i++) {
+		CHECK(t->devices[i].type == devs[i].type);
+		CHECK_STR(t->devices[i].name, devs[i].name);
+		CHECK(t->devices[i].node == devs[i].node);
+	}
+	/* lookups: typed, bare, absent, type mismatch; virtual devices skipped */
+	CHECK(mp_topo_device(t, "pci:0000:98:00.0") && mp_topo_device(t, "pci:0000:98:00.0")->node == 1);
+	CHECK(mp_topo_device(t, "net:ens801f0") && mp_topo_device(t, "net:ens801f0")->type == MP_DEV_NET);
+	CHECK(mp_topo_device(t, "nvme0n1") && mp_topo_device(t, "nvme0n1")->type == MP_DEV_BLOCK);
+	CHECK(mp_topo_device(t, "block:nvme0n1") == mp_topo_device(t, "nvme0n1"));
+	CHECK(mp_topo_device(t, "net:nvme0n1") == NULL);
+	CHECK(mp_topo_device(t, "lo") == NULL && mp_topo_device(t, "loop0") == NULL);
+	CHECK(mp_topo_device(t, "docker0") == NULL && mp_topo_device(t, "pci:") == NULL);
+	mp_topo_free(t);
+}
+
+static void test_other_machines(void)
+{
+	struct mp_topo *t;
+
+	/* memless: node 1 has CPUs but no memory, and no derived tier */
+	t = load("memless");
+	if (t) {
+		CHECK(t->nodes[1].has_cpu && !t->nodes[1].has_memory && t->nodes[1].mem_total == 0);
+		CHECK(t->nodes[1].n_huge == 1 && t->nodes[1].huge[0].nr == 0);
+		CHECK(mp_topo_distance(t, 0, 1) == 20);
+		CHECK(t->nodes[0].read_bw == 0 && t->nodes[0].read_lat == 0); /* no HMAT: unknown */
+		CHECK(t->n_devices == 2 && t->devices[1].node == 1);
+		mp_topo_free(t);
+	}
+	/* hbm: the HBM node has more bandwidth and less capacity than DRAM */
+	t = load("hbm");
+	if (t) {
+		CHECK(t->nodes[1].read_bw > t->nodes[0].read_bw);
+		CHECK(t->nodes[1].mem_total < t->nodes[0].mem_total);
+		CHECK(t->nodes[1].tier == t->nodes[0].tier);
+		CHECK(mp_topo_distance(t, 1, 0) == 13);
+		mp_topo_free(t);
+	}
+	/* 8n: NPS4 distances, devices spread over nodes */
+	t = load("8n");
+	if (t) {
+		CHECK(mp_topo_distance(t, 0, 1) == 11 && mp_topo_distance(t, 0, 2) == 12);
+		CHECK(mp_topo_distance(t, 3, 4) == 32 && mp_topo_distance(t, 7, 6) == 11);
+		CHECK(mp_topo_device(t, "enp65s0f1") && mp_topo_device(t, "enp65s0f1")->node == 2);
+		CHECK(mp_topo_device(t, "nvme1n1") && mp_topo_device(t, "nvme1n1")->node == 6);
+		CHECK(t->nodes[7].n_cpus == 16 && t->nodes[7].cpus[0] == 56 && t->nodes[7].cpus[8] == 120);
+		mp_topo_free(t);
+	}
+	/* 1n: devices without firmware locality have node -1; blocks 24-31 missing */
+	t = load("1n");
+	if (t) {
+		CHECK(mp_topo_device(t, "pci:0000:01:00.0") && mp_topo_device(t, "pci:0000:01:00.0")->node == -1);
+		CHECK(t->nodes[0].n_phys == 2 && t->nodes[0].phys[0][1] == 3 * GiB &&
+		      t->nodes[0].phys[1][0] == 4 * GiB && t->nodes[0].phys[1][1] == 17 * GiB);
+		CHECK(t->n_devices == 5);
+		mp_topo_free(t);
+	}
+}
+
+static void test_errors(void)
+{
+	struct mp_topo *t = (struct mp_topo *)&t; /* a sentinel that must survive */
+	char root[4096];
+
+	fixture(root, sizeof(root), "does-not-exist");
+	CHECK(mp_topo_load(root, &t) == -ENOENT);
+	/* a directory without sys/devices/system/node */
+	fixture(root, sizeof(root), "");
+	CHECK(mp_topo_load(root, &t) == -ENOENT);
+	CHECK(t == (struct mp_topo *)&t);
+	CHECK(mp_topo_load(root, NULL) == -EINVAL);
+	CHECK(mp_topo_device(NULL, "x") == NULL);
+	CHECK(mp_topo_index(NULL, 0) == -1);
+}
+
+static void test_cgroups(void)
+{
+	static const struct {
+		const char *fixture;
+		const char *path; /* NULL: mp_cgroup_load(pid 0) */
+		int ret;
+		const char *cg_path;
+		bool has_mems;
+		const char *mems;
+	} cases[] = {
+		/* v2: no cpuset files below the root, walk up to it */
+		{ "1n", NULL, 0, "/user.slice/user-1000.slice/session-2.scope", true, "0" },
+		/* hybrid: 0::/ has no cpuset files, the v1 cpuset line has */
+		{ "2s", NULL, 0, "/docker/4f1c", true, "1" },
+		{ "2s-cxl", NULL, 0, "/system.slice/db.service", true, "0-1" },
+		{ "2s-cxl", "/system.slice/other.service", 0, "/system.slice/other.service", true, "0-3" },
+		{ "2s-cxl", "/system.slice/db.service/", 0, "/system.slice/db.service/", true, "0-1" },
+		{ "2s-cxl", "/", 0, "/", true, "0-3" },
+		{ "2s-cxl", "relative", -EINVAL, NULL, false, NULL },
+		/* v1 only, nested */
+		{ "8n", NULL, 0, "/slurm/uid_1000/job_42", true, "4-5" },
+		{ "8n", "/slurm/uid_1000", 0, "/slurm/uid_1000", true, "0-7" },
+		/* no proc/self/cgroup at all */
+		{ "memless", NULL, -ENOENT, NULL, false, NULL },
+		/* a path given with no cgroup files anywhere: no cpuset information */
+		{ "memless", "/a/b", 0, "/a/b", false, "" },
+	};
+
+	for (size_t i = 0; i < MP_ARRAY_SIZE(cases); i++) {
+		struct mp_cgroup cg = { .path = (char *)"untouched", .has_mems = true };
+		char root[4096];
+		int r;
+
+		fixture(root, sizeof(root), cases[i].fixture);
+		if (cases[i].path)
+			r = mp_cgroup_load_path(root, cases[i].path, &cg);
+		else
+			r = mp_cgroup_load(root, 0, &cg);
+		CHECK_MSG(r == cases[i].ret, "case %zu (%s): %d", i, cases[i].fixture, r);
+		if (r < 0) {
+			CHECK_STR(cg.path, "untouched");
+			continue;
+		}
+		CHECK_STR(cg.path, cases[i].cg_path);
+		CHECK_MSG(cg.has_mems == cases[i].has_mems, "case %zu", i);
+		CHECK_STR(mask_str(&cg.mems), cases[i].mems);
+		mp_cgroup_free(&cg);
+	}
+}
+
+/* The live system: whatever it is, it must load and be self-consistent. */
+static void test_live(void)
+{
+	struct mp_topo *t = NULL;
+	int r = mp_topo_load(NULL, &t);
+
+	if (r == -ENOENT) {
+		printf("live system has no NUMA node directory; live check skipped\n");
+		return;
+	}
+	CHECK_MSG(r == 0, "live load: %d", r);
+	if (r < 0)
+		return;
+	CHECK(t->n_nodes >= 1 && mp_mask_weight(&t->online) == t->n_nodes);
+	CHECK(mp_mask_subset(&t->memory, &t->online) && !mp_mask_empty(&t->memory));
+	for (unsigned k = 0; k < t->n_nodes; k++)
+		CHECK(mp_topo_distance(t, t->nodes[k].id, t->nodes[k].id) == 10);
+	mp_topo_free(t);
+}
+
+int main(void)
+{
+	test_machines();
+	test_2s_cxl();
+	test_other_machines();
+	test_errors();
+	test_cgroups();
+	test_live();
+	return check_status();
+}
