@@ -78,6 +78,7 @@ static void test_round_trip(void)
 			continue;
 		accepted++;
 		mp_mask_zero(&got);
+		mp_mask_zero(&got);
 		mp_mask_set(&got, 77); /* must be overwritten */
 		r = mp_sys_get_policy(&mode, &got, NULL, 0);
 		CHECK_MSG(r == 0, "get: %d", r);

@@ -10,6 +10,8 @@
 
 #include "basic/util.h"
 #include "check.h"
+#include "policy.h"
+#include "sys.h"
 #include "topo.h"
 
 #define GiB (UINT64_C(1) << 30)
@@ -304,6 +306,93 @@ static void test_live(void)
 	mp_topo_free(t);
 }
 
+/* Features read from fixtures: every file-based answer, and no syscall
+ * answer (those are unknown off the live system). */
+static void test_features_fixtures(void)
+{
+	enum { N = MP_FEAT_NO, Y = MP_FEAT_YES, U = MP_FEAT_UNKNOWN };
+	static const struct {
+		const char *name, *kernel;
+		uint8_t wi, wi_auto, nb;
+		int nb_value;
+		uint8_t damon, damon_migrate, tiers, move_other;
+		unsigned n_thp;
+		uint64_t thp_first, thp_last;
+		const char *thp_enabled;
+	} cases[] = {
+		{ "1n", "5.15.0-91-generic", N, N, Y, 0, N, N, N, N, 1, 2 << 20, 2 << 20, "madvise" },
+		{ "2s", "6.1.0-18-amd64", N, N, Y, 1, Y, N, Y, Y, 1, 2 << 20, 2 << 20, "always" },
+		{ "2s-cxl", "6.16.3-amd64", Y, Y, Y, 2, Y, Y, Y, Y, 3, 64 << 10, 2 << 20, "madvise" },
+		{ "hbm", "6.8.0-45-generic", Y, N, Y, 1, N, N, Y, Y, 1, 2 << 20, 2 << 20, "madvise" },
+		{ "memless", "5.10.0-28-amd64", N, N, Y, 1, N, N, N, U, 1, 2 << 20, 2 << 20, "always" },
+		/* 6.11 release candidate: migrate_hot/cold are in */
+		{ "8n", "6.11.0-rc5", Y, N, Y, 0, Y, Y, Y, N, 1, 2 << 20, 2 << 20, "never" },
+	};
+
+	for (size_t i = 0; i < MP_ARRAY_SIZE(cases); i++) {
+		struct mp_features f;
+		char root[4096];
+		int r;
+
+		fixture(root, sizeof(root), cases[i].name);
+		r = mp_features_probe(root, &f);
+		CHECK_MSG(r == 0, "%s: %d", cases[i].name, r);
+		if (r < 0)
+			continue;
+		CHECK_STR(f.kernel, cases[i].kernel);
+		for (int m = 0; m < 9; m++)
+			CHECK_MSG(f.mode[m] == U && f.numa_balancing_mode[m] == U, "%s: mode %d", cases[i].name, m);
+		CHECK(f.home_node == U);
+		CHECK_MSG(f.weighted_interleave_sysfs == cases[i].wi, "%s", cases[i].name);
+		CHECK_MSG(f.weighted_interleave_auto == cases[i].wi_auto, "%s", cases[i].name);
+		CHECK_MSG(f.numa_balancing == cases[i].nb && f.numa_balancing_value == cases[i].nb_value, "%s",
+			  cases[i].name);
+		CHECK_MSG(f.damon == cases[i].damon && f.damon_migrate == cases[i].damon_migrate, "%s: %d %d",
+			  cases[i].name, f.damon, f.damon_migrate);
+		CHECK_MSG(f.memory_tiers == cases[i].tiers, "%s", cases[i].name);
+		CHECK_MSG(f.move_other == cases[i].move_other, "%s: %d", cases[i].name, f.move_other);
+		CHECK_MSG(f.n_thp_sizes == cases[i].n_thp, "%s: %u", cases[i].name, f.n_thp_sizes);
+		if (f.n_thp_sizes)
+			CHECK(f.thp_sizes[0] == cases[i].thp_first && f.thp_sizes[f.n_thp_sizes - 1] == cases[i].thp_last);
+		CHECK_STR(f.thp_enabled, cases[i].thp_enabled);
+	}
+}
+
+/* The live probe answers the modes every supported kernel has, and leaves
+ * the caller's own policy exactly as it was. */
+static void test_features_live(void)
+{
+	struct mp_nodemask allowed, m, after;
+	struct mp_features f;
+	int mode = -1, r;
+
+	r = mp_sys_get_policy(NULL, &allowed, NULL, MP_MPOL_F_MEMS_ALLOWED);
+	if (r < 0 || mp_mask_empty(&allowed)) {
+		printf("live probe skipped: get_mempolicy: %d\n", r);
+		return;
+	}
+	mp_mask_zero(&m);
+	mp_mask_set(&m, mp_mask_next(&allowed, 0));
+	CHECK(mp_sys_set_policy(MP_MPOL_INTERLEAVE | MP_MPOL_F_STATIC_NODES, &m) == 0);
+	r = mp_features_probe(NULL, &f);
+	CHECK_MSG(r == 0, "live probe: %d", r);
+	CHECK(mp_sys_get_policy(&mode, &after, NULL, 0) == 0);
+	CHECK_MSG(mode == (MP_MPOL_INTERLEAVE | MP_MPOL_F_STATIC_NODES) && mp_mask_equal(&after, &m),
+		  "caller's policy changed to %#x", mode);
+	CHECK(mp_sys_set_policy(MP_MPOL_DEFAULT, NULL) == 0);
+	if (r < 0)
+		return;
+	CHECK(f.kernel[0] != '\0');
+	for (int k = MP_MODE_DEFAULT; k <= MP_MODE_INTERLEAVE; k++)
+		CHECK_MSG(f.mode[k] == MP_FEAT_YES, "mode %d: %d", k, f.mode[k]);
+	CHECK(f.mode[MP_MODE_SPLIT] == f.mode[MP_MODE_BIND]);
+	/* the flag never goes with interleave */
+	CHECK(f.numa_balancing_mode[MP_MODE_INTERLEAVE] == MP_FEAT_NO);
+	CHECK(f.numa_balancing_mode[MP_MODE_DEFAULT] == MP_FEAT_NO);
+	CHECK(f.home_node != MP_FEAT_UNKNOWN);
+	CHECK(f.move_other != MP_FEAT_UNKNOWN);
+}
+
 int main(void)
 {
 	test_machines();
@@ -312,5 +401,7 @@ int main(void)
 	test_errors();
 	test_cgroups();
 	test_live();
+	test_features_fixtures();
+	test_features_live();
 	return check_status();
 }

@@ -130,6 +130,7 @@ def machine(root, m):
           "CapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\n" % (f["capeff"], f["capeff"]))
     if "thp_enabled" in f:
         w(root, "sys/kernel/mm/transparent_hugepage/enabled", f["thp_enabled"] + "\n")
+        w(root, "sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "2097152\n")
         for kb in f.get("thp_kb", []):
             w(root, "sys/kernel/mm/transparent_hugepage/hugepages-%dkB/enabled" % kb,
               "always inherit madvise [never]\n")
