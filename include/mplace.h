@@ -12,7 +12,11 @@
  *   -EXDEV      valid, but cannot be enforced here (see the reason)
  *   -EPERM      privilege needed
  *   -ENOMEM     memory could not be had within the policy
- * The library never prints and never exits.
+ * The library never prints and never exits; where a reason helps, calls fill a
+ * struct mplace_error the caller passes (it may be NULL).
+ *
+ * Calls that may grow take an options struct whose first member is its size;
+ * declare it with MPLACE_OPTS so new members default to zero.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -23,8 +27,74 @@ extern "C" {
 
 #define MPLACE_PUBLIC __attribute__((visibility("default")))
 
+#define MPLACE_OPTS(type, name, ...) \
+	struct type name = { .sz = sizeof(struct type), __VA_ARGS__ }
+
+struct mplace_policy;	/* a parsed, canonical policy: a partial record */
+struct mplace_topo;	/* a machine: nodes, distances, HMAT, tiers, devices */
+struct mplace_compiled; /* a policy resolved against a machine */
+
+/* Why a call failed, for people. */
+struct mplace_error {
+	size_t sz;	   /* sizeof(struct mplace_error), set by the caller */
+	unsigned pos;	   /* byte offset in the parsed text, when parsing */
+	char message[256]; /* what is wrong */
+	char hint[256];	   /* what would be right, or "" */
+};
+
 /* "0.1.0" */
 MPLACE_PUBLIC const char *mplace_version(void);
+
+/* ---- policies ----------------------------------------------------------- */
+
+/* Parse a policy in any accepted spelling: mplace's own ("bind:0-1 strict"),
+ * numactl options, tmpfs mpol=, systemd NUMAPolicy=, or an OCI memoryPolicy
+ * object.  -EINVAL with err filled when it does not parse. */
+MPLACE_PUBLIC int mplace_policy_parse(const char *text, struct mplace_policy **ret_policy,
+				      struct mplace_error *err);
+/* The canonical text, malloc'ed (free it with free()).  -ENOMEM. */
+MPLACE_PUBLIC int mplace_policy_format(const struct mplace_policy *policy, char **ret_text);
+/* acc = acc folded with the more specific s: constraints intersect, everything
+ * else comes from s where s sets it.  -ENOMEM (acc unchanged). */
+MPLACE_PUBLIC int mplace_policy_combine(struct mplace_policy *acc, const struct mplace_policy *s);
+MPLACE_PUBLIC void mplace_policy_free(struct mplace_policy *policy);
+
+/* ---- machines ----------------------------------------------------------- */
+
+/* root: NULL for the live system, or a directory holding sys/ and proc/. */
+MPLACE_PUBLIC int mplace_topo_load(const char *root, struct mplace_topo **ret_topo);
+/* Node ids with memory, ascending; returns how many there are (may exceed n). */
+MPLACE_PUBLIC int mplace_topo_nodes(const struct mplace_topo *topo, int *ret_nodes, size_t n);
+MPLACE_PUBLIC void mplace_topo_free(struct mplace_topo *topo);
+
+/* ---- resolution --------------------------------------------------------- */
+
+struct mplace_resolve_opts {
+	size_t sz;
+	const char *cgroup;	/* its cpuset.mems restrict the result; NULL: none */
+	const char *root;	/* where to read the cgroup: NULL for the live system */
+	int has_local_node;	/* nonzero: local_node is the node the memory's user
+				 * runs on; zero: the first node with CPUs */
+	int local_node;
+	const char *device;	/* the device for bare "near" */
+};
+
+/* Resolve policy against topo.  A strict policy that cannot be met fails
+ * with -ENOENT (no such node) or -EXDEV (refused by a constraint), err saying
+ * which and why.  opts may be NULL. */
+MPLACE_PUBLIC int mplace_resolve(const struct mplace_policy *policy, const struct mplace_topo *topo,
+				 const struct mplace_resolve_opts *opts, struct mplace_compiled **ret_compiled,
+				 struct mplace_error *err);
+/* The placement nodes, ascending; returns how many there are (may exceed n). */
+MPLACE_PUBLIC int mplace_compiled_nodes(const struct mplace_compiled *c, int *ret_nodes, size_t n);
+/* The mode as a name: "bind", "weighted-interleave", ... */
+MPLACE_PUBLIC const char *mplace_compiled_mode(const struct mplace_compiled *c);
+/* Number of warnings, and the i-th (valid until the compiled policy is freed). */
+MPLACE_PUBLIC int mplace_compiled_warnings(const struct mplace_compiled *c);
+MPLACE_PUBLIC const char *mplace_compiled_warning(const struct mplace_compiled *c, int i);
+/* The concrete policy in mplace's canonical form, malloc'ed. */
+MPLACE_PUBLIC int mplace_compiled_format(const struct mplace_compiled *c, char **ret_text);
+MPLACE_PUBLIC void mplace_compiled_free(struct mplace_compiled *c);
 
 #ifdef __cplusplus
 }

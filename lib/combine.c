@@ -123,10 +123,11 @@ static bool order_has(const struct mp_order_constraint *a, unsigned n, const str
 	return false;
 }
 
-/* Sort key for per-order constraints: THP sorts as its usual 2M size, after an explicit 2M. */
+/* Per-order constraints stay sorted by page size as the parser keeps them
+ * (THP, whose value is 1, first): the combination must stay canonical. */
 static uint64_t order_key(uint64_t size)
 {
-	return size == MP_ORDER_THP ? (UINT64_C(2) << 20) + 1 : size;
+	return size;
 }
 
 /*

@@ -1,12 +1,244 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The exported API: thin wrappers over the internal modules, with the
- * public error conventions (outputs untouched on failure).
+ * The exported API: thin wrappers over the internal modules that keep the
+ * public conventions (opaque handles, outputs untouched on failure, reasons
+ * in a caller-sized struct mplace_error).
  */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "combine.h"
 #include "config-mplace.h"
+#include "forms.h"
 #include "mplace.h"
+#include "policy.h"
+#include "topo.h"
+
+struct mplace_policy {
+	struct mp_policy p;
+};
+
+struct mplace_topo {
+	struct mp_topo *t;
+};
+
+struct mplace_compiled {
+	struct mp_compiled c;
+};
 
 const char *mplace_version(void)
 {
 	return MPLACE_VERSION;
+}
+
+/* Copies a reason into the caller's struct, never past the size it declares. */
+static void set_error(struct mplace_error *err, const struct mp_diag *d)
+{
+	struct mplace_error e;
+	size_t n;
+
+	if (!err || err->sz < offsetof(struct mplace_error, message))
+		return;
+	memset(&e, 0, sizeof(e));
+	e.sz = err->sz;
+	e.pos = d->pos;
+	memcpy(e.message, d->msg, sizeof(e.message));
+	memcpy(e.hint, d->hint, sizeof(e.hint));
+	e.message[sizeof(e.message) - 1] = e.hint[sizeof(e.hint) - 1] = '\0';
+	n = err->sz < sizeof(e) ? err->sz : sizeof(e);
+	memcpy(err, &e, n);
+}
+
+int mplace_policy_parse(const char *text, struct mplace_policy **ret_policy, struct mplace_error *err)
+{
+	struct mplace_policy *p;
+	struct mp_diag d;
+	int r;
+
+	if (!text || !ret_policy)
+		return -EINVAL;
+	p = malloc(sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	memset(&d, 0, sizeof(d));
+	r = mp_policy_parse(text, &p->p, &d);
+	if (r < 0) {
+		set_error(err, &d);
+		free(p);
+		return r;
+	}
+	*ret_policy = p;
+	return 0;
+}
+
+int mplace_policy_format(const struct mplace_policy *policy, char **ret_text)
+{
+	char *s;
+
+	if (!policy || !ret_text)
+		return -EINVAL;
+	s = mp_policy_format(&policy->p);
+	if (!s)
+		return -ENOMEM;
+	*ret_text = s;
+	return 0;
+}
+
+int mplace_policy_combine(struct mplace_policy *acc, const struct mplace_policy *s)
+{
+	if (!acc || !s)
+		return -EINVAL;
+	return mp_policy_combine(&acc->p, &s->p);
+}
+
+void mplace_policy_free(struct mplace_policy *policy)
+{
+	if (!policy)
+		return;
+	mp_policy_free(&policy->p);
+	free(policy);
+}
+
+int mplace_topo_load(const char *root, struct mplace_topo **ret_topo)
+{
+	struct mplace_topo *t;
+	int r;
+
+	if (!ret_topo)
+		return -EINVAL;
+	t = malloc(sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	r = mp_topo_load(root, &t->t);
+	if (r < 0) {
+		free(t);
+		return r;
+	}
+	*ret_topo = t;
+	return 0;
+}
+
+static int mask_to_list(const struct mp_nodemask *m, int *ret_nodes, size_t n)
+{
+	size_t k = 0;
+
+	mp_mask_foreach(x, m) {
+		if (ret_nodes && k < n)
+			ret_nodes[k] = x;
+		k++;
+	}
+	return (int)k;
+}
+
+int mplace_topo_nodes(const struct mplace_topo *topo, int *ret_nodes, size_t n)
+{
+	if (!topo)
+		return -EINVAL;
+	return mask_to_list(&topo->t->memory, ret_nodes, n);
+}
+
+void mplace_topo_free(struct mplace_topo *topo)
+{
+	if (!topo)
+		return;
+	mp_topo_free(topo->t);
+	free(topo);
+}
+
+int mplace_resolve(const struct mplace_policy *policy, const struct mplace_topo *topo,
+		   const struct mplace_resolve_opts *opts, struct mplace_compiled **ret_compiled,
+		   struct mplace_error *err)
+{
+	struct mp_resolve_ctx ctx = { .local_node = -1 };
+	struct mplace_resolve_opts o = { 0 };
+	struct mplace_compiled *c;
+	struct mp_cgroup cg;
+	bool have_cg = false;
+	struct mp_diag d;
+	int r;
+
+	if (!policy || !topo || !ret_compiled)
+		return -EINVAL;
+	if (opts) {
+		if (opts->sz < sizeof(size_t))
+			return -EINVAL;
+		/* a caller built against an older, smaller struct gets zeros for the rest */
+		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	}
+	ctx.topo = topo->t;
+	ctx.device = o.device;
+	if (o.has_local_node)
+		ctx.local_node = o.local_node;
+	if (o.cgroup) {
+		r = mp_cgroup_load_path(o.root, o.cgroup, &cg);
+		if (r < 0)
+			return r;
+		have_cg = true;
+		ctx.cgroup = &cg;
+	}
+	c = malloc(sizeof(*c));
+	if (!c) {
+		r = -ENOMEM;
+		goto out;
+	}
+	memset(&d, 0, sizeof(d));
+	r = mp_resolve(&policy->p, NULL, &ctx, &c->c, &d);
+	if (r < 0) {
+		set_error(err, &d);
+		free(c);
+		goto out;
+	}
+	*ret_compiled = c;
+out:
+	if (have_cg)
+		mp_cgroup_free(&cg);
+	return r;
+}
+
+int mplace_compiled_nodes(const struct mplace_compiled *c, int *ret_nodes, size_t n)
+{
+	if (!c)
+		return -EINVAL;
+	return mask_to_list(&c->c.nodes, ret_nodes, n);
+}
+
+const char *mplace_compiled_mode(const struct mplace_compiled *c)
+{
+	return c ? mp_mode_name(c->c.mode) : NULL;
+}
+
+int mplace_compiled_warnings(const struct mplace_compiled *c)
+{
+	return c ? (int)c->c.n_warnings : -EINVAL;
+}
+
+const char *mplace_compiled_warning(const struct mplace_compiled *c, int i)
+{
+	if (!c || i < 0 || (unsigned)i >= c->c.n_warnings)
+		return NULL;
+	return c->c.warnings[i];
+}
+
+int mplace_compiled_format(const struct mplace_compiled *c, char **ret_text)
+{
+	char *text = NULL, *lost = NULL;
+	int r;
+
+	if (!c || !ret_text)
+		return -EINVAL;
+	r = mp_compiled_format_as(&c->c, MP_FORM_MPLACE, &text, &lost);
+	free(lost);
+	if (r < 0)
+		return r;
+	*ret_text = text;
+	return 0;
+}
+
+void mplace_compiled_free(struct mplace_compiled *c)
+{
+	if (!c)
+		return;
+	mp_compiled_free(&c->c);
+	free(c);
 }

@@ -592,12 +592,14 @@ static int resolve_placement(struct rctx *r, const struct mp_policy *p)
 			char hint[400];
 
 			snprintf(hint, sizeof(hint), "run 'mplace topo' to list nodes; strict%s forbids falling back", w2);
-			return fail(r, -ENOENT, hint, "node %s %s%s (this machine has memory on nodes %s)", a,
+			return fail(r, -ENOENT, hint, "%s %s %s%s (this machine has memory on nodes %s)",
+				    mp_mask_weight(&missing) > 1 ? "nodes" : "node", a,
 				    mp_mask_weight(&missing) > 1 ? "do not exist or have no memory"
 								 : "does not exist or has no memory",
 				    w, b);
 		}
-		warn(r, "node %s not present with memory on this machine (nodes %s)%s; left out", a, b, w);
+		warn(r, "%s %s not present with memory on this machine (nodes %s)%s; left out",
+		     mp_mask_weight(&missing) > 1 ? "nodes" : "node", a, b, w);
 		mp_mask_andnot(&want, &want, &missing);
 	}
 	mp_mask_andnot(&outside, &want, &c->allowed);
@@ -621,8 +623,10 @@ static int resolve_placement(struct rctx *r, const struct mp_policy *p)
 			snprintf(w2, sizeof(w2), " (cpuset.mems of %s)", r->ctx->cgroup->path ? r->ctx->cgroup->path : "the cgroup");
 		if (strict)
 			return fail(r, -EXDEV, "a specific scope cannot escape a general constraint",
-				    "node %s is outside the allowed nodes %s%s", a, b, w2);
-		warn(r, "node %s is outside the allowed nodes %s%s; left out", a, b, w2);
+				    "%s %s %s outside the allowed nodes %s%s", mp_mask_weight(&outside) > 1 ? "nodes" : "node",
+				    a, mp_mask_weight(&outside) > 1 ? "are" : "is", b, w2);
+		warn(r, "%s %s %s outside the allowed nodes %s%s; left out", mp_mask_weight(&outside) > 1 ? "nodes" : "node",
+		     a, mp_mask_weight(&outside) > 1 ? "are" : "is", b, w2);
 		mp_mask_andnot(&want, &want, &outside);
 	}
 	if (mp_mask_empty(&want)) {
