@@ -246,14 +246,20 @@ static void probe_thp(const char *root, struct mp_features *f)
 	if (!d)
 		return;
 	/* Since 6.8 every size anonymous THP can use (mTHP) has a
-	 * hugepages-<N>kB directory. */
+	 * hugepages-<N>kB directory with an 'enabled' file; sizes only shmem
+	 * can use (order 1, 6.12+) have just 'shmem_enabled' and are left out,
+	 * as placement's order= is about anonymous memory. */
 	while ((de = readdir(d)) && f->n_thp_sizes < MP_ARRAY_SIZE(f->thp_sizes)) {
 		size_t len = strlen(de->d_name);
+		char rel[PATH_MAX];
 		uint64_t kb;
 
 		if (len <= 12 || strncmp(de->d_name, "hugepages-", 10) || strcmp(de->d_name + len - 2, "kB"))
 			continue;
 		if (mp_parse_uint(de->d_name + 10, len - 12, UINT64_MAX / 1024, &kb) < 0 || !kb)
+			continue;
+		if (snprintf(rel, sizeof(rel), "%s/%s/enabled", dir, de->d_name) >= (int)sizeof(rel) ||
+		    exists(root, rel, false) != MP_FEAT_YES)
 			continue;
 		f->thp_sizes[f->n_thp_sizes++] = kb * 1024;
 	}

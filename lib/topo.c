@@ -582,11 +582,12 @@ static int cmp_dev(const void *a, const void *b)
 /*
  * A device's node: numa_node of the device itself; for nvme namespaces and
  * other class devices whose "device" is itself a class device, the one below
- * it; for virtio, the parent bus device (the link's "..").
+ * it; for virtio, the bus device above it ("device/.." resolves from the
+ * link's target, so it is the PCI function the virtio device sits on).
  */
 static int device_node(const char *root, const char *cls, const char *name, bool *found)
 {
-	static const char *const tries[] = { "numa_node", "device/numa_node", "device/../numa_node" };
+	static const char *const tries[] = { "numa_node", "device/numa_node", "../numa_node" };
 	char buf[32];
 	int v;
 

@@ -1,0 +1,139 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# 'mplace topo' against every fixture under tests/data/topo: the JSON equals
+# the fixture's expected.json (compared as data), the table names every node,
+# --help and mplace-topo.1 list the same options, errors exit as documented,
+# and on the live machine the nodes agree with hwloc where it is installed.
+# Usage: topo.sh MPLACE SOURCE_DIR
+set -u
+mplace=$1 src=$2
+fail=0 n=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fail=1; }
+
+# Run everything first; one python3 run then checks it all (its start-up
+# is the slow part on small machines).
+for dir in "$src"/tests/data/topo/*/; do
+	name=$(basename "$dir")
+	[ -f "$dir/expected.json" ] || continue
+	n=$((n + 1))
+	echo "$name" >>"$tmp/names"
+	"$mplace" topo --json --sysfs-root "$dir" >"$tmp/$name.json" 2>"$tmp/$name.err" ||
+		bad "$name: mplace topo --json failed: $(cat "$tmp/$name.err")"
+	# the same tree through the environment variable
+	MPLACE_SYSFS_ROOT=$dir "$mplace" topo --json >"$tmp/$name.env.json" 2>/dev/null ||
+		bad "$name: MPLACE_SYSFS_ROOT run failed"
+	"$mplace" topo --features --sysfs-root "$dir" >"$tmp/$name.txt" 2>&1 || bad "$name: text output failed"
+done
+[ "$n" -ge 6 ] || bad "only $n fixtures with expected.json (want 6 or more)"
+python3 - "$src/tests/data/topo" "$tmp" <<'PY' || fail=1
+import json, re, sys
+
+fixtures, tmp = sys.argv[1:3]
+failed = False
+for name in open(tmp + "/names").read().split():
+    expected = json.load(open("%s/%s/expected.json" % (fixtures, name)))
+    for kind, path in (("JSON", "%s/%s.json" % (tmp, name)), ("MPLACE_SYSFS_ROOT", "%s/%s.env.json" % (tmp, name))):
+        try:
+            got = json.load(open(path))
+        except ValueError as e:
+            got = "unparsable: %s" % e
+        # compared as data: key order and formatting do not matter
+        if got == expected:
+            print("ok: %s: %s output equals expected.json" % (name, kind))
+        else:
+            failed = True
+            print("FAIL: %s: %s output differs from expected.json" % (name, kind))
+            if isinstance(got, dict):
+                for k in sorted(set(got) | set(expected)):
+                    if got.get(k) != expected.get(k):
+                        print("  member %r: got %s" % (k, json.dumps(got.get(k))[:300]))
+    text = open("%s/%s.txt" % (tmp, name)).read()
+    missing = [n["id"] for n in expected["nodes"] if not re.search(r"^%d +" % n["id"], text, re.M)]
+    if missing or "Kernel capabilities" not in text:
+        failed = True
+        print("FAIL: %s: table lacks nodes %s or the capability list" % (name, missing))
+    else:
+        print("ok: %s: the table has a row for each of %d nodes" % (name, len(expected["nodes"])))
+sys.exit(1 if failed else 0)
+PY
+
+# --help and the man page name the same long options.
+page=$src/doc/man/mplace-topo.1
+h=$("$mplace" topo --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)
+m=$(sed 's/\\-/-/g' "$page" | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)
+if [ "$h" = "$m" ]; then
+	ok "topo --help and mplace-topo.1 list the same options"
+else
+	bad "topo --help (<) and mplace-topo.1 (>) differ:"
+	diff <(echo "$h") <(echo "$m")
+fi
+
+# Errors: a missing root is exit 1 with a message and nothing on stdout;
+# a bad option is a usage error (2).
+"$mplace" topo --sysfs-root "$tmp/no-such-dir" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 1 ] && [ ! -s "$tmp/out" ] && grep -q 'no-such-dir' "$tmp/err"; then
+	ok "missing --sysfs-root: exit 1 naming the directory"
+else
+	bad "missing --sysfs-root: exit $rc, stderr: $(cat "$tmp/err")"
+fi
+mkdir -p "$tmp/empty"
+"$mplace" topo --sysfs-root "$tmp/empty" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] && [ ! -s "$tmp/out" ] && ok "root without nodes: exit 1" || bad "root without nodes: exit $rc"
+"$mplace" topo --no-such-option >/dev/null 2>&1
+rc=$?
+[ $rc -eq 2 ] && ok "unknown option: exit 2" || bad "unknown option: exit $rc"
+
+# The live machine, against hwloc: the same nodes, CPUs per node and memory.
+if ! "$mplace" topo --json >"$tmp/live.json" 2>"$tmp/err"; then
+	if grep -q 'no NUMA node directory' "$tmp/err"; then
+		echo "skip: live system has no NUMA nodes"
+	else
+		bad "live: $(cat "$tmp/err")"
+	fi
+elif ! command -v lstopo-no-graphics >/dev/null; then
+	echo "skip: lstopo-no-graphics (hwloc) is not installed; live cross-check not done"
+else
+	lstopo-no-graphics --of xml >"$tmp/hwloc.xml" 2>/dev/null
+	if python3 - "$tmp/live.json" "$tmp/hwloc.xml" <<'PY'; then
+import json, sys
+import xml.etree.ElementTree as ET
+
+mine = {n["id"]: n for n in json.load(open(sys.argv[1]))["nodes"]}
+root = ET.parse(sys.argv[2]).getroot()
+
+
+def cpus_of(cpuset):
+    # hwloc bitmap: comma-separated 32-bit hex words, most significant first
+    bits = 0
+    for word in cpuset.replace("0x", "").split(","):
+        bits = (bits << 32) | int(word or "0", 16)
+    return [i for i in range(bits.bit_length()) if bits >> i & 1]
+
+
+theirs = {}
+for o in root.iter("object"):
+    if o.get("type") == "NUMANode":
+        theirs[int(o.get("os_index"))] = (cpus_of(o.get("cpuset")), int(o.get("local_memory", "0")))
+errors = []
+if sorted(mine) != sorted(theirs):
+    errors.append("nodes %s (mplace) vs %s (hwloc)" % (sorted(mine), sorted(theirs)))
+for i in sorted(set(mine) & set(theirs)):
+    if mine[i]["cpus"] != theirs[i][0]:
+        errors.append("node %d cpus %s vs %s" % (i, mine[i]["cpus"], theirs[i][0]))
+    if mine[i]["memory_total"] != theirs[i][1]:
+        errors.append("node %d memory %s vs %s" % (i, mine[i]["memory_total"], theirs[i][1]))
+for e in errors:
+    print(e)
+sys.exit(1 if errors else 0)
+PY
+		ok "live: nodes, CPUs and memory agree with hwloc"
+	else
+		bad "live: mplace and hwloc disagree"
+	fi
+fi
+exit $fail
