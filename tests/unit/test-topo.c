@@ -5,8 +5,13 @@
  * from the loader's output, so a loader bug fails the test.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "basic/util.h"
 #include "check.h"
@@ -306,6 +311,123 @@ static void test_live(void)
 	mp_topo_free(t);
 }
 
+/* ---- robustness: trees with missing and malformed files ---------------- */
+
+struct file {
+	const char *path, *text;
+};
+
+static int write_tree(char *dir, const struct file *files)
+{
+	for (; files->path; files++) {
+		char path[4096];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, files->path);
+		for (char *p = path + strlen(dir) + 1; (p = strchr(p, '/')); p++) {
+			*p = '\0';
+			mkdir(path, 0755);
+			*p = '/';
+		}
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0)
+			return -errno;
+		if (write(fd, files->text, strlen(files->text)) < 0) {
+			close(fd);
+			return -errno;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path) < 0 ? -1 : 0;
+}
+
+static void rm_tree(const char *dir)
+{
+	if (nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+}
+
+#define ND "sys/devices/system/node/"
+
+static void test_robust(void)
+{
+	/* node0 with nothing in it, no state lists */
+	static const struct file bare[] = { { ND "node0/.keep", "" }, {} };
+	/* every file malformed */
+	static const struct file garbage[] = {
+		{ ND "online", "0-1\n" },
+		{ ND "has_memory", "zz\n" },
+		{ ND "node0/cpulist", "0-x\n" },
+		{ ND "node0/meminfo", "Node 0 MemTotal: lots kB\nNode 1 MemTotal: 1024 kB\nNode 0 MemFree: 12 MB\n" },
+		{ ND "node0/distance", "10 abc 30\n" },
+		{ ND "node0/access0/initiators/read_bandwidth", "-5\n" },
+		{ ND "node0/hugepages/hugepages-xkB/nr_hugepages", "1\n" },
+		{ ND "node0/hugepages/hugepages-2048kB/nr_hugepages", "many\n" },
+		{ ND "node0/memory3/online", "1\n" },
+		{ ND "node1/cpulist", "4-7:2\n" },
+		{ ND "node1/distance", "20 10 10 10 10\n" },
+		{ ND "node1/meminfo", "Node 1 MemTotal:  2048 kB\nNode 1 MemFree: 1024 kB\n" },
+		{ "sys/devices/system/memory/block_size_bytes", "zz\n" },
+		{ "sys/devices/virtual/memory_tiering/memory_tierx/nodelist", "0-1\n" },
+		{ "sys/bus/pci/devices/0000:00:00.0/numa_node", "x\n" },
+		{ "sys/class/net/eth0/device/numa_node", "-7\n" },
+		{}
+	};
+	char dir[] = "/tmp/mplace-topo-XXXXXX";
+	struct mp_topo *t = NULL;
+	int r;
+
+	if (!mkdtemp(dir)) {
+		CHECK_MSG(0, "mkdtemp: %s", strerror(errno));
+		return;
+	}
+	CHECK(write_tree(dir, bare) == 0);
+	r = mp_topo_load(dir, &t);
+	CHECK_MSG(r == 0, "bare: %d", r);
+	if (r == 0) {
+		const struct mp_node *n = &t->nodes[0];
+
+		CHECK(t->n_nodes == 1 && n->id == 0 && n->n_cpus == 0 && n->mem_total == 0);
+		CHECK(!n->has_cpu && !n->has_memory && n->tier == -1 && n->tier_id == -1);
+		CHECK(n->n_huge == 0 && n->n_phys == 0 && n->read_bw == 0);
+		CHECK(mp_topo_distance(t, 0, 0) == -1 && t->n_tiers == 0 && !t->tiers_from_sysfs);
+		CHECK(t->n_devices == 0);
+		mp_topo_free(t);
+	}
+	rm_tree(dir);
+
+	snprintf(dir, sizeof(dir), "/tmp/mplace-topo-XXXXXX");
+	if (!mkdtemp(dir))
+		return;
+	CHECK(write_tree(dir, garbage) == 0);
+	r = mp_topo_load(dir, &t);
+	CHECK_MSG(r == 0, "garbage: %d", r);
+	if (r == 0) {
+		const struct mp_node *a = &t->nodes[0], *b = &t->nodes[1];
+
+		CHECK(t->n_nodes == 2);
+		CHECK(a->n_cpus == 0 && a->cpus == NULL && a->mem_total == 0 && a->mem_free == 0);
+		/* the malformed has_memory list falls back on MemTotal */
+		CHECK(!a->has_memory && b->has_memory && b->mem_total == 2048 * 1024 && b->mem_free == 1024 * 1024);
+		CHECK(b->n_cpus == 0); /* strides are not the kernel's cpulist format */
+		CHECK(mp_topo_distance(t, 0, 0) == 10 && mp_topo_distance(t, 0, 1) == -1);
+		CHECK(mp_topo_distance(t, 1, 0) == 20 && mp_topo_distance(t, 1, 1) == 10);
+		CHECK(a->read_bw == 0);
+		CHECK(a->n_huge == 1 && a->huge[0].page_size == 2 << 20 && a->huge[0].nr == 0);
+		CHECK(a->n_phys == 0); /* no usable block size */
+		/* memory_tierx is not a tier: derived, CPU-less memory node 1 alone */
+		CHECK(!t->tiers_from_sysfs && t->n_tiers == 1 && b->tier == 0 && a->tier == -1);
+		CHECK(t->n_devices == 2 && t->devices[0].node == -1 && t->devices[1].node == -1);
+		mp_topo_free(t);
+	}
+	rm_tree(dir);
+}
+
 /* Features read from fixtures: every file-based answer, and no syscall
  * answer (those are unknown off the live system). */
 static void test_features_fixtures(void)
@@ -401,6 +523,7 @@ int main(void)
 	test_errors();
 	test_cgroups();
 	test_live();
+	test_robust();
 	test_features_fixtures();
 	test_features_live();
 	return check_status();
