@@ -128,6 +128,14 @@ expect_eq "$out" "" "stdout with a bad conf.d file"
 expect_eq "$(printf '%s\n' "$err" | sed -n 1p | cut -d: -f1-5)" \
 	"mplace: error: $tmp/root/etc/mplace/conf.d/15-c.conf:2:8" "the conf.d error's position"
 
+# ---- the example in mplace.conf(5) is a valid configuration -----------------------
+sed -n '/^\.SH EXAMPLES/,/^\.SH /p' "$src/doc/man/mplace.conf.5" | sed -n '/^\.nf/,/^\.fi/p' |
+	sed '/^\.nf/d; /^\.fi/d; s/\\-/-/g' >"$tmp/man-example.conf"
+run check man-example.conf
+expect_rc 0 "the example in mplace.conf(5)"
+checks=$((checks + 1))
+[[ "$out" =~ \((4|[5-9]) ]] || fail "the man page example has the scopes it shows: [$out]"
+
 # ---- usage ------------------------------------------------------------------------
 run check --bogus db.conf
 expect_rc 2 "unknown option"
