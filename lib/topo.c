@@ -962,9 +962,18 @@ int mp_cgroup_load(const char *root, int pid, struct mp_cgroup *ret)
 	return cgroup_fill(root, v2, v1, ret);
 }
 
+/* A cgroup path names a directory below the hierarchy; ".." would leave it. */
+static bool path_escapes(const char *path)
+{
+	for (const char *p = strstr(path, ".."); p; p = strstr(p + 1, ".."))
+		if (p[-1] == '/' && (p[2] == '/' || p[2] == '\0'))
+			return true;
+	return false;
+}
+
 int mp_cgroup_load_path(const char *root, const char *path, struct mp_cgroup *ret)
 {
-	if (!ret || !path || path[0] != '/')
+	if (!ret || !path || path[0] != '/' || path_escapes(path))
 		return -EINVAL;
 	return cgroup_fill(root, path, path, ret);
 }

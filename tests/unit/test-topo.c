@@ -260,6 +260,9 @@ static void test_cgroups(void)
 		{ "2s-cxl", "/system.slice/db.service/", 0, "/system.slice/db.service/", true, "0-1" },
 		{ "2s-cxl", "/", 0, "/", true, "0-3" },
 		{ "2s-cxl", "relative", -EINVAL, NULL, false, NULL },
+		{ "2s-cxl", "/system.slice/../../x", -EINVAL, NULL, false, NULL },
+		{ "2s-cxl", "/..", -EINVAL, NULL, false, NULL },
+		{ "2s-cxl", "/a..b", 0, "/a..b", true, "0-3" },
 		/* v1 only, nested */
 		{ "8n", NULL, 0, "/slurm/uid_1000/job_42", true, "4-5" },
 		{ "8n", "/slurm/uid_1000", 0, "/slurm/uid_1000", true, "0-7" },
@@ -305,6 +308,20 @@ static void test_live(void)
 	if (r < 0)
 		return;
 	CHECK(t->n_nodes >= 1 && mp_mask_weight(&t->online) == t->n_nodes);
+	/* this process's cgroup: there is always one; its mems, when readable,
+	 * are nodes with memory */
+	{
+		struct mp_cgroup cg;
+
+		r = mp_cgroup_load(NULL, 0, &cg);
+		CHECK_MSG(r == 0, "live cgroup: %d", r);
+		if (r == 0) {
+			CHECK(cg.path && cg.path[0] == '/');
+			if (cg.has_mems)
+				CHECK_MSG(mp_mask_subset(&cg.mems, &t->memory), "cgroup mems %s", mask_str(&cg.mems));
+			mp_cgroup_free(&cg);
+		}
+	}
 	CHECK(mp_mask_subset(&t->memory, &t->online) && !mp_mask_empty(&t->memory));
 	for (unsigned k = 0; k < t->n_nodes; k++)
 		CHECK(mp_topo_distance(t, t->nodes[k].id, t->nodes[k].id) == 10);
