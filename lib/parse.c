@@ -1479,7 +1479,8 @@ static int parse_oci(const char *text, struct mp_policy *ret, struct mp_diag *d)
 		goto out;
 	}
 	ms = json_object_get_string(mode_o);
-	m = lookup(omodes, MP_ARRAY_SIZE(omodes), ms, strlen(ms));
+	/* lengths, not strlen: "MPOL_BIND\u0000x" is not MPOL_BIND */
+	m = lookup(omodes, MP_ARRAY_SIZE(omodes), ms, (size_t)json_object_get_string_len(mode_o));
 	if (m < 0) {
 		r = fail(d, json_pos(text, "mode", ms),
 			 "modes: MPOL_DEFAULT, MPOL_BIND, MPOL_INTERLEAVE, MPOL_WEIGHTED_INTERLEAVE, "
@@ -1504,7 +1505,7 @@ static int parse_oci(const char *text, struct mp_policy *ret, struct mp_diag *d)
 				 "mode %s takes no nodes", ms);
 			goto out;
 		}
-		if (!*n || mp_mask_parse(n, strlen(n), &t.mask, &pos) < 0) {
+		if (!*n || mp_mask_parse(n, (size_t)json_object_get_string_len(nodes_o), &t.mask, &pos) < 0) {
 			r = fail(d, json_pos(text, "nodes", n), "nodes are a list such as \"0-3,7\"",
 				 "bad nodes '%.60s'", n);
 			goto out;
@@ -1527,6 +1528,9 @@ static int parse_oci(const char *text, struct mp_policy *ret, struct mp_diag *d)
 		for (size_t k = 0; k < json_object_array_length(flags_o); k++) {
 			struct json_object *f = json_object_array_get_idx(flags_o, k);
 			const char *fs = json_object_is_type(f, json_type_string) ? json_object_get_string(f) : NULL;
+
+			if (fs && strlen(fs) != (size_t)json_object_get_string_len(f))
+				fs = "(contains NUL)";
 			enum mp_nodeflags nf = MP_NF_UNSET;
 
 			if (fs && strcmp(fs, "MPOL_F_STATIC_NODES") == 0) {
