@@ -242,6 +242,16 @@ static const char *nearest(const char *s, size_t len, const char *const *cands, 
 			best = cands[i];
 		}
 	}
+	if (best || len < 3)
+		return best;
+	/* an abbreviation ("repl") names the one candidate it begins */
+	for (size_t i = 0; i < n; i++) {
+		if (strlen(cands[i]) > len && !memcmp(cands[i], s, len)) {
+			if (best)
+				return NULL;
+			best = cands[i];
+		}
+	}
 	return best;
 }
 
