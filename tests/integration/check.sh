@@ -6,6 +6,8 @@
 # Usage: check.sh PATH-TO-MPLACE
 set -u
 mplace=$(realpath "$1")
+# the system interpreter: a version-manager shim can take seconds to start
+py=$(command -v /usr/bin/python3 || command -v python3)
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 data=$src/tests/data/conf
@@ -38,7 +40,7 @@ expect_eq() { # got want description
 
 json_check() { # python-expression-over-j description  (reads $out)
 	checks=$((checks + 1))
-	printf '%s' "$out" | python3 -c "
+	printf '%s' "$out" | "$py" -c "
 import json, sys
 j = json.load(sys.stdin)
 sys.exit(0 if ($1) else 1)
