@@ -1481,6 +1481,10 @@ static int parse_oci(const char *text, struct mp_policy *ret, struct mp_diag *d)
 	ms = json_object_get_string(mode_o);
 	/* lengths, not strlen: "MPOL_BIND\u0000x" is not MPOL_BIND */
 	m = lookup(omodes, MP_ARRAY_SIZE(omodes), ms, (size_t)json_object_get_string_len(mode_o));
+	if (m < 0 && strlen(ms) != (size_t)json_object_get_string_len(mode_o)) {
+		r = fail(d, json_pos(text, "mode", NULL), hint, "\"mode\" contains a NUL character");
+		goto out;
+	}
 	if (m < 0) {
 		r = fail(d, json_pos(text, "mode", ms),
 			 "modes: MPOL_DEFAULT, MPOL_BIND, MPOL_INTERLEAVE, MPOL_WEIGHTED_INTERLEAVE, "

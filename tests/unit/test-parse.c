@@ -245,6 +245,8 @@ static void test_forms_explicit(void)
 		{ MP_FORM_NUMACTL, "bind:0", NULL, -EINVAL },
 		{ MP_FORM_SYSTEMD, "bind:0", NULL, -EINVAL },
 		{ MP_FORM_OCI, "bind:0", NULL, -EINVAL },
+		{ MP_FORM_OCI, "[1]", NULL, -EINVAL },
+		{ MP_FORM_OCI, "", NULL, -EINVAL },
 		{ MP_FORM_MPOL, "bind:0 strict", NULL, -EINVAL },
 		{ MP_FORM_NUMACTL, "", "", 0 },
 		{ MP_FORM_SYSTEMD, "", "", 0 },
@@ -388,6 +390,8 @@ static const struct invalid invalid_cases[] = {
 	{ "{\"mode\":\"MPOL_BIND\"", 19, "bad JSON" },
 	{ "{\"mode\":\"MPOL_LOCAL\"} x", 22, "text after the JSON object" },
 	{ "{\"mode\" \"MPOL_LOCAL\"}", 8, "bad JSON" },
+	{ "{\"mode\":\"MPOL_BIND\\u0000\",\"nodes\":\"0\"}", 1, "contains a NUL" },
+	{ "{\"mode\":\"MPOL_BIND\",\"nodes\":\"0\\u0000\"}", 20, "bad nodes" },
 };
 
 static void test_invalid(void)
