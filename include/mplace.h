@@ -96,6 +96,79 @@ MPLACE_PUBLIC const char *mplace_compiled_warning(const struct mplace_compiled *
 MPLACE_PUBLIC int mplace_compiled_format(const struct mplace_compiled *c, char **ret_text);
 MPLACE_PUBLIC void mplace_compiled_free(struct mplace_compiled *c);
 
+/* ---- placement: applying a compiled policy to memory, and checking it --- */
+
+/* Flags for mplace_bind and mplace_map. */
+#define MPLACE_POPULATE (1u << 0)      /* fault the pages in now */
+#define MPLACE_VERIFY (1u << 1)	       /* check each present page's node afterwards */
+#define MPLACE_MIGRATE (1u << 2)       /* move pages already present */
+#define MPLACE_NO_CHECK_FREE (1u << 3) /* skip the per-node free-memory check */
+
+/* How the placement was carried out (mplace_place_report.backend). */
+#define MPLACE_BACKEND_KERNEL 1		 /* one mbind with the kernel's own mode */
+#define MPLACE_BACKEND_KERNEL_WEIGHTED 2 /* the kernel's weighted interleave (its sysfs table) */
+#define MPLACE_BACKEND_CHUNKS 3		 /* consecutive chunks bound per node, in user space */
+#define MPLACE_BACKEND_STRICT_POPULATE 4 /* populated under prefer-many, checked, then bound */
+
+#define MPLACE_REPORT_NODES 64
+
+/* What a placement requested against what it achieved.  Set sz to
+ * sizeof(struct mplace_place_report); filled on success and on failure
+ * (reason says why).  Counts are in the placement's page size. */
+struct mplace_place_report {
+	size_t sz;
+	int backend;
+	int fell_back;		/* non-strict: some pages went to fallback nodes */
+	uint64_t pages;		/* pages in the range */
+	uint64_t present;	/* pages that exist */
+	uint64_t misplaced;	/* present pages not where the plan put them */
+	uint64_t elsewhere;	/* pages on nodes >= MPLACE_REPORT_NODES */
+	uint64_t per_node[MPLACE_REPORT_NODES];
+	char reason[256];	/* why pages are elsewhere, or why the call failed */
+};
+
+struct mplace_compile_opts {
+	size_t sz;
+	const char *cgroup; /* restrict to this cgroup's cpuset.mems; NULL: the caller's own cgroup */
+	int has_local_node; /* nonzero: local_node is where the memory's user runs;
+			     * zero: the node of the CPU the caller runs on */
+	int local_node;
+	const char *device; /* the device for bare "near" */
+};
+
+/* Parse policy_text and resolve it against the live machine (its topology,
+ * the cgroup's allowed nodes, what the kernel supports).  -EINVAL (does not
+ * parse), -ENOENT, -EXDEV (a strict policy that cannot be met), err says
+ * why.  opts may be NULL. */
+MPLACE_PUBLIC int mplace_compile(const char *policy_text, const struct mplace_compile_opts *opts,
+				 struct mplace_compiled **ret_compiled, struct mplace_error *err);
+
+/* Apply c to [addr, addr + len), which must be aligned to the policy's page
+ * size.  -ENOMEM: strict (or bind with nowhere to fall back) and the memory
+ * could not be had on the placement nodes; the range's pages have been
+ * released.  -EOPNOTSUPP: the kernel lacks what the policy needs (home node,
+ * weighted interleave mode).  -EXDEV: cannot be enforced on a range.  report
+ * may be NULL. */
+MPLACE_PUBLIC int mplace_bind(void *addr, size_t len, const struct mplace_compiled *c, unsigned flags,
+			      struct mplace_place_report *report);
+
+/* Where the pages of [addr, addr + len) are, asked page by page (page_size
+ * apart; 0 means the base page size): ret_per_node[i] counts the pages on
+ * node i < n_nodes; ret_node_of (may be NULL, else len / page_size entries)
+ * gets each page's node or -ENOENT when it is not present.  Returns the
+ * number of present pages, or -errno. */
+MPLACE_PUBLIC int mplace_where(const void *addr, size_t len, size_t page_size, uint64_t *ret_per_node,
+			       size_t n_nodes, int *ret_node_of);
+
+/* Map len bytes of anonymous memory placed by c: huge pages when its order
+ * asks (THP aligned and advised; hugetlb from the per-node pools, -ENOMEM
+ * naming the node and pool when it is empty).  Strict policies are populated
+ * and checked before this returns.  report may be NULL. */
+MPLACE_PUBLIC int mplace_map(const struct mplace_compiled *c, size_t len, unsigned flags, void **ret_addr,
+			     struct mplace_place_report *report);
+/* Unmap what mplace_map returned (same c and len). */
+MPLACE_PUBLIC int mplace_unmap(void *addr, size_t len, const struct mplace_compiled *c);
+
 #ifdef __cplusplus
 }
 #endif

@@ -5,13 +5,17 @@
  * in a caller-sized struct mplace_error).
  */
 #include <errno.h>
+#include <stdio.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "combine.h"
 #include "config-mplace.h"
 #include "forms.h"
 #include "mplace.h"
+#include "place.h"
 #include "policy.h"
 #include "topo.h"
 
@@ -241,4 +245,166 @@ void mplace_compiled_free(struct mplace_compiled *c)
 		return;
 	mp_compiled_free(&c->c);
 	free(c);
+}
+
+/* ---- placement ------------------------------------------------------------
+ * mplace_compile resolves against the live machine; mplace_bind, _where,
+ * _map and _unmap wrap place.c and copy its report into the caller's
+ * size-declared struct. */
+
+static void diag_msg(struct mplace_error *err, const char *what, int r)
+{
+	struct mp_diag d;
+
+	memset(&d, 0, sizeof(d));
+	snprintf(d.msg, sizeof(d.msg), "%s: %s", what, strerror(-r));
+	set_error(err, &d);
+}
+
+int mplace_compile(const char *policy_text, const struct mplace_compile_opts *opts,
+		   struct mplace_compiled **ret_compiled, struct mplace_error *err)
+{
+	struct mp_resolve_ctx ctx = { .local_node = -1 };
+	struct mplace_compile_opts o = { 0 };
+	struct mplace_compiled *c = NULL;
+	struct mp_topo *topo = NULL;
+	struct mp_features feat;
+	struct mp_policy p;
+	struct mp_cgroup cg;
+	bool have_p = false, have_cg = false;
+	unsigned cpu, node;
+	struct mp_diag d;
+	int r;
+
+	if (!policy_text || !ret_compiled)
+		return -EINVAL;
+	if (opts) {
+		if (opts->sz < sizeof(size_t))
+			return -EINVAL;
+		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	}
+	memset(&d, 0, sizeof(d));
+	r = mp_policy_parse(policy_text, &p, &d);
+	if (r < 0) {
+		set_error(err, &d);
+		return r;
+	}
+	have_p = true;
+	r = mp_topo_load(NULL, &topo);
+	if (r < 0) {
+		diag_msg(err, "reading the machine's topology", r);
+		goto out;
+	}
+	ctx.topo = topo;
+	ctx.device = o.device;
+	r = o.cgroup ? mp_cgroup_load_path(NULL, o.cgroup, &cg) : mp_cgroup_load(NULL, 0, &cg);
+	if (r < 0 && o.cgroup) {
+		diag_msg(err, o.cgroup, r);
+		goto out;
+	}
+	if (r >= 0) {
+		have_cg = true;
+		ctx.cgroup = &cg;
+	}
+	if (mp_features_probe(NULL, &feat) >= 0)
+		ctx.features = &feat;
+	if (o.has_local_node)
+		ctx.local_node = o.local_node;
+	else if (getcpu(&cpu, &node) == 0)
+		ctx.local_node = (int)node;
+	c = calloc(1, sizeof(*c)); /* zero: no arena set yet */
+	if (!c) {
+		r = -ENOMEM;
+		goto out;
+	}
+	memset(&d, 0, sizeof(d));
+	r = mp_resolve(&p, NULL, &ctx, &c->c, &d);
+	if (r < 0) {
+		set_error(err, &d);
+		free(c);
+		goto out;
+	}
+	*ret_compiled = c;
+	r = 0;
+out:
+	if (have_cg)
+		mp_cgroup_free(&cg);
+	mp_topo_free(topo);
+	if (have_p)
+		mp_policy_free(&p);
+	return r;
+}
+
+_Static_assert(MPLACE_POPULATE == MP_PLACE_POPULATE && MPLACE_VERIFY == MP_PLACE_VERIFY &&
+		       MPLACE_MIGRATE == MP_PLACE_MIGRATE && MPLACE_NO_CHECK_FREE == MP_PLACE_NO_CHECK_FREE,
+	       "public placement flags are the internal ones");
+_Static_assert(MPLACE_BACKEND_KERNEL == MP_BACKEND_KERNEL && MPLACE_BACKEND_CHUNKS == MP_BACKEND_CHUNKS &&
+		       MPLACE_BACKEND_KERNEL_WEIGHTED == MP_BACKEND_KERNEL_WEIGHTED &&
+		       MPLACE_BACKEND_STRICT_POPULATE == MP_BACKEND_STRICT_POPULATE,
+	       "public backend numbers are the internal ones");
+
+static void copy_report(struct mplace_place_report *dst, const struct mp_place_report *src)
+{
+	struct mplace_place_report o;
+
+	if (!dst || dst->sz < sizeof(size_t))
+		return;
+	memset(&o, 0, sizeof(o));
+	o.sz = dst->sz;
+	o.backend = (int)src->backend;
+	o.fell_back = src->fell_back;
+	o.pages = src->pages;
+	o.present = src->present;
+	o.misplaced = src->misplaced;
+	o.elsewhere = src->elsewhere;
+	_Static_assert(MPLACE_REPORT_NODES == MP_COMPILED_MAX, "report sizes agree");
+	memcpy(o.per_node, src->per_node, sizeof(o.per_node));
+	memcpy(o.reason, src->reason, sizeof(o.reason));
+	o.reason[sizeof(o.reason) - 1] = '\0';
+	memcpy(dst, &o, dst->sz < sizeof(o) ? dst->sz : sizeof(o));
+}
+
+int mplace_bind(void *addr, size_t len, const struct mplace_compiled *c, unsigned flags,
+		struct mplace_place_report *report)
+{
+	struct mp_place_report rep;
+	int r;
+
+	if (!c)
+		return -EINVAL;
+	memset(&rep, 0, sizeof(rep));
+	r = mp_place_range(addr, len, &c->c, flags, &rep);
+	copy_report(report, &rep);
+	return r;
+}
+
+int mplace_where(const void *addr, size_t len, size_t page_size, uint64_t *ret_per_node, size_t n_nodes,
+		 int *ret_node_of)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+
+	if (!page_size)
+		page_size = ps > 0 ? (size_t)ps : 4096;
+	return mp_place_where(addr, len, page_size, ret_per_node, n_nodes, ret_node_of);
+}
+
+int mplace_map(const struct mplace_compiled *c, size_t len, unsigned flags, void **ret_addr,
+	       struct mplace_place_report *report)
+{
+	struct mp_place_report rep;
+	int r;
+
+	if (!c)
+		return -EINVAL;
+	memset(&rep, 0, sizeof(rep));
+	r = mp_place_map(&c->c, len, flags, ret_addr, &rep);
+	copy_report(report, &rep);
+	return r;
+}
+
+int mplace_unmap(void *addr, size_t len, const struct mplace_compiled *c)
+{
+	if (!c)
+		return -EINVAL;
+	return mp_place_unmap(addr, len, &c->c);
 }
