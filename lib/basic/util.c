@@ -90,8 +90,11 @@ char *mp_sb_steal(struct mp_sb *b)
 		mp_sb_free(b);
 		return NULL;
 	}
-	if (!b->s && !sb_reserve(b, 0))
-		return NULL;
+	if (!b->s) {
+		if (!sb_reserve(b, 0))
+			return NULL;
+		b->s[0] = '\0'; /* nothing was ever written: the empty string */
+	}
 	s = b->s;
 	mp_sb_init(b);
 	return s;
