@@ -169,6 +169,52 @@ MPLACE_PUBLIC int mplace_map(const struct mplace_compiled *c, size_t len, unsign
 /* Unmap what mplace_map returned (same c and len). */
 MPLACE_PUBLIC int mplace_unmap(void *addr, size_t len, const struct mplace_compiled *c);
 
+/* ---- allocation with a policy ------------------------------------------- */
+/*
+ * malloc-style calls that place the memory by a compiled policy.  Each
+ * distinct placement gets its own jemalloc arenas, whose pages are placed
+ * before jemalloc uses them; the handle caches which arenas, so after the
+ * first call an allocation costs what mallocx does.  The handle may be freed
+ * while its allocations live.  On failure they return NULL with errno:
+ *   EINVAL  NULL policy, or an alignment that is not a power of two
+ *   ENOMEM  no memory within the policy (a strict policy fails here instead
+ *           of leaving the process to the OOM killer)
+ *   EXDEV   the policy asks for hugetlb pages (order=2M|1G), which the
+ *           allocator cannot split; use mplace_map
+ *   E2BIG   more than 255 distinct placements in one process
+ * Linking libmplace links jemalloc (see doc/allocator.md for what that means
+ * for the program's own malloc).
+ */
+MPLACE_PUBLIC void *mplace_alloc(const struct mplace_compiled *policy, size_t size);
+MPLACE_PUBLIC void *mplace_calloc(const struct mplace_compiled *policy, size_t n, size_t size);
+/* ptr NULL: like mplace_alloc; size 0: frees ptr and returns NULL.  The
+ * object moves when policy places memory differently from ptr's. */
+MPLACE_PUBLIC void *mplace_realloc(const struct mplace_compiled *policy, void *ptr, size_t size);
+MPLACE_PUBLIC void *mplace_aligned_alloc(const struct mplace_compiled *policy, size_t align, size_t size);
+/* Any pointer the calls above returned, from any thread; NULL is a no-op.
+ * A pointer they did not return is handed to free(). */
+MPLACE_PUBLIC void mplace_free(void *ptr);
+/* Bytes usable at ptr (>= the size asked); 0 for NULL or a foreign pointer. */
+MPLACE_PUBLIC size_t mplace_usable_size(const void *ptr);
+
+/* ---- replication -------------------------------------------------------- */
+
+struct mplace_replica; /* copies of read-mostly data, one per node */
+
+/* Copy src[0, len) to each node of policy (each memory node when it names
+ * none), each copy bound to its node and checked page by page.  -EINVAL,
+ * -ENOMEM (strict, and a node could not hold its copy), -E2BIG. */
+MPLACE_PUBLIC int mplace_replicate(const struct mplace_compiled *policy, const void *src, size_t len,
+				   struct mplace_replica **ret_replica);
+/* The copy on the calling thread's node (or the nearest one). */
+MPLACE_PUBLIC const void *mplace_replica_local(const struct mplace_replica *r);
+/* Number of copies; with ret_node, the node of copy i (i < the number). */
+MPLACE_PUBLIC int mplace_replica_copies(const struct mplace_replica *r, int i, int *ret_node);
+/* Rewrite every copy from src; len must be the replicated length.  Readers
+ * that must not see a half-written copy synchronise with the caller. */
+MPLACE_PUBLIC int mplace_replica_update(struct mplace_replica *r, const void *src, size_t len);
+MPLACE_PUBLIC void mplace_replica_free(struct mplace_replica *r);
+
 #ifdef __cplusplus
 }
 #endif

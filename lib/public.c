@@ -11,12 +11,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "combine.h"
 #include "config-mplace.h"
 #include "forms.h"
 #include "mplace.h"
 #include "place.h"
 #include "policy.h"
+#include "replicate.h"
 #include "topo.h"
 
 struct mplace_policy {
@@ -29,6 +31,7 @@ struct mplace_topo {
 
 struct mplace_compiled {
 	struct mp_compiled c;
+	struct mp_alloc_ref alloc; /* its arena set, found on first allocation */
 };
 
 const char *mplace_version(void)
@@ -181,7 +184,7 @@ int mplace_resolve(const struct mplace_policy *policy, const struct mplace_topo 
 		have_cg = true;
 		ctx.cgroup = &cg;
 	}
-	c = malloc(sizeof(*c));
+	c = calloc(1, sizeof(*c)); /* zero: no arena set yet */
 	if (!c) {
 		r = -ENOMEM;
 		goto out;
@@ -407,4 +410,115 @@ int mplace_unmap(void *addr, size_t len, const struct mplace_compiled *c)
 	if (!c)
 		return -EINVAL;
 	return mp_place_unmap(addr, len, &c->c);
+}
+
+/* ---- allocation with a policy (alloc.c; the fast paths are inline) ------- */
+
+void *mplace_alloc(const struct mplace_compiled *policy, size_t size)
+{
+	if (__builtin_expect(!policy, 0)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* the cache slot is logically mutable: the handle was malloc'ed, not const */
+	return mp_alloc(&policy->c, (struct mp_alloc_ref *)&policy->alloc, size, 0);
+}
+
+void *mplace_calloc(const struct mplace_compiled *policy, size_t n, size_t size)
+{
+	size_t total;
+
+	if (!policy) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (__builtin_mul_overflow(n, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return mp_alloc(&policy->c, (struct mp_alloc_ref *)&policy->alloc, total, MALLOCX_ZERO);
+}
+
+void *mplace_realloc(const struct mplace_compiled *policy, void *ptr, size_t size)
+{
+	if (!policy) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return mp_alloc_realloc(&policy->c, (struct mp_alloc_ref *)&policy->alloc, ptr, size);
+}
+
+void *mplace_aligned_alloc(const struct mplace_compiled *policy, size_t align, size_t size)
+{
+	if (!policy || !align || (align & (align - 1)) || align > ((size_t)1 << 30)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return mp_alloc(&policy->c, (struct mp_alloc_ref *)&policy->alloc, size, MALLOCX_ALIGN(align));
+}
+
+void mplace_free(void *ptr)
+{
+	mp_alloc_free(ptr);
+}
+
+size_t mplace_usable_size(const void *ptr)
+{
+	return mp_alloc_usable_size(ptr);
+}
+
+/* ---- replication (replicate.c) ------------------------------------------- */
+
+struct mplace_replica {
+	struct mp_replica *r;
+};
+
+int mplace_replicate(const struct mplace_compiled *policy, const void *src, size_t len,
+		     struct mplace_replica **ret_replica)
+{
+	struct mplace_replica *h;
+	int r;
+
+	if (!policy || !src || !len || !ret_replica)
+		return -EINVAL;
+	h = malloc(sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	r = mp_replicate(&policy->c, NULL, src, len, &h->r);
+	if (r < 0) {
+		free(h);
+		return r;
+	}
+	*ret_replica = h;
+	return 0;
+}
+
+const void *mplace_replica_local(const struct mplace_replica *r)
+{
+	return r ? mp_replica_local(r->r) : NULL;
+}
+
+int mplace_replica_copies(const struct mplace_replica *r, int i, int *ret_node)
+{
+	if (!r || i < 0)
+		return -EINVAL;
+	if (ret_node) {
+		if ((unsigned)i >= r->r->n)
+			return -EINVAL;
+		*ret_node = r->r->node[i];
+	}
+	return (int)r->r->n;
+}
+
+int mplace_replica_update(struct mplace_replica *r, const void *src, size_t len)
+{
+	return r ? mp_replica_update(r->r, src, len) : -EINVAL;
+}
+
+void mplace_replica_free(struct mplace_replica *r)
+{
+	if (!r)
+		return;
+	mp_replica_free(r->r);
+	free(r);
 }

@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Arena sets: one per distinct placement, each a few jemalloc arenas whose
+ * extent hooks take address space from 1 GiB chunks the set owns and place
+ * every extent by the set's compiled policy before jemalloc uses it.
+ *
+ * Invariants (see alloc.h for the fast paths that rely on them):
+ *   - a chunk belongs to one set for the life of the process; its owner byte
+ *     is written before any extent of it reaches jemalloc, so any pointer a
+ *     caller holds maps to its set;
+ *   - address space is never returned to the kernel (the dalloc hook opts
+ *     out, as jemalloc does itself with opt.retain): jemalloc keeps the range
+ *     and reuses it; the pages are returned through the decommit and purge
+ *     hooks (MADV_DONTNEED / MADV_FREE), at the pace of jemalloc's decay;
+ *   - a strict set never lets jemalloc reuse memory behind its back: it has
+ *     no purge hooks and no muzzy state, so a released extent is decommitted
+ *     and must pass through the commit hook, which populates it and checks
+ *     every page's node, before it is used again.  A failed commit makes
+ *     mallocx return NULL; nothing is left to fault later under MPOL_BIND,
+ *     where the kernel would OOM-kill instead of failing;
+ *   - hooks run inside jemalloc with its locks held: they never call
+ *     malloc/mallocx and take only the set's own chunk lock.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "basic/util.h"
+#include "place.h"
+#include "sys.h"
+
+#define CHUNK (UINT64_C(1) << MP_ALLOC_CHUNK_SHIFT)
+/* Arenas per set: threads are spread over them, so fills and flushes of
+ * different threads rarely meet on one arena lock. */
+#define ARENAS_PER_SET 4
+
+struct set {
+	extent_hooks_t hooks; /* first: the hooks get this pointer back */
+	struct mp_compiled c; /* placement fields only: no warnings, no trace */
+	unsigned idx;
+	unsigned n_arenas;
+	unsigned arena[ARENAS_PER_SET];
+	_Atomic unsigned next; /* round robin of threads over arenas */
+	pthread_mutex_t lock;  /* the bump chunk below */
+	uintptr_t cur, end;
+};
+
+_Atomic uint8_t mp_alloc_owner[MP_ALLOC_CHUNKS];
+__thread struct mp_alloc_thread *mp_alloc_self __attribute__((tls_model("initial-exec")));
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct set *sets[MP_ALLOC_MAX_SETS + 1];
+static _Atomic unsigned n_sets;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t thread_key;
+static int key_err;
+static size_t page_size; /* set before the first arena exists */
+
+/* ---- placing an extent -------------------------------------------------- */
+
+/* The one place the allocator applies a policy to memory.  Strict extents are
+ * populated and verified page by page; on failure their pages are released. */
+int mp_alloc_place(void *addr, size_t len, const struct mp_compiled *c, bool populate)
+{
+	unsigned flags = populate ? MP_PLACE_POPULATE | MP_PLACE_VERIFY : 0;
+
+	return mp_place_range(addr, len, c, flags, NULL);
+}
+
+/* ---- address space ------------------------------------------------------ */
+
+/* Reserve n chunks, chunk aligned, inaccessible and uncharged until an extent
+ * is carved from them. */
+static uintptr_t reserve(size_t n)
+{
+	size_t len = n * CHUNK, map = len + CHUNK;
+	uintptr_t p, a;
+	void *m;
+
+	m = mmap(NULL, map, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return 0;
+	p = (uintptr_t)m;
+	a = (p + CHUNK - 1) & ~(CHUNK - 1);
+	if (a > p)
+		munmap(m, a - p);
+	if (a + len < p + map)
+		munmap((void *)(a + len), p + map - a - len);
+	if ((a >> MP_ALLOC_CHUNK_SHIFT) + n > MP_ALLOC_CHUNKS) {
+		munmap((void *)a, len);
+		return 0;
+	}
+	return a;
+}
+
+static void own(uintptr_t a, size_t n, unsigned idx)
+{
+	for (size_t i = 0; i < n; i++)
+		atomic_store_explicit(&mp_alloc_owner[(a >> MP_ALLOC_CHUNK_SHIFT) + i], (uint8_t)idx,
+				      memory_order_release);
+}
+
+/* Carve size bytes aligned to align from the set's chunks. */
+static uintptr_t carve(struct set *s, size_t size, size_t align)
+{
+	uintptr_t a = 0, at;
+	size_t n;
+
+	pthread_mutex_lock(&s->lock);
+	at = (s->cur + align - 1) & ~(uintptr_t)(align - 1);
+	if (s->cur && at + size <= s->end && at >= s->cur) {
+		a = at;
+		s->cur = at + size;
+		goto out;
+	}
+	/* chunk aligned, so any alignment up to 1 GiB holds */
+	n = (size + CHUNK - 1) / CHUNK;
+	at = reserve(n);
+	if (!at)
+		goto out;
+	own(at, n, s->idx);
+	a = at;
+	/* a one-chunk extent starts a new bump chunk; a larger one keeps its own */
+	if (n == 1) {
+		s->cur = at + size;
+		s->end = at + CHUNK;
+	}
+out:
+	pthread_mutex_unlock(&s->lock);
+	return a;
+}
+
+/* ---- extent hooks ------------------------------------------------------- */
+
+static struct set *set_of(extent_hooks_t *h)
+{
+	return (struct set *)h; /* hooks is the first member */
+}
+
+static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t align, bool *zero, bool *commit,
+			unsigned arena_ind)
+{
+	struct set *s = set_of(h);
+	uintptr_t a;
+
+	/* a fixed address is only asked for to grow in place: decline */
+	if (new_addr)
+		return NULL;
+	a = carve(s, size, align < page_size ? page_size : align);
+	if (!a)
+		return NULL;
+	if (mprotect((void *)a, size, PROT_READ | PROT_WRITE) < 0)
+		return NULL;
+	if (s->c.strict && !*commit) {
+		/* the commit hook populates and verifies the part jemalloc uses */
+		*zero = true;
+		return (void *)a;
+	}
+	if (mp_alloc_place((void *)a, size, &s->c, s->c.strict) < 0) {
+		mprotect((void *)a, size, PROT_NONE);
+		return NULL;
+	}
+	*zero = true;
+	*commit = true;
+	return (void *)a;
+}
+
+static bool hook_dalloc(extent_hooks_t *h, void *addr, size_t size, bool committed, unsigned arena_ind)
+{
+	return true; /* keep the address range: jemalloc retains and reuses it */
+}
+
+static void hook_destroy(extent_hooks_t *h, void *addr, size_t size, bool committed, unsigned arena_ind)
+{
+	/* drop the pages, keep the reservation: the chunk stays this set's */
+	mmap(addr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+}
+
+static bool hook_commit(extent_hooks_t *h, void *addr, size_t size, size_t off, size_t len, unsigned arena_ind)
+{
+	struct set *s = set_of(h);
+
+	if (!s->c.strict)
+		return false; /* the pages fault in under the range's policy */
+	return mp_alloc_place((char *)addr + off, len, &s->c, true) < 0;
+}
+
+static bool hook_decommit(extent_hooks_t *h, void *addr, size_t size, size_t off, size_t len, unsigned arena_ind)
+{
+	/* the range keeps its policy (mbind is per range, not per page) */
+	return madvise((char *)addr + off, len, MADV_DONTNEED) < 0;
+}
+
+static bool hook_purge_lazy(extent_hooks_t *h, void *addr, size_t size, size_t off, size_t len,
+			    unsigned arena_ind)
+{
+	return madvise((char *)addr + off, len, MADV_FREE) < 0;
+}
+
+static bool hook_purge_forced(extent_hooks_t *h, void *addr, size_t size, size_t off, size_t len,
+			      unsigned arena_ind)
+{
+	return madvise((char *)addr + off, len, MADV_DONTNEED) < 0;
+}
+
+static bool hook_split(extent_hooks_t *h, void *addr, size_t size, size_t a, size_t b, bool committed,
+		       unsigned arena_ind)
+{
+	return false; /* plain anonymous memory splits anywhere */
+}
+
+static bool hook_merge(extent_hooks_t *h, void *a, size_t asize, void *b, size_t bsize, bool committed,
+		       unsigned arena_ind)
+{
+	/* jemalloc merges only extents of one arena, hence of one set */
+	return false;
+}
+
+/* ---- sets --------------------------------------------------------------- */
+
+/* Two compiled policies share a set when they place memory the same way. */
+static bool same_placement(const struct mp_compiled *a, const struct mp_compiled *b)
+{
+	if (a->mode != b->mode || a->kmode != b->kmode || a->kflags != b->kflags || a->strict != b->strict ||
+	    a->order != b->order || a->home != b->home || !mp_mask_equal(&a->nodes, &b->nodes) ||
+	    a->has_weights != b->has_weights)
+		return false;
+	if (!a->has_weights)
+		return true;
+	if (a->n_weights != b->n_weights)
+		return false;
+	for (unsigned i = 0; i < a->n_weights; i++)
+		if (a->weight[i] != b->weight[i] || a->weight_node[i] != b->weight_node[i])
+			return false;
+	return true;
+}
+
+static int mallctl_r(const char *name, void *old, size_t *oldlen, void *new, size_t newlen)
+{
+	int r = mallctl(name, old, oldlen, new, newlen);
+
+	return r ? -r : 0;
+}
+
+static int set_create(const struct mp_compiled *c, struct set **ret)
+{
+	struct set *s;
+	int r = 0;
+
+	/* hugetlb pages come from per-node pools in fixed sizes; jemalloc splits
+	 * and purges extents at base-page granularity, so they cannot back it */
+	if (!page_size)
+		page_size = (size_t)sysconf(_SC_PAGESIZE);
+	if (c->order > MP_ORDER_THP && c->order != page_size)
+		return -EXDEV;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->hooks = (extent_hooks_t){
+		.alloc = hook_alloc,
+		.dalloc = hook_dalloc,
+		.destroy = hook_destroy,
+		.commit = hook_commit,
+		.decommit = hook_decommit,
+		.purge_lazy = c->strict ? NULL : hook_purge_lazy,
+		.purge_forced = c->strict ? NULL : hook_purge_forced,
+		.split = hook_split,
+		.merge = hook_merge,
+	};
+	s->c = *c;
+	/* the copy must not share the caller's heap parts, which it may free */
+	s->c.n_warnings = 0;
+	memset(s->c.warnings, 0, sizeof(s->c.warnings));
+	mp_trace_init(&s->c.trace);
+	pthread_mutex_init(&s->lock, NULL);
+	s->idx = atomic_load(&n_sets) + 1;
+	for (unsigned i = 0; i < ARENAS_PER_SET; i++) {
+		extent_hooks_t *hp = &s->hooks;
+		size_t sz = sizeof(unsigned);
+		unsigned ind;
+		char name[64];
+
+		r = mallctl_r("arenas.create", &ind, &sz, &hp, sizeof(hp));
+		if (r < 0)
+			break;
+		s->arena[s->n_arenas++] = ind;
+		if (c->strict) {
+			ssize_t zero = 0;
+
+			snprintf(name, sizeof(name), "arena.%u.muzzy_decay_ms", ind);
+			r = mallctl_r(name, NULL, NULL, &zero, sizeof(zero));
+			if (r < 0)
+				break;
+		}
+	}
+	/* arenas cannot be taken back; one is enough to work with */
+	if (!s->n_arenas) {
+		pthread_mutex_destroy(&s->lock);
+		free(s);
+		return r < 0 ? r : -ENOMEM;
+	}
+	*ret = s;
+	return 0;
+}
+
+int mp_alloc_set_slow(const struct mp_compiled *c, struct mp_alloc_ref *ref)
+{
+	unsigned n, s = 0;
+	struct set *set;
+	int r;
+
+	if (!c || !ref)
+		return -EINVAL;
+	pthread_mutex_lock(&registry_lock);
+	s = atomic_load(&ref->set);
+	if (s)
+		goto out;
+	n = atomic_load(&n_sets);
+	for (unsigned i = 1; i <= n; i++)
+		if (same_placement(&sets[i]->c, c)) {
+			s = i;
+			goto publish;
+		}
+	if (n >= MP_ALLOC_MAX_SETS) {
+		r = -E2BIG;
+		goto fail;
+	}
+	r = set_create(c, &set);
+	if (r < 0)
+		goto fail;
+	sets[n + 1] = set;
+	atomic_store(&n_sets, n + 1);
+	s = n + 1;
+publish:
+	atomic_store_explicit(&ref->set, s, memory_order_release);
+out:
+	pthread_mutex_unlock(&registry_lock);
+	return (int)s;
+fail:
+	pthread_mutex_unlock(&registry_lock);
+	return r;
+}
+
+unsigned mp_alloc_n_sets(void)
+{
+	return atomic_load(&n_sets);
+}
+
+/* ---- threads ------------------------------------------------------------ */
+
+static int tcache_of(int flags)
+{
+	return ((flags >> 8) & 0xfff) - 2;
+}
+
+static void thread_exit(void *arg)
+{
+	struct mp_alloc_thread *t = arg;
+
+	for (unsigned s = 1; s <= MP_ALLOC_MAX_SETS; s++) {
+		unsigned tc;
+
+		if (!t->flags[s] || tcache_of(t->flags[s]) < 0)
+			continue;
+		/* flushes its objects back to their arenas */
+		tc = (unsigned)tcache_of(t->flags[s]);
+		mallctl("tcache.destroy", NULL, NULL, &tc, sizeof(tc));
+	}
+	mp_alloc_self = NULL;
+	free(t);
+}
+
+static void key_init(void)
+{
+	key_err = pthread_key_create(&thread_key, thread_exit);
+}
+
+int mp_alloc_thread_flags_slow(unsigned s)
+{
+	struct mp_alloc_thread *t = mp_alloc_self;
+	unsigned tc, k;
+	size_t sz = sizeof(tc);
+	struct set *set;
+	int f;
+
+	if (!s || s > atomic_load(&n_sets)) {
+		errno = EINVAL;
+		return 0;
+	}
+	if (!t) {
+		pthread_once(&key_once, key_init);
+		if (key_err) {
+			errno = key_err;
+			return 0;
+		}
+		t = calloc(1, sizeof(*t));
+		if (!t) {
+			errno = ENOMEM;
+			return 0;
+		}
+		if (pthread_setspecific(thread_key, t)) {
+			free(t);
+			errno = ENOMEM;
+			return 0;
+		}
+		mp_alloc_self = t;
+	}
+	if (t->flags[s])
+		return t->flags[s];
+	pthread_mutex_lock(&registry_lock);
+	set = sets[s];
+	pthread_mutex_unlock(&registry_lock);
+	k = atomic_fetch_add(&set->next, 1) % set->n_arenas;
+	/* jemalloc has a bounded number of explicit tcaches: past it, this
+	 * thread goes to the arena directly (correct, only slower) */
+	if (mallctl("tcache.create", &tc, &sz, NULL, 0) == 0)
+		f = MALLOCX_ARENA(set->arena[k]) | MALLOCX_TCACHE(tc);
+	else
+		f = MALLOCX_ARENA(set->arena[k]) | MALLOCX_TCACHE_NONE;
+	t->flags[s] = f;
+	return f;
+}
+
+void mp_alloc_free_slow(void *p)
+{
+	unsigned s = mp_alloc_owner_of(p);
+	int f;
+
+	if (!s) {
+		/* not ours: what malloc gave (the documented fallback) */
+		free(p);
+		return;
+	}
+	f = mp_alloc_thread_flags_slow(s);
+	dallocx(p, f ? MP_ALLOC_TCACHE_BITS(f) : MALLOCX_TCACHE_NONE);
+}
+
+/* ---- the rest of the calls ---------------------------------------------- */
+
+void *mp_alloc_realloc(const struct mp_compiled *c, struct mp_alloc_ref *ref, void *p, size_t size)
+{
+	unsigned from;
+	size_t old;
+	void *q;
+	int f;
+
+	if (!p)
+		return mp_alloc(c, ref, size, 0);
+	from = mp_alloc_owner_of(p);
+	if (!from) {
+		errno = EINVAL; /* its size is unknown: not ours to move */
+		return NULL;
+	}
+	if (!size) {
+		mp_alloc_free(p);
+		return NULL;
+	}
+	f = mp_alloc_flags(c, ref);
+	if (!f)
+		return NULL;
+	if (from == atomic_load_explicit(&ref->set, memory_order_relaxed)) {
+		q = rallocx(p, size, f);
+		if (!q)
+			errno = ENOMEM;
+		return q;
+	}
+	/* another placement: the object moves to memory placed by this one */
+	q = mallocx(size, f);
+	if (!q) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	old = sallocx(p, 0);
+	memcpy(q, p, old < size ? old : size);
+	mp_alloc_free(p);
+	return q;
+}
+
+size_t mp_alloc_usable_size(const void *p)
+{
+	if (!p || !mp_alloc_owner_of(p))
+		return 0;
+	return sallocx((void *)p, 0);
+}
+
+int mp_alloc_ref_arena(const struct mp_alloc_ref *ref, unsigned *ret_set, unsigned *ret_arena)
+{
+	unsigned s = atomic_load(&ref->set);
+	struct mp_alloc_thread *t = mp_alloc_self;
+
+	if (!s || !t || !t->flags[s])
+		return -ENOENT;
+	if (ret_set)
+		*ret_set = s;
+	if (ret_arena)
+		*ret_arena = (unsigned)(((t->flags[s] >> 20) & 0xfff) - 1);
+	return 0;
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+/*
+ * The policy-aware allocator: jemalloc arenas whose extent hooks place every
+ * extent they hand to jemalloc by a compiled policy.
+ *
+ * The fast paths are inline so that public.c's wrappers compile to one load
+ * of the arena set cached in the handle, one thread-local load, and one
+ * mallocx/dallocx.  Everything that can take a lock or a syscall lives in
+ * alloc.c behind the *_slow functions.
+ *
+ * Invariants:
+ *   - every extent of a set's arenas lies in 1 GiB address-space chunks owned
+ *     by that set alone; mp_alloc_owner[addr >> 30] names the owner, so a free
+ *     finds the set of any pointer with one load, no lookup in jemalloc;
+ *   - a thread's tcache for set s only ever holds objects of set s: objects of
+ *     s are freed only into this thread's tcache for s, and that tcache is
+ *     filled only from an arena of s (jemalloc's own tcache would hand a
+ *     MALLOCX_ARENA caller objects of any arena);
+ *   - a set, once created, lives as long as the process (arenas cannot be
+ *     destroyed while objects of them may still be live).
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jemalloc/jemalloc.h>
+
+#include "combine.h"
+
+/* At most this many distinct placements (arena sets) per process. */
+#define MP_ALLOC_MAX_SETS 255
+#define MP_ALLOC_CHUNK_SHIFT 30
+/* user space is at most 47 bits without LA57; pointers above are not ours */
+#define MP_ALLOC_CHUNKS (UINT64_C(1) << (47 - MP_ALLOC_CHUNK_SHIFT))
+
+/* Kept inside each public compiled handle: its set index + 1, 0 until first
+ * use.  Written once (under the registry lock), read racily by design. */
+struct mp_alloc_ref {
+	_Atomic unsigned set;
+};
+
+/* One per thread, allocated on its first allocation; freed (and its
+ * tcaches destroyed) by a pthread key destructor. */
+struct mp_alloc_thread {
+	int flags[MP_ALLOC_MAX_SETS + 1]; /* MALLOCX_ARENA | MALLOCX_TCACHE, 0: none yet */
+};
+
+/* Owner set (+1) of each 1 GiB chunk of the address space. */
+extern _Atomic uint8_t mp_alloc_owner[MP_ALLOC_CHUNKS];
+extern __thread struct mp_alloc_thread *mp_alloc_self __attribute__((tls_model("initial-exec")));
+
+/* The flags for set s in this thread, creating its tcache (and the thread
+ * table) as needed; 0 and errno set on failure. */
+int mp_alloc_thread_flags_slow(unsigned s);
+/* The set for c, matched or created, cached in ref.  Returns s >= 1 or -errno. */
+int mp_alloc_set_slow(const struct mp_compiled *c, struct mp_alloc_ref *ref);
+/* Free of a pointer whose owner is unknown or whose thread has no tcache. */
+void mp_alloc_free_slow(void *p);
+
+/* mallocx flags for the set of ref in this thread, or 0 with errno set. */
+static inline int mp_alloc_flags(const struct mp_compiled *c, struct mp_alloc_ref *ref)
+{
+	unsigned s = atomic_load_explicit(&ref->set, memory_order_acquire);
+	struct mp_alloc_thread *t = mp_alloc_self;
+	int r;
+
+	if (__builtin_expect(s && t && t->flags[s], 1))
+		return t->flags[s];
+	if (!s) {
+		r = mp_alloc_set_slow(c, ref);
+		if (r < 0) {
+			errno = -r;
+			return 0;
+		}
+		s = (unsigned)r;
+	}
+	return mp_alloc_thread_flags_slow(s);
+}
+
+/* The set (+1) owning p, 0 when p is not from a set. */
+static inline unsigned mp_alloc_owner_of(const void *p)
+{
+	uintptr_t k = (uintptr_t)p >> MP_ALLOC_CHUNK_SHIFT;
+
+	if (k >= MP_ALLOC_CHUNKS)
+		return 0;
+	return atomic_load_explicit(&mp_alloc_owner[k], memory_order_relaxed);
+}
+
+/* The tcache part of a flags word: what dallocx and sallocx take. */
+#define MP_ALLOC_TCACHE_BITS(f) ((f) & (0xfff << 8))
+
+static inline void *mp_alloc(const struct mp_compiled *c, struct mp_alloc_ref *ref, size_t size, int extra)
+{
+	int f = mp_alloc_flags(c, ref);
+	void *p;
+
+	if (__builtin_expect(!f, 0))
+		return NULL;
+	/* mallocx(0) is undefined; like malloc(0), hand out the smallest object */
+	p = mallocx(size ? size : 1, f | extra);
+	if (__builtin_expect(!p, 0))
+		errno = ENOMEM;
+	return p;
+}
+
+static inline void mp_alloc_free(void *p)
+{
+	unsigned s = mp_alloc_owner_of(p);
+	struct mp_alloc_thread *t = mp_alloc_self;
+
+	if (__builtin_expect(s && t && t->flags[s], 1)) {
+		dallocx(p, MP_ALLOC_TCACHE_BITS(t->flags[s]));
+		return;
+	}
+	if (p)
+		mp_alloc_free_slow(p);
+}
+
+void *mp_alloc_realloc(const struct mp_compiled *c, struct mp_alloc_ref *ref, void *p, size_t size);
+size_t mp_alloc_usable_size(const void *p);
+
+/* Apply c to [addr, addr+len): the allocator's and replication's one door to
+ * placement.  populate: fault in and verify every page (strict).  -errno. */
+int mp_alloc_place(void *addr, size_t len, const struct mp_compiled *c, bool populate);
+
+/* For tests and the benchmark: the set and the jemalloc arena this thread
+ * uses for ref (after one allocation), or -errno. */
+int mp_alloc_ref_arena(const struct mp_alloc_ref *ref, unsigned *ret_set, unsigned *ret_arena);
+/* Number of sets created so far. */
+unsigned mp_alloc_n_sets(void);

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The policy-aware allocator on this host: every call, sizes across jemalloc's
+ * size classes, alignment, realloc between classes and between placements,
+ * usable size, frees from another thread, one arena set per placement, and
+ * the errors.  Placement itself is checked through the kernel: the range of
+ * every object carries the policy (get_mempolicy MPOL_F_ADDR), and its pages
+ * are on the policy's node (move_pages).  Multi-node placement is the VM
+ * test's job (tests/vm/test-alloc.c).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jemalloc/jemalloc.h>
+
+#include "alloc.h"
+#include "basic/util.h"
+#include "check.h"
+#include "mplace.h"
+#include "place.h"
+#include "sys.h"
+
+static struct mplace_topo *topo;
+
+static struct mplace_compiled *compile(const char *text)
+{
+	struct mplace_error err = { .sz = sizeof(err) };
+	struct mplace_compiled *c = NULL;
+	struct mplace_policy *p;
+
+	if (mplace_policy_parse(text, &p, &err) < 0) {
+		fprintf(stderr, "%s: %s\n", text, err.message);
+		return NULL;
+	}
+	if (mplace_resolve(p, topo, NULL, &c, &err) < 0)
+		fprintf(stderr, "%s: %s\n", text, err.message);
+	mplace_policy_free(p);
+	return c;
+}
+
+static unsigned arena_of(void *p)
+{
+	unsigned a = ~0u;
+	size_t sz = sizeof(a);
+
+	if (mallctl("arenas.lookup", &a, &sz, &p, sizeof(p)))
+		return ~0u;
+	return a;
+}
+
+/* The kernel's policy for the page holding p, and the node of that page. */
+static void where(void *p, int *ret_mode, int *ret_node)
+{
+	uintptr_t pg = (uintptr_t)p & ~(uintptr_t)(sysconf(_SC_PAGESIZE) - 1);
+	struct mp_nodemask m;
+	void *pages[1] = { (void *)pg };
+	int status = -1;
+
+	*ret_mode = -1;
+	if (mp_sys_get_policy(ret_mode, &m, p, MP_MPOL_F_ADDR) < 0)
+		*ret_mode = -1;
+	if (mp_sys_move_pages(0, 1, pages, NULL, &status, 0) < 0)
+		status = -1;
+	*ret_node = status;
+}
+
+struct size_case {
+	size_t size;
+};
+
+static const struct size_case sizes[] = {
+	{ 0 }, { 1 }, { 8 }, { 16 }, { 48 }, { 64 }, { 100 }, { 1024 }, { 4096 }, { 14336 },
+	{ 16384 }, { 65536 }, { 65537 }, { 1 << 20 }, { 3 << 20 }, { 9 << 20 },
+};
+
+static void test_sizes(struct mplace_compiled *c, int want_mode, int node)
+{
+	for (size_t i = 0; i < MP_ARRAY_SIZE(sizes); i++) {
+		size_t n = sizes[i].size;
+		unsigned char *p = mplace_alloc(c, n);
+		int mode, at;
+
+		CHECK_MSG(p != NULL, "size %zu", n);
+		if (!p)
+			continue;
+		CHECK_MSG(mplace_usable_size(p) >= (n ? n : 1), "size %zu usable %zu", n, mplace_usable_size(p));
+		CHECK(mp_alloc_owner_of(p) != 0);
+		memset(p, 0xa5, n);
+		p[0] = 0x5a;
+		where(p, &mode, &at);
+		CHECK_MSG(mode == want_mode, "size %zu: mode %d, want %d", n, mode, want_mode);
+		CHECK_MSG(at == node, "size %zu: page on node %d, want %d", n, at, node);
+		mplace_free(p);
+	}
+}
+
+static void *free_all(void *arg)
+{
+	void **v = arg;
+
+	for (size_t i = 0; v[i]; i++)
+		mplace_free(v[i]);
+	return NULL;
+}
+
+static void test_realloc(struct mplace_compiled *c, struct mplace_compiled *other)
+{
+	static const size_t steps[] = { 8, 100, 5000, 70000, 2 << 20, 10, 3000 };
+	unsigned char *p = mplace_realloc(c, NULL, 5), *q;
+	size_t have = 5;
+
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	for (size_t k = 0; k < have; k++)
+		p[k] = (unsigned char)k;
+	for (size_t i = 0; i < MP_ARRAY_SIZE(steps); i++) {
+		size_t keep = have < steps[i] ? have : steps[i];
+		bool same = true;
+
+		q = mplace_realloc(c, p, steps[i]);
+		CHECK_MSG(q != NULL, "realloc to %zu", steps[i]);
+		if (!q)
+			return;
+		for (size_t k = 0; k < keep; k++)
+			same &= q[k] == (unsigned char)k;
+		CHECK_MSG(same, "contents kept to %zu", steps[i]);
+		CHECK(mplace_usable_size(q) >= steps[i]);
+		for (size_t k = keep; k < steps[i]; k++)
+			q[k] = (unsigned char)k;
+		have = steps[i];
+		p = q;
+	}
+	/* to another placement: the object moves there, contents kept */
+	q = mplace_realloc(other, p, 200);
+	CHECK(q != NULL);
+	if (q) {
+		bool same = true;
+
+		for (size_t k = 0; k < 200; k++)
+			same &= q[k] == (unsigned char)k;
+		void *o = mplace_alloc(other, 1);
+
+		CHECK(same);
+		CHECK(o && mp_alloc_owner_of(q) == mp_alloc_owner_of(o));
+		mplace_free(o);
+		p = q;
+	}
+	/* size 0 frees */
+	errno = 0;
+	CHECK(mplace_realloc(c, p, 0) == NULL);
+}
+
+int main(void)
+{
+	struct mplace_compiled *bind, *bind2, *pref, *strict, *huge;
+	unsigned n0 = mp_alloc_n_sets(), s1, s2;
+	int nodes[4], node;
+	void *a, *b, *x;
+
+	if (mplace_topo_load(NULL, &topo) < 0 || mplace_topo_nodes(topo, nodes, 4) < 1)
+		CHECK_SKIP("no NUMA topology in /sys on this host");
+	node = nodes[0];
+	{
+		char text[64];
+
+		snprintf(text, sizeof(text), "bind:%d", node);
+		bind = compile(text);
+		bind2 = compile(text);
+		snprintf(text, sizeof(text), "prefer:%d", node);
+		pref = compile(text);
+		snprintf(text, sizeof(text), "bind:%d strict", node);
+		strict = compile(text);
+		snprintf(text, sizeof(text), "bind:%d order=2M", node);
+		huge = compile(text);
+	}
+	CHECK(bind && bind2 && pref && strict);
+	if (!bind || !bind2 || !pref || !strict)
+		return check_status();
+
+	test_sizes(bind, MP_MPOL_BIND, node);
+	test_sizes(pref, MP_MPOL_PREFERRED, node);
+	test_sizes(strict, MP_MPOL_BIND, node);
+
+	/* one set per placement: the same policy compiled twice shares arenas */
+	a = mplace_alloc(bind, 64);
+	b = mplace_alloc(bind2, 64);
+	x = mplace_alloc(pref, 64);
+	CHECK(a && b && x);
+	s1 = mp_alloc_owner_of(a);
+	s2 = mp_alloc_owner_of(x);
+	CHECK(s1 && s1 == mp_alloc_owner_of(b));
+	CHECK(s2 && s1 != s2);
+	CHECK(arena_of(a) == arena_of(b));
+	CHECK(arena_of(a) != arena_of(x));
+	CHECK(arena_of(a) != 0 && arena_of(a) != ~0u); /* not jemalloc's default arena */
+	CHECK(mp_alloc_n_sets() == n0 + 3);
+	mplace_free(a);
+	mplace_free(b);
+	mplace_free(x);
+
+	/* calloc zeroes, also memory that was used before */
+	for (int i = 0; i < 2; i++) {
+		unsigned char *p = mplace_calloc(bind, 100, 40);
+		bool zero = true;
+
+		CHECK(p != NULL);
+		for (size_t k = 0; p && k < 4000; k++)
+			zero &= p[k] == 0;
+		CHECK(zero);
+		if (p)
+			memset(p, 0xff, 4000);
+		mplace_free(p);
+	}
+	errno = 0;
+	CHECK(mplace_calloc(bind, SIZE_MAX / 2, 3) == NULL && errno == ENOMEM);
+
+	/* alignment */
+	for (size_t al = 1; al <= (4u << 20); al <<= 1) {
+		void *p = mplace_aligned_alloc(bind, al, 24);
+
+		CHECK_MSG(p && (uintptr_t)p % al == 0, "align %zu", al);
+		mplace_free(p);
+	}
+	errno = 0;
+	CHECK(mplace_aligned_alloc(bind, 24, 48) == NULL && errno == EINVAL);
+	errno = 0;
+	CHECK(mplace_aligned_alloc(bind, 0, 48) == NULL && errno == EINVAL);
+
+	test_realloc(bind, pref);
+
+	/* objects of this thread freed by another, then reused here */
+	{
+		void *v[1001];
+		pthread_t t;
+
+		for (size_t i = 0; i < 1000; i++) {
+			v[i] = mplace_alloc(i % 2 ? bind : pref, 16 + i);
+			CHECK(v[i] != NULL);
+		}
+		v[1000] = NULL;
+		CHECK(pthread_create(&t, NULL, free_all, v) == 0);
+		pthread_join(t, NULL);
+		for (size_t i = 0; i < 1000; i++) {
+			v[i] = mplace_alloc(bind, 16 + i);
+			CHECK(v[i] && mp_alloc_owner_of(v[i]) == s1);
+		}
+		free_all(v);
+	}
+
+	/* errors and edge cases */
+	errno = 0;
+	CHECK(mplace_alloc(NULL, 8) == NULL && errno == EINVAL);
+	errno = 0;
+	CHECK(mplace_realloc(NULL, NULL, 8) == NULL && errno == EINVAL);
+	mplace_free(NULL);
+	CHECK(mplace_usable_size(NULL) == 0);
+	{
+		void *m = malloc(32);
+
+		CHECK(mplace_usable_size(m) == 0); /* not ours */
+		errno = 0;
+		CHECK(mplace_realloc(bind, m, 64) == NULL && errno == EINVAL);
+		mplace_free(m); /* documented: handed to free() */
+	}
+	/* a huge allocation is refused with ENOMEM, not a crash */
+	errno = 0;
+	CHECK(mplace_alloc(bind, SIZE_MAX - 4096) == NULL && errno == ENOMEM);
+	if (huge) {
+		errno = 0;
+		CHECK(mplace_alloc(huge, 64) == NULL && errno == EXDEV);
+	}
+
+	mplace_compiled_free(bind);
+	mplace_compiled_free(bind2);
+	mplace_compiled_free(pref);
+	mplace_compiled_free(strict);
+	mplace_compiled_free(huge);
+	mplace_topo_free(topo);
+	return check_status();
+}
