@@ -427,10 +427,20 @@ static char *describe_effect(const struct mp_policy *rule, const struct mp_trace
 		if (!(f & (1u << i)))
 			continue;
 		if (t->field_step[i] >= 0)
-			mp_sb_printf(&b, "%soverrides %s (from %s)", sep, field_name[i],
-				     t->steps[t->field_step[i]].scope);
+			mp_sb_printf(&b, "%soverrides %s", sep, field_name[i]);
 		else
 			mp_sb_printf(&b, "%ssets %s", sep, field_name[i]);
+		/* the value, for the fields people ask about most */
+		if (i == MP_FIELD_MODE) {
+			mp_sb_printf(&b, " %s", mp_mode_name(rule->mode));
+		} else if (i == MP_FIELD_NODES) {
+			char *ns = mp_nodeset_format(&rule->nodes);
+
+			mp_sb_printf(&b, " %s", ns ? ns : "?");
+			free(ns);
+		}
+		if (t->field_step[i] >= 0)
+			mp_sb_printf(&b, " (from %s)", t->steps[t->field_step[i]].scope);
 		sep = "; ";
 	}
 	for (unsigned i = n_allow_before; i < after->n_allow; i++) {

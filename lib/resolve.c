@@ -335,9 +335,8 @@ static int resolve_allowed(struct rctx *r, const struct mp_policy *p)
 	c->allowed = r->cpuset;
 	mask_str(&c->allowed, a, sizeof(a));
 	if (r->ctx->cgroup && r->ctx->cgroup->has_mems)
-		note(r, "nodes with memory %s the cgroup %s allows: %s",
-		     mp_mask_equal(&r->cpuset, &r->topo->memory) ? "(all of them)" : "that",
-		     r->ctx->cgroup->path ? r->ctx->cgroup->path : "", a);
+		note(r, "cgroup %s allows nodes %s%s", r->ctx->cgroup->path ? r->ctx->cgroup->path : "?", a,
+		     mp_mask_equal(&r->cpuset, &r->topo->memory) ? " (every node with memory)" : "");
 	else
 		note(r, "nodes with memory: %s", a);
 	for (unsigned i = 0; i < p->n_allow; i++) {

@@ -603,7 +603,12 @@ static void print_explain(const struct mp_compiled *c, const char *canonical)
 		printf("%u. %s", ++k, s->scope);
 		if (s->origin)
 			printf("  (%s)", s->origin);
-		printf("\n     %s = %s\n", s->key ? s->key : "policy", s->text && *s->text ? s->text : "(empty)");
+		/* a stand-alone option (allow = 0-1) reads best as its option text */
+		if (s->key && s->text && !strncmp(s->text, s->key, strlen(s->key)) &&
+		    (s->text[strlen(s->key)] == '=' || s->text[strlen(s->key)] == '<' || !s->text[strlen(s->key)]))
+			printf("\n     %s\n", s->text);
+		else
+			printf("\n     %s = %s\n", s->key ? s->key : "policy", s->text && *s->text ? s->text : "(empty)");
 		printf("     %s\n", s->effect ? s->effect : "");
 	}
 	if (!k)
