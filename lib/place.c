@@ -653,11 +653,16 @@ static int check_capacity(const struct plan *pl, const struct mp_compiled *c, ui
 			}
 		}
 		if (sum < need_all) {
+			bool many = mp_mask_weight(&c->nodes) > 1;
+
 			mp_mask_format(&c->nodes, nodes, sizeof(nodes));
-			say(rep, "%s %s %s %" PRIu64 " KiB %s, %" PRIu64 " KiB needed",
-			    mp_mask_weight(&c->nodes) > 1 ? "nodes" : "node", nodes,
-			    mp_mask_weight(&c->nodes) > 1 ? "have" : "has", sum >> 10,
-			    is_hugetlb(c) ? "in free huge pages" : "free", need_all >> 10);
+			if (is_hugetlb(c))
+				say(rep, "%s %s: %s (hugepages-%" PRIu64 "kB) %s %" PRIu64 " free pages, %" PRIu64
+					 " needed", many ? "nodes" : "node", nodes, many ? "their pools" : "its pool",
+				    ps >> 10, many ? "have" : "has", sum / ps, need_all / ps);
+			else
+				say(rep, "%s %s %s %" PRIu64 " KiB free, %" PRIu64 " KiB needed", many ? "nodes" : "node",
+				    nodes, many ? "have" : "has", sum >> 10, need_all >> 10);
 			return -ENOMEM;
 		}
 	}
@@ -725,6 +730,24 @@ static bool kernel_has_weighted(void)
 	       access("/sys/kernel/mm/mempolicy/weighted_interleave", F_OK) == 0;
 }
 
+/* The home node lives in the VMA's policy, which every mbind replaces: set it
+ * after each one, and before anything is faulted under it. */
+static int set_home(void *addr, size_t len, const struct mp_compiled *c, struct mp_place_report *rep)
+{
+	int r;
+
+	if (c->home < 0)
+		return 0;
+	r = mp_sys_set_mempolicy_home_node((uintptr_t)addr, len, (unsigned long)c->home, 0);
+	if (r == -ENOSYS || r == -EOPNOTSUPP) {
+		say(rep, "home=%d: the kernel has no set_mempolicy_home_node for this range", c->home);
+		return -EOPNOTSUPP;
+	}
+	if (r < 0)
+		say(rep, "set_mempolicy_home_node(%d): %s", c->home, strerror(-r));
+	return r;
+}
+
 int mp_place_range(void *addr, size_t len, const struct mp_compiled *c, unsigned flags,
 		   struct mp_place_report *ret)
 {
@@ -775,6 +798,8 @@ int mp_place_range(void *addr, size_t len, const struct mp_compiled *c, unsigned
 		if (ret)
 			ret->backend = pl.backend == MP_BACKEND_KERNEL ? MP_BACKEND_STRICT_POPULATE : pl.backend;
 		r = apply_plan(addr, &pl, c, mflags, true, ret);
+		if (r >= 0)
+			r = set_home(addr, len, c, ret);
 		if (r < 0)
 			goto fail_release;
 		r = populate(addr, len, is_hugetlb(c), ps);
@@ -801,6 +826,8 @@ int mp_place_range(void *addr, size_t len, const struct mp_compiled *c, unsigned
 		}
 		/* every page is home: now the binding for future faults */
 		r = apply_plan(addr, &pl, c, 0, false, ret);
+		if (r >= 0)
+			r = set_home(addr, len, c, ret);
 		if (r < 0)
 			goto fail_release;
 	} else {
@@ -815,6 +842,8 @@ int mp_place_range(void *addr, size_t len, const struct mp_compiled *c, unsigned
 				return r;
 		}
 		r = apply_plan(addr, &pl, c, mflags, false, ret);
+		if (r >= 0)
+			r = set_home(addr, len, c, ret);
 		if (r < 0)
 			return r;
 		if (pop) {
@@ -840,17 +869,6 @@ int mp_place_range(void *addr, size_t len, const struct mp_compiled *c, unsigned
 			if (v.outside)
 				say(ret, "%" PRIu64 " pages are not on the nodes the plan gave them (first at page %"
 					 PRIu64 ", on node %d)", v.outside, v.first_bad_page, v.first_bad_node);
-		}
-	}
-	if (c->home >= 0) {
-		r = mp_sys_set_mempolicy_home_node((uintptr_t)addr, len, (unsigned long)c->home, 0);
-		if (r == -ENOSYS || r == -EOPNOTSUPP) {
-			say(ret, "home=%d: the kernel has no set_mempolicy_home_node for this range", c->home);
-			return -EOPNOTSUPP;
-		}
-		if (r < 0) {
-			say(ret, "set_mempolicy_home_node(%d): %s", c->home, strerror(-r));
-			return r;
 		}
 	}
 	return 0;
