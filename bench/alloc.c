@@ -6,6 +6,9 @@
  *   mplace     mplace_alloc/mplace_free under "bind:N" (N: the first memory node)
  *   mallocx    jemalloc mallocx(MALLOCX_ARENA(a))/dallocx on a plain arena
  *              created with arenas.create (the floor: what mplace adds to)
+ *   mallocx+tcache  the same with an explicit tcache (tcache.create,
+ *              MALLOCX_TCACHE) as mplace uses: what jemalloc itself charges
+ *              for it, apart from mplace's own lookup
  *   glibc      __libc_malloc/__libc_free: glibc's allocator itself; plain
  *              malloc in this program is jemalloc, which libmplace links
  *   memkind    memkind_malloc/memkind_free on MEMKIND_REGULAR: memkind's
@@ -22,12 +25,14 @@
  * them alike.
  *
  *   bench-alloc [--json] [--repeats N] [--quick]
- *   bench-alloc --loop mplace|mallocx N    the 64-byte loop alone, for
- *       valgrind --tool=callgrind --toggle-collect='loop_*'
+ *   bench-alloc --loop mplace|mallocx|mallocx-tcache N    the 64-byte loop alone, for
+ *       valgrind --tool=callgrind --toggle-collect=loop_mplace (or
+ *       loop_mallocx, loop_mallocx_tc)
  */
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -45,8 +50,9 @@
 extern void *__libc_malloc(size_t size);
 extern void __libc_free(void *p);
 
-enum alloc_id { A_MPLACE, A_MALLOCX, A_GLIBC, A_MEMKIND, A_NUMA, A__N };
-static const char *const names[A__N] = { "mplace", "mallocx", "glibc", "memkind", "numa_alloc_onnode" };
+enum alloc_id { A_MPLACE, A_MALLOCX, A_MALLOCX_TC, A_GLIBC, A_MEMKIND, A_NUMA, A__N };
+static const char *const names[A__N] = { "mplace", "mallocx", "mallocx+tcache", "glibc", "memkind",
+					  "numa_alloc_onnode" };
 
 enum case_id { C_1T, C_2T, C_XFREE, C__N };
 static const char *const case_names[C__N] = { "1 thread", "2 threads", "cross-thread free" };
@@ -57,13 +63,38 @@ static const size_t sizes[] = { 16, 64, 256, 1024, 4096, 16384, 65536 };
 
 static struct mplace_compiled *policy;
 static unsigned plain_arena;
+static __thread int plain_tc_flags; /* MALLOCX_ARENA | MALLOCX_TCACHE, per thread */
 static memkind_t kind;
 static int node;
 
-/* The pairs per timed loop: the slow per-call syscalls of numa_alloc_onnode
- * get fewer, so a run stays short; times are per pair either way. */
-static unsigned iters[A__N] = { 200000, 200000, 200000, 200000, 2000 };
+/* The pairs per timed loop: calibrated per allocator, case and size so one
+ * loop takes about budget_ns (numa_alloc_onnode's syscalls, glibc's heap
+ * trimming for big batches), capped at max_iters; times are per pair. */
+static double budget_ns = 5e6;
+static unsigned max_iters = 400000;
 #define BATCH 64 /* objects live at once in a loop: more than a LIFO of one */
+
+/* This thread's explicit tcache for the plain arena; threads of the bench
+ * are few, their tcaches are left to process exit. */
+static int plain_tc(void)
+{
+	unsigned tc;
+	size_t sz = sizeof(tc);
+
+	if (mallctl("tcache.create", &tc, &sz, NULL, 0))
+		abort();
+	plain_tc_flags = MALLOCX_ARENA(plain_arena) | MALLOCX_TCACHE(tc);
+	return plain_tc_flags;
+}
+
+static void plain_tc_destroy(void)
+{
+	unsigned tc = (unsigned)(((plain_tc_flags >> 8) & 0xfff) - 2);
+
+	if (plain_tc_flags)
+		mallctl("tcache.destroy", NULL, NULL, &tc, sizeof(tc));
+	plain_tc_flags = 0;
+}
 
 static inline void *do_alloc(enum alloc_id a, size_t n)
 {
@@ -72,6 +103,8 @@ static inline void *do_alloc(enum alloc_id a, size_t n)
 		return mplace_alloc(policy, n);
 	case A_MALLOCX:
 		return mallocx(n, MALLOCX_ARENA(plain_arena));
+	case A_MALLOCX_TC:
+		return mallocx(n, plain_tc_flags ? plain_tc_flags : plain_tc());
 	case A_GLIBC:
 		return __libc_malloc(n);
 	case A_MEMKIND:
@@ -91,6 +124,9 @@ static inline void do_free(enum alloc_id a, void *p, size_t n)
 		break;
 	case A_MALLOCX:
 		dallocx(p, 0);
+		break;
+	case A_MALLOCX_TC:
+		dallocx(p, plain_tc_flags & (0xfff << 8));
 		break;
 	case A_GLIBC:
 		__libc_free(p);
@@ -145,6 +181,11 @@ __attribute__((noinline)) static void loop_mallocx(unsigned n)
 	run_loop(A_MALLOCX, 64, n);
 }
 
+__attribute__((noinline)) static void loop_mallocx_tc(unsigned n)
+{
+	run_loop(A_MALLOCX_TC, 64, n);
+}
+
 struct thread_arg {
 	enum alloc_id a;
 	size_t size;
@@ -159,6 +200,7 @@ static void *two_threads_worker(void *p)
 
 	pthread_barrier_wait(t->bar);
 	t->ns = run_loop(t->a, t->size, t->n);
+	plain_tc_destroy();
 	return NULL;
 }
 
@@ -199,10 +241,11 @@ static void *consumer(void *p)
 		unsigned t = atomic_load_explicit(&r->tail, memory_order_relaxed);
 
 		while (atomic_load_explicit(&r->head, memory_order_acquire) == t)
-			;
+			sched_yield(); /* the producer may share this CPU */
 		do_free(r->a, r->slot[t % RING], r->size);
 		atomic_store_explicit(&r->tail, t + 1, memory_order_release);
 	}
+	plain_tc_destroy();
 	return NULL;
 }
 
@@ -225,7 +268,7 @@ static double run_xfree(enum alloc_id a, size_t size, unsigned n)
 		void *o;
 
 		while (h - atomic_load_explicit(&r->tail, memory_order_acquire) >= RING)
-			;
+			sched_yield();
 		o = do_alloc(a, size);
 		if (!o)
 			abort();
@@ -298,6 +341,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static double res[C__N][A__N][N_SIZES];
+	static unsigned n_of[C__N][A__N][N_SIZES];
 	double *rep;
 	bool json = false;
 	const char *loop = NULL;
@@ -319,14 +363,13 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'q':
-			for (int a = 0; a < A__N; a++)
-				iters[a] /= 10;
+			budget_ns /= 10;
 			break;
 		case 'l':
 			loop = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: bench-alloc [--json] [--repeats N] [--quick] | --loop mplace|mallocx N\n");
+			fprintf(stderr, "usage: bench-alloc [--json] [--repeats N] [--quick] | --loop mplace|mallocx|mallocx-tcache N\n");
 			return 2;
 		}
 	}
@@ -342,12 +385,15 @@ int main(int argc, char **argv)
 		/* warm up outside the counted function: arenas, tcaches, slabs */
 		run_loop(A_MPLACE, 64, 4096);
 		run_loop(A_MALLOCX, 64, 4096);
+		run_loop(A_MALLOCX_TC, 64, 4096);
 		if (!strcmp(loop, "mplace"))
 			loop_mplace((unsigned)n);
 		else if (!strcmp(loop, "mallocx"))
 			loop_mallocx((unsigned)n);
+		else if (!strcmp(loop, "mallocx-tcache"))
+			loop_mallocx_tc((unsigned)n);
 		else {
-			fprintf(stderr, "bench-alloc: error: --loop mplace or mallocx\n");
+			fprintf(stderr, "bench-alloc: error: --loop mplace, mallocx or mallocx-tcache\n");
 			return 2;
 		}
 		return 0;
@@ -357,18 +403,26 @@ int main(int argc, char **argv)
 	if (!rep)
 		return 1;
 #define REP(c, a, s, r) rep[(((size_t)(c) * A__N + (a)) * N_SIZES + (s)) * repeats + (r)]
-	/* warm up every allocator once */
+	/* warm up every allocator, and size each loop from a pilot run */
 	for (int a = 0; a < A__N; a++)
-		for (size_t s = 0; s < N_SIZES; s++)
-			run_loop(a, sizes[s], iters[a] / 10 + BATCH);
+		for (size_t s = 0; s < N_SIZES; s++) {
+			double ns;
+
+			run_loop(a, sizes[s], 8 * BATCH);
+			ns = run_loop(a, sizes[s], 8 * BATCH);
+			for (int c = 0; c < C__N; c++) {
+				double n = budget_ns / (ns > 1 ? ns : 1) / (c == C_1T ? 1 : 2);
+
+				n = n > max_iters ? max_iters : n < 2 * BATCH ? 2 * BATCH : n;
+				n_of[c][a][s] = (unsigned)n / BATCH * BATCH;
+			}
+		}
 	for (unsigned r = 0; r < repeats; r++)
 		for (int c = 0; c < C__N; c++)
 			for (size_t s = 0; s < N_SIZES; s++)
 				for (int a = 0; a < A__N; a++) {
-					unsigned n = iters[a] / (c == C_1T ? 1 : 4);
+					unsigned n = n_of[c][a][s];
 
-					if (n < BATCH)
-						n = BATCH;
 					REP(c, a, s, r) = c == C_1T ? run_loop(a, sizes[s], n)
 						: c == C_2T	    ? run_2t(a, sizes[s], n)
 								    : run_xfree(a, sizes[s], n);
@@ -387,6 +441,7 @@ int main(int argc, char **argv)
 		double vs_mallocx = m / res[C_1T][A_MALLOCX][s64];
 		double vs_memkind = m / res[C_1T][A_MEMKIND][s64];
 		double numa_vs = res[C_1T][A_NUMA][s64] / m;
+		double vs_tc = m / res[C_1T][A_MALLOCX_TC][s64];
 
 		if (json) {
 			printf("{\"unit\":\"ns per allocation+free\",\"repeats\":%u,\"node\":%d,"
@@ -398,8 +453,8 @@ int main(int argc, char **argv)
 						printf("%s{\"case\":\"%s\",\"allocator\":\"%s\",\"size\":%zu,\"ns\":%.2f}",
 						       first ? "" : ",", case_keys[c], names[a], sizes[s], res[c][a][s]);
 			printf("],\"ratios\":{\"mplace_vs_mallocx\":%.4f,\"mplace_vs_memkind\":%.4f,"
-			       "\"numa_alloc_onnode_vs_mplace\":%.1f}}\n",
-			       vs_mallocx, vs_memkind, numa_vs);
+			       "\"numa_alloc_onnode_vs_mplace\":%.1f,\"mplace_vs_mallocx_tcache\":%.4f}}\n",
+			       vs_mallocx, vs_memkind, numa_vs, vs_tc);
 			return 0;
 		}
 		printf("ns per allocation+free, median of %u repeats; policy bind:%d; memkind kind: "
@@ -408,20 +463,20 @@ int main(int argc, char **argv)
 		for (int c = 0; c < C__N; c++) {
 			printf("\n%s\n%8s", case_names[c], "size");
 			for (int a = 0; a < A__N; a++)
-				printf(" %18s", names[a]);
+				printf(" %17s", names[a]);
 			printf(" %14s %14s %14s\n", "mplace/mallocx", "mplace/memkind", "numa/mplace");
 			for (size_t s = 0; s < N_SIZES; s++) {
 				printf("%8zu", sizes[s]);
 				for (int a = 0; a < A__N; a++)
-					printf(" %18.2f", res[c][a][s]);
+					printf(" %17.2f", res[c][a][s]);
 				printf(" %14.3f %14.3f %14.1f\n", res[c][A_MPLACE][s] / res[c][A_MALLOCX][s],
 				       res[c][A_MPLACE][s] / res[c][A_MEMKIND][s],
 				       res[c][A_NUMA][s] / res[c][A_MPLACE][s]);
 			}
 		}
 		printf("\n64 B, one thread: mplace/mallocx %.3f (target <= 1.10), mplace/memkind %.3f (target < 1), "
-		       "numa_alloc_onnode/mplace %.1f (target >= 50)\n",
-		       vs_mallocx, vs_memkind, numa_vs);
+		       "numa_alloc_onnode/mplace %.1f (target >= 50); mplace/(mallocx+tcache) %.3f\n",
+		       vs_mallocx, vs_memkind, numa_vs, vs_tc);
 	}
 	return 0;
 }

@@ -52,7 +52,8 @@ struct set {
 };
 
 _Atomic uint8_t mp_alloc_owner[MP_ALLOC_CHUNKS];
-__thread struct mp_alloc_thread *mp_alloc_self __attribute__((tls_model("initial-exec")));
+struct mp_alloc_thread mp_alloc_no_thread; /* never written: all zero */
+__thread struct mp_alloc_thread *mp_alloc_self __attribute__((tls_model("initial-exec"))) = &mp_alloc_no_thread;
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct set *sets[MP_ALLOC_MAX_SETS + 1];
@@ -154,9 +155,9 @@ static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t a
 		return NULL;
 	a = carve(s, size, align < page_size ? page_size : align);
 	if (!a)
-		return NULL;
+		goto nomem;
 	if (mprotect((void *)a, size, PROT_READ | PROT_WRITE) < 0)
-		return NULL;
+		goto nomem;
 	if (s->c.strict && !*commit) {
 		/* the commit hook populates and verifies the part jemalloc uses */
 		*zero = true;
@@ -164,11 +165,15 @@ static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t a
 	}
 	if (mp_alloc_place((void *)a, size, &s->c, s->c.strict) < 0) {
 		mprotect((void *)a, size, PROT_NONE);
-		return NULL;
+		goto nomem;
 	}
 	*zero = true;
 	*commit = true;
 	return (void *)a;
+nomem:
+	/* the caller's mallocx returns NULL and does not set errno itself */
+	errno = ENOMEM;
+	return NULL;
 }
 
 static bool hook_dalloc(extent_hooks_t *h, void *addr, size_t size, bool committed, unsigned arena_ind)
@@ -188,7 +193,11 @@ static bool hook_commit(extent_hooks_t *h, void *addr, size_t size, size_t off, 
 
 	if (!s->c.strict)
 		return false; /* the pages fault in under the range's policy */
-	return mp_alloc_place((char *)addr + off, len, &s->c, true) < 0;
+	if (mp_alloc_place((char *)addr + off, len, &s->c, true) < 0) {
+		errno = ENOMEM; /* see hook_alloc */
+		return true;
+	}
+	return false;
 }
 
 static bool hook_decommit(extent_hooks_t *h, void *addr, size_t size, size_t off, size_t len, unsigned arena_ind)
@@ -372,7 +381,7 @@ static void thread_exit(void *arg)
 		tc = (unsigned)tcache_of(t->flags[s]);
 		mallctl("tcache.destroy", NULL, NULL, &tc, sizeof(tc));
 	}
-	mp_alloc_self = NULL;
+	mp_alloc_self = &mp_alloc_no_thread;
 	free(t);
 }
 
@@ -393,7 +402,7 @@ int mp_alloc_thread_flags_slow(unsigned s)
 		errno = EINVAL;
 		return 0;
 	}
-	if (!t) {
+	if (t == &mp_alloc_no_thread) {
 		pthread_once(&key_once, key_init);
 		if (key_err) {
 			errno = key_err;
@@ -442,6 +451,21 @@ void mp_alloc_free_slow(void *p)
 }
 
 /* ---- the rest of the calls ---------------------------------------------- */
+
+void *mp_alloc_slow(const struct mp_compiled *c, struct mp_alloc_ref *ref, size_t size, int extra)
+{
+	int f;
+
+	if (size > PTRDIFF_MAX) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	f = mp_alloc_flags(c, ref);
+	if (!f)
+		return NULL;
+	/* like malloc(0), the smallest object */
+	return mallocx(size ? size : 1, f | extra);
+}
 
 void *mp_alloc_realloc(const struct mp_compiled *c, struct mp_alloc_ref *ref, void *p, size_t size)
 {
@@ -494,7 +518,7 @@ int mp_alloc_ref_arena(const struct mp_alloc_ref *ref, unsigned *ret_set, unsign
 	unsigned s = atomic_load(&ref->set);
 	struct mp_alloc_thread *t = mp_alloc_self;
 
-	if (!s || !t || !t->flags[s])
+	if (!s || !t->flags[s])
 		return -ENOENT;
 	if (ret_set)
 		*ret_set = s;

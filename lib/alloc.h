@@ -43,7 +43,10 @@ struct mp_alloc_ref {
 };
 
 /* One per thread, allocated on its first allocation; freed (and its
- * tcaches destroyed) by a pthread key destructor. */
+ * tcaches destroyed) by a pthread key destructor.  Until then a thread points
+ * at an all-zero table, and flags[0] is always 0, so the fast paths need no
+ * NULL or "no set yet" test: a zero flags word is the one branch to the slow
+ * path. */
 struct mp_alloc_thread {
 	int flags[MP_ALLOC_MAX_SETS + 1]; /* MALLOCX_ARENA | MALLOCX_TCACHE, 0: none yet */
 };
@@ -51,6 +54,7 @@ struct mp_alloc_thread {
 /* Owner set (+1) of each 1 GiB chunk of the address space. */
 extern _Atomic uint8_t mp_alloc_owner[MP_ALLOC_CHUNKS];
 extern __thread struct mp_alloc_thread *mp_alloc_self __attribute__((tls_model("initial-exec")));
+extern struct mp_alloc_thread mp_alloc_no_thread;
 
 /* The flags for set s in this thread, creating its tcache (and the thread
  * table) as needed; 0 and errno set on failure. */
@@ -64,11 +68,10 @@ void mp_alloc_free_slow(void *p);
 static inline int mp_alloc_flags(const struct mp_compiled *c, struct mp_alloc_ref *ref)
 {
 	unsigned s = atomic_load_explicit(&ref->set, memory_order_acquire);
-	struct mp_alloc_thread *t = mp_alloc_self;
-	int r;
+	int f = mp_alloc_self->flags[s], r;
 
-	if (__builtin_expect(s && t && t->flags[s], 1))
-		return t->flags[s];
+	if (__builtin_expect(f != 0, 1))
+		return f;
 	if (!s) {
 		r = mp_alloc_set_slow(c, ref);
 		if (r < 0) {
@@ -93,27 +96,33 @@ static inline unsigned mp_alloc_owner_of(const void *p)
 /* The tcache part of a flags word: what dallocx and sallocx take. */
 #define MP_ALLOC_TCACHE_BITS(f) ((f) & (0xfff << 8))
 
+/* Everything but the fast path of mp_alloc: the set or this thread's tcache
+ * not there yet, a size too large, a failed lookup. */
+void *mp_alloc_slow(const struct mp_compiled *c, struct mp_alloc_ref *ref, size_t size, int extra);
+
+/*
+ * Both exits are tail calls, so the fast path needs no stack frame: one load
+ * of the handle's set, one thread-local load, one load of the flags, mallocx.
+ * mallocx does not set errno; every way it can fail with a size below
+ * PTRDIFF_MAX goes through an extent hook, and the hooks set ENOMEM.
+ */
 static inline void *mp_alloc(const struct mp_compiled *c, struct mp_alloc_ref *ref, size_t size, int extra)
 {
-	int f = mp_alloc_flags(c, ref);
-	void *p;
+	unsigned s = atomic_load_explicit(&ref->set, memory_order_acquire);
+	int f = mp_alloc_self->flags[s];
 
-	if (__builtin_expect(!f, 0))
-		return NULL;
-	/* mallocx(0) is undefined; like malloc(0), hand out the smallest object */
-	p = mallocx(size ? size : 1, f | extra);
-	if (__builtin_expect(!p, 0))
-		errno = ENOMEM;
-	return p;
+	/* size 0 wraps around and takes the slow path: mallocx(0) is undefined */
+	if (__builtin_expect(f != 0 && size - 1 < PTRDIFF_MAX, 1))
+		return mallocx(size, f | extra);
+	return mp_alloc_slow(c, ref, size, extra);
 }
 
 static inline void mp_alloc_free(void *p)
 {
-	unsigned s = mp_alloc_owner_of(p);
-	struct mp_alloc_thread *t = mp_alloc_self;
+	int f = mp_alloc_self->flags[mp_alloc_owner_of(p)];
 
-	if (__builtin_expect(s && t && t->flags[s], 1)) {
-		dallocx(p, MP_ALLOC_TCACHE_BITS(t->flags[s]));
+	if (__builtin_expect(f != 0, 1)) {
+		dallocx(p, MP_ALLOC_TCACHE_BITS(f));
 		return;
 	}
 	if (p)
