@@ -863,9 +863,19 @@ int mp_place_range(void *addr, size_t len, const struct mp_compiled *c, unsigned
 			if (r < 0)
 				return r;
 			fill_report(ret, &v);
-			if (v.fell_back)
-				say(ret, "%" PRIu64 " pages fell back to other nodes (the placement nodes were full)",
-				    v.fell_back);
+			if (v.fell_back) {
+				char where[128] = "";
+				size_t o = 0;
+
+				/* name the fallback nodes that took pages, in the policy's order */
+				for (unsigned f = 0; f < c->n_fallback && o + 24 < sizeof(where); f++)
+					if (c->fallback[f] < MP_COMPILED_MAX && v.per_node[c->fallback[f]])
+						o += (size_t)snprintf(where + o, sizeof(where) - o, "%s%d (%" PRIu64 ")",
+								      o ? ", " : "", c->fallback[f],
+								      v.per_node[c->fallback[f]]);
+				say(ret, "%" PRIu64 " pages fell back (the placement nodes were full): to node %s",
+				    v.fell_back, where);
+			}
 			if (v.outside)
 				say(ret, "%" PRIu64 " pages are not on the nodes the plan gave them (first at page %"
 					 PRIu64 ", on node %d)", v.outside, v.first_bad_page, v.first_bad_node);
