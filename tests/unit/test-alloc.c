@@ -155,6 +155,77 @@ static void test_realloc(struct mplace_compiled *c, struct mplace_compiled *othe
 	CHECK(mplace_realloc(c, p, 0) == NULL);
 }
 
+/* Memory given back: a large object freed and its arena purged has no pages
+ * left (the purge/decommit hooks ran); allocating again brings them back
+ * under the same policy. */
+static void test_purge(struct mplace_compiled *c, int want_mode, int node)
+{
+	size_t n = 8u << 20, ps = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned char *p = mplace_alloc(c, n);
+	unsigned arena, present = 0;
+	char name[64];
+	int mode, at;
+
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	memset(p, 1, n);
+	arena = arena_of(p);
+	mplace_free(p);
+	snprintf(name, sizeof(name), "arena.%u.purge", arena);
+	CHECK(mallctl(name, NULL, NULL, NULL, 0) == 0);
+	for (size_t off = 0; off < n; off += ps) {
+		void *pg = p + off;
+		int status = 0;
+
+		if (mp_sys_move_pages(0, 1, &pg, NULL, &status, 0) == 0 && status >= 0)
+			present++;
+	}
+	CHECK_MSG(present == 0, "%u of %zu pages still present after purge", present, n / ps);
+	p = mplace_alloc(c, n);
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	memset(p, 2, n);
+	where(p + n / 2, &mode, &at);
+	CHECK(mode == want_mode && at == node);
+	mplace_free(p);
+}
+
+static void test_replicate(struct mplace_compiled *c, int node)
+{
+	struct mplace_replica *r = NULL;
+	static unsigned char src[10000], src2[10000];
+	const unsigned char *local;
+	int copy_node = -1;
+
+	for (size_t i = 0; i < sizeof(src); i++) {
+		src[i] = (unsigned char)i;
+		src2[i] = (unsigned char)(i * 3);
+	}
+	CHECK(mplace_replicate(c, src, sizeof(src), &r) == 0);
+	if (!r)
+		return;
+	CHECK(mplace_replica_copies(r, 0, NULL) == 1);
+	CHECK(mplace_replica_copies(r, 0, &copy_node) == 1 && copy_node == node);
+	CHECK(mplace_replica_copies(r, 1, &copy_node) == -EINVAL);
+	local = mplace_replica_local(r);
+	CHECK(local && local != src && !memcmp(local, src, sizeof(src)));
+	if (local) {
+		int mode, at;
+
+		where((void *)local, &mode, &at);
+		CHECK(mode == MP_MPOL_BIND && at == node);
+	}
+	CHECK(mplace_replica_update(r, src2, sizeof(src2)) == 0);
+	CHECK(local && !memcmp(local, src2, sizeof(src2)));
+	CHECK(mplace_replica_update(r, src2, sizeof(src2) - 1) == -EINVAL);
+	mplace_replica_free(r);
+	r = (struct mplace_replica *)0x1;
+	CHECK(mplace_replicate(c, src, 0, &r) == -EINVAL && r == (struct mplace_replica *)0x1);
+	CHECK(mplace_replicate(NULL, src, 10, &r) == -EINVAL);
+}
+
 int main(void)
 {
 	struct mplace_compiled *bind, *bind2, *pref, *strict, *huge;
@@ -232,6 +303,9 @@ int main(void)
 	CHECK(mplace_aligned_alloc(bind, 0, 48) == NULL && errno == EINVAL);
 
 	test_realloc(bind, pref);
+	test_purge(bind, MP_MPOL_BIND, node);
+	test_purge(strict, MP_MPOL_BIND, node);
+	test_replicate(bind, node);
 
 	/* objects of this thread freed by another, then reused here */
 	{
