@@ -177,9 +177,21 @@ static int expect_plan(const char *what, void *addr, size_t len, uint64_t ps, co
 	nodes = calloc(len / ps, sizeof(int));
 	if (!nodes)
 		return -ENOMEM;
-	if (vm_page_nodes(addr, len, ps, nodes) < 0) {
-		free(nodes);
-		return -EIO;
+	/* a page's entry can be briefly absent while khugepaged collapses or
+	 * compaction moves it (seen near a full node): ask again before
+	 * calling a page missing */
+	for (int tries = 0;; tries++) {
+		bool missing = false;
+
+		if (vm_page_nodes(addr, len, ps, nodes) < 0) {
+			free(nodes);
+			return -EIO;
+		}
+		for (uint64_t i = 0; i < len / ps && !missing; i++)
+			missing = nodes[i] < 0;
+		if (!missing || tries == 3)
+			break;
+		usleep(100000);
 	}
 	for (uint64_t i = 0; i < len / ps; i++) {
 		uint64_t off = i * ps;
