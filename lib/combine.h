@@ -107,6 +107,9 @@ struct mp_compiled {
 	struct mp_nodemask nodes;  /* placement nodes (empty for default/local) */
 	struct mp_nodemask allowed; /* everything the constraints allow */
 	bool strict;
+	/* allowed is narrower than the cgroup's mems: the kernel's own fallback
+	 * (preferred, interleave on a full node) could leave it; only bind cannot */
+	bool allow_narrows;
 	unsigned n_fallback;
 	int fallback[MP_COMPILED_MAX]; /* fallback order, nearest first */
 	bool has_weights;

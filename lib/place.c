@@ -229,7 +229,8 @@ static int push(struct plan *pl, uint64_t off, uint64_t len, int kmode, int node
  * nowhere to fall back to), else preferred, which falls back instead of OOM. */
 static int chunk_kmode(const struct mp_compiled *c)
 {
-	return c->strict || !c->n_fallback ? MP_MPOL_BIND : MP_MPOL_PREFERRED;
+	/* preferred falls back anywhere in the cpuset: not when allow= narrows it */
+	return c->strict || !c->n_fallback || c->allow_narrows ? MP_MPOL_BIND : MP_MPOL_PREFERRED;
 }
 
 /* Chunks in proportion to the weights over [off, off + len). */
@@ -294,8 +295,11 @@ static int whole_kmode(const struct mp_compiled *c)
 	case MP_MPOL_BIND:
 		/* non-strict bind with somewhere to fall back: prefer-many keeps
 		 * the pages on the nodes while they have memory, then falls back
-		 * instead of calling the OOM killer */
-		return c->strict || !c->n_fallback ? MP_MPOL_BIND : MP_MPOL_PREFERRED_MANY;
+		 * instead of calling the OOM killer.  The kernel's fallback may go
+		 * anywhere in the cpuset, so when allow= narrows it, bind: what is
+		 * placed now still spills to the policy's fallback nodes (planned),
+		 * and allow= is never left */
+		return c->strict || !c->n_fallback || c->allow_narrows ? MP_MPOL_BIND : MP_MPOL_PREFERRED_MANY;
 	case MP_MPOL_PREFERRED:
 		return c->strict ? MP_MPOL_BIND : MP_MPOL_PREFERRED;
 	case MP_MPOL_PREFERRED_MANY:

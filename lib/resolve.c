@@ -546,6 +546,7 @@ static int resolve_placement(struct rctx *r, const struct mp_policy *p)
 	int e;
 
 	c->strict = strict;
+	c->allow_narrows = !mp_mask_equal(&c->allowed, &r->cpuset);
 	if (mode == MP_MODE_DEFAULT || mode == MP_MODE_LOCAL) {
 		/* The kernel's default and local policies may use any node of the
 		 * cpuset.  When an allow set narrows that, only bind keeps the
@@ -754,6 +755,9 @@ static void resolve_flags(struct rctx *r, const struct mp_policy *p)
 			warn(r, "home=%d is not a placement node; ignored", p->home);
 		else if (c->kmode != MP_MPOL_BIND && c->kmode != MP_MPOL_PREFERRED_MANY)
 			warn(r, "home=%d: the kernel has a home node only for bind and prefer-many; ignored", p->home);
+		else if (c->mode == MP_MODE_SPLIT || c->has_weights)
+			warn(r, "home=%d: %s is placed as one-node chunks, where a home node has no meaning; ignored",
+			     p->home, mp_mode_name(c->mode));
 		else
 			c->home = p->home;
 	}
@@ -817,6 +821,11 @@ int mp_resolve(const struct mp_policy *p, const struct mp_trace *fold_trace, con
 	}
 	resolve_fallback(&r, p);
 	resolve_flags(&r, p);
+	if (c.allow_narrows && !c.strict && c.kmode != MP_MPOL_BIND && c.kmode != MP_MPOL_DEFAULT &&
+	    c.kmode != MP_MPOL_LOCAL)
+		note(&r, "allow= is narrower than the cgroup's nodes: memory placed now falls back only inside it, "
+			 "but the kernel's %s may later fall back outside it when the nodes are full (only bind, or "
+			 "the cgroup's cpuset.mems, is hard)", mp_mode_name(c.mode));
 	*ret = c;
 	return 0;
 }
