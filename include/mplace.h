@@ -180,7 +180,8 @@ MPLACE_PUBLIC int mplace_unmap(void *addr, size_t len, const struct mplace_compi
  *   ENOMEM  no memory within the policy (a strict policy fails here instead
  *           of leaving the process to the OOM killer)
  *   EXDEV   the policy asks for hugetlb pages (order=2M|1G), which the
- *           allocator cannot split; use mplace_map
+ *           allocator cannot split (use mplace_map), or for a strict
+ *           physical range (phys<4G strict), which only a pool can keep
  *   E2BIG   more than 255 distinct placements in one process
  * Linking libmplace links jemalloc (see doc/allocator.md for what that means
  * for the program's own malloc).

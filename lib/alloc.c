@@ -233,13 +233,19 @@ static bool hook_merge(extent_hooks_t *h, void *a, size_t asize, void *b, size_t
 
 /* ---- sets --------------------------------------------------------------- */
 
-/* Two compiled policies share a set when they place memory the same way. */
+/* Two compiled policies share a set when they place memory the same way:
+ * every field mp_place_range reads (warnings and the trace are not read). */
 static bool same_placement(const struct mp_compiled *a, const struct mp_compiled *b)
 {
 	if (a->mode != b->mode || a->kmode != b->kmode || a->kflags != b->kflags || a->strict != b->strict ||
 	    a->order != b->order || a->home != b->home || !mp_mask_equal(&a->nodes, &b->nodes) ||
-	    a->has_weights != b->has_weights)
+	    a->has_weights != b->has_weights || a->n_fallback != b->n_fallback || a->phys_lo != b->phys_lo ||
+	    a->phys_hi != b->phys_hi)
 		return false;
+	/* non-strict placement spills in this order when the nodes are full */
+	for (unsigned i = 0; i < a->n_fallback && i < MP_COMPILED_MAX; i++)
+		if (a->fallback[i] != b->fallback[i])
+			return false;
 	if (!a->has_weights)
 		return true;
 	if (a->n_weights != b->n_weights)
@@ -267,6 +273,9 @@ static int set_create(const struct mp_compiled *c, struct set **ret)
 	if (!page_size)
 		page_size = (size_t)sysconf(_SC_PAGESIZE);
 	if (c->order > MP_ORDER_THP && c->order != page_size)
+		return -EXDEV;
+	/* only a hugetlb pool can hold memory inside a physical range */
+	if (c->strict && (c->phys_lo != 0 || c->phys_hi != UINT64_MAX))
 		return -EXDEV;
 	s = calloc(1, sizeof(*s));
 	if (!s)

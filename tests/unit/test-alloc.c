@@ -228,7 +228,7 @@ static void test_replicate(struct mplace_compiled *c, int node)
 
 int main(void)
 {
-	struct mplace_compiled *bind, *bind2, *pref, *strict, *huge;
+	struct mplace_compiled *bind, *bind2, *pref, *strict, *huge, *phys;
 	unsigned n0 = mp_alloc_n_sets(), s1, s2;
 	int nodes[4], node;
 	void *a, *b, *x;
@@ -248,6 +248,8 @@ int main(void)
 		strict = compile(text);
 		snprintf(text, sizeof(text), "bind:%d order=2M", node);
 		huge = compile(text);
+		snprintf(text, sizeof(text), "bind:%d phys<4G strict", node);
+		phys = compile(text);
 	}
 	CHECK(bind && bind2 && pref && strict);
 	if (!bind || !bind2 || !pref || !strict)
@@ -344,16 +346,19 @@ int main(void)
 	/* a huge allocation is refused with ENOMEM, not a crash */
 	errno = 0;
 	CHECK(mplace_alloc(bind, SIZE_MAX - 4096) == NULL && errno == ENOMEM);
-	if (huge) {
-		errno = 0;
-		CHECK(mplace_alloc(huge, 64) == NULL && errno == EXDEV);
-	}
+	/* what the allocator cannot enforce is refused, not faked */
+	CHECK(huge && phys);
+	errno = 0;
+	CHECK(huge && mplace_alloc(huge, 64) == NULL && errno == EXDEV);
+	errno = 0;
+	CHECK(phys && mplace_alloc(phys, 64) == NULL && errno == EXDEV);
 
 	mplace_compiled_free(bind);
 	mplace_compiled_free(bind2);
 	mplace_compiled_free(pref);
 	mplace_compiled_free(strict);
 	mplace_compiled_free(huge);
+	mplace_compiled_free(phys);
 	mplace_topo_free(topo);
 	return check_status();
 }
