@@ -1008,8 +1008,15 @@ int mp_place_map(const struct mp_compiled *c, size_t len, unsigned flags, void *
 			munmap(p + l, (size_t)(raw + l + THP_SIZE - (p + l)));
 	} else {
 		p = mmap(NULL, l, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED)
-			return -errno;
+		if (p == MAP_FAILED) {
+			r = -errno;
+			if (ret) {
+				memset(ret, 0, sizeof(*ret));
+				say(ret, "the kernel refused to map %" PRIu64 " KiB: %s (more than it will overcommit)",
+				    l >> 10, strerror(-r));
+			}
+			return r;
+		}
 	}
 	/* hugetlb pages come from whichever pool the policy at fault time
 	 * names, so the placement is applied before anything is faulted */
