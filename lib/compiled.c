@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Serialising a compiled policy to one line and back (see compiled.h).
+ * No allocation on the parse side: the agent calls it before main.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "basic/util.h"
+#include "compiled.h"
+
+#define MAGIC "mplace-compiled/1"
+
+static const char *const am_names[] = { "unset", "off", "auto", "balancing", "damon", "touch" };
+
+/* Appends with snprintf semantics into (buf, size), tracking the total. */
+struct out {
+	char *buf;
+	size_t size, len;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(o->len < o->size ? o->buf + o->len : NULL, o->len < o->size ? o->size - o->len : 0, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->len += (size_t)n;
+}
+
+static void put_mask(struct out *o, const char *key, const struct mp_nodemask *m)
+{
+	char buf[4096];
+
+	mp_mask_format(m, buf, sizeof(buf));
+	put(o, " %s=%s", key, buf[0] ? buf : "-");
+}
+
+int mp_compiled_serialize(const struct mp_compiled *c, char *buf, size_t size)
+{
+	struct out o = { buf, size, 0 };
+
+	if (size)
+		buf[0] = '\0';
+	put(&o, MAGIC " mode=%s kmode=%d kflags=%u", mp_mode_name(c->mode), c->kmode, c->kflags);
+	put_mask(&o, "nodes", &c->nodes);
+	put_mask(&o, "allowed", &c->allowed);
+	put(&o, " strict=%d narrows=%d fallback=", c->strict, c->allow_narrows);
+	for (unsigned i = 0; i < c->n_fallback; i++)
+		put(&o, "%s%d", i ? "," : "", c->fallback[i]);
+	if (!c->n_fallback)
+		put(&o, "-");
+	put(&o, " weights=");
+	for (unsigned i = 0; i < c->n_weights; i++)
+		put(&o, "%s%d:%u", i ? "," : "", c->weight_node[i], c->weight[i]);
+	if (!c->has_weights)
+		put(&o, "-");
+	else if (!c->n_weights)
+		put(&o, "kernel");
+	put(&o, " order=%" PRIu64 " omask=", c->order);
+	for (unsigned i = 0; i < c->n_order_masks; i++) {
+		char m[4096];
+
+		mp_mask_format(&c->order_masks[i].nodes, m, sizeof(m));
+		put(&o, "%s%" PRIu64 ":%s", i ? ";" : "", c->order_masks[i].page_size, m[0] ? m : "none");
+	}
+	if (!c->n_order_masks)
+		put(&o, "-");
+	put(&o, " phys=%" PRIx64 "-%" PRIx64 " am=%s rep=%d mig=%d home=%d", c->phys_lo, c->phys_hi,
+	    c->automigrate < MP_ARRAY_SIZE(am_names) ? am_names[c->automigrate] : "off", c->replicate, c->migrate,
+	    c->home);
+	return (int)o.len;
+}
+
+/* ---- parsing, without allocation ---------------------------------------- */
+
+struct in {
+	const char *s;
+};
+
+/* The value of the next " key=" field, as [*v, *v + *n). */
+static int field(struct in *in, const char *key, const char **v, size_t *n)
+{
+	size_t kl = strlen(key);
+	const char *p = in->s;
+
+	if (*p != ' ' || strncmp(p + 1, key, kl) || p[1 + kl] != '=')
+		return -EINVAL;
+	p += kl + 2;
+	*v = p;
+	*n = strcspn(p, " ");
+	in->s = p + *n;
+	return 0;
+}
+
+static int int_field(struct in *in, const char *key, int64_t lo, int64_t hi, int64_t *ret)
+{
+	const char *v;
+	size_t n;
+	uint64_t u;
+	bool neg;
+
+	if (field(in, key, &v, &n) < 0)
+		return -EINVAL;
+	neg = n && v[0] == '-';
+	if (mp_parse_uint(v + neg, n - neg, INT64_MAX, &u) < 0)
+		return -EINVAL;
+	*ret = neg ? -(int64_t)u : (int64_t)u;
+	return *ret < lo || *ret > hi ? -EINVAL : 0;
+}
+
+static int mask_field(struct in *in, const char *key, struct mp_nodemask *m)
+{
+	const char *v;
+	size_t n;
+
+	if (field(in, key, &v, &n) < 0)
+		return -EINVAL;
+	if (n == 1 && v[0] == '-') {
+		mp_mask_zero(m);
+		return 0;
+	}
+	return mp_mask_parse(v, n, m, NULL);
+}
+
+/* "a:b,c:d" style lists of node:number pairs; '-' for none. */
+static int pairs(const char *v, size_t n, int *nodes, uint64_t *vals, unsigned max, uint64_t maxval,
+		 unsigned *ret_n)
+{
+	unsigned k = 0;
+	size_t i = 0;
+
+	if (n == 1 && v[0] == '-') {
+		*ret_n = 0;
+		return 0;
+	}
+	while (i < n) {
+		size_t e = i, c;
+		uint64_t a, b = 0;
+
+		while (e < n && v[e] != ',')
+			e++;
+		for (c = i; c < e && v[c] != ':'; c++)
+			;
+		if (k == max || mp_parse_uint(v + i, c - i, MP_MAX_NODES - 1, &a) < 0)
+			return -EINVAL;
+		if (vals && (c == e || mp_parse_uint(v + c + 1, e - c - 1, maxval, &b) < 0))
+			return -EINVAL;
+		if (!vals && c != e)
+			return -EINVAL;
+		nodes[k] = (int)a;
+		if (vals)
+			vals[k] = b;
+		k++;
+		i = e + 1;
+		if (e + 1 == n && v[e] == ',')
+			return -EINVAL;
+	}
+	*ret_n = k;
+	return 0;
+}
+
+int mp_compiled_deserialize(const char *s, struct mp_compiled *ret)
+{
+	struct mp_compiled c;
+	struct in in;
+	const char *v;
+	size_t n;
+	int64_t x;
+	int mode = -1;
+
+	if (strncmp(s, MAGIC, strlen(MAGIC)))
+		return -EINVAL;
+	memset(&c, 0, sizeof(c));
+	mp_trace_init(&c.trace);
+	in.s = s + strlen(MAGIC);
+
+	if (field(&in, "mode", &v, &n) < 0)
+		return -EINVAL;
+	for (int m = MP_MODE_DEFAULT; m <= MP_MODE_SPLIT; m++)
+		if (mp_streqn(v, n, mp_mode_name((enum mp_mode)m)))
+			mode = m;
+	if (mode < 0)
+		return -EINVAL;
+	c.mode = (enum mp_mode)mode;
+	if (int_field(&in, "kmode", 0, 6, &x) < 0)
+		return -EINVAL;
+	c.kmode = (int)x;
+	if (int_field(&in, "kflags", 0, 0xffff, &x) < 0)
+		return -EINVAL;
+	c.kflags = (unsigned)x;
+	if (mask_field(&in, "nodes", &c.nodes) < 0 || mask_field(&in, "allowed", &c.allowed) < 0)
+		return -EINVAL;
+	if (int_field(&in, "strict", 0, 1, &x) < 0)
+		return -EINVAL;
+	c.strict = x;
+	if (int_field(&in, "narrows", 0, 1, &x) < 0)
+		return -EINVAL;
+	c.allow_narrows = x;
+	if (field(&in, "fallback", &v, &n) < 0 ||
+	    pairs(v, n, c.fallback, NULL, MP_COMPILED_MAX, 0, &c.n_fallback) < 0)
+		return -EINVAL;
+	if (field(&in, "weights", &v, &n) < 0)
+		return -EINVAL;
+	if (mp_streqn(v, n, "kernel")) {
+		c.has_weights = true;
+	} else {
+		uint64_t w[MP_COMPILED_MAX];
+
+		if (pairs(v, n, c.weight_node, w, MP_COMPILED_MAX, 65535, &c.n_weights) < 0)
+			return -EINVAL;
+		for (unsigned i = 0; i < c.n_weights; i++)
+			c.weight[i] = (uint16_t)w[i];
+		c.has_weights = !(n == 1 && v[0] == '-');
+	}
+	if (field(&in, "order", &v, &n) < 0 || mp_parse_uint(v, n, UINT64_MAX, &c.order) < 0)
+		return -EINVAL;
+	if (field(&in, "omask", &v, &n) < 0)
+		return -EINVAL;
+	if (!(n == 1 && v[0] == '-')) {
+		size_t i = 0;
+
+		while (i < n) {
+			size_t e = i, colon;
+
+			while (e < n && v[e] != ';')
+				e++;
+			for (colon = i; colon < e && v[colon] != ':'; colon++)
+				;
+			if (c.n_order_masks == MP_ARRAY_SIZE(c.order_masks) || colon == e ||
+			    mp_parse_uint(v + i, colon - i, UINT64_MAX, &c.order_masks[c.n_order_masks].page_size) < 0)
+				return -EINVAL;
+			if (mp_streqn(v + colon + 1, e - colon - 1, "none"))
+				mp_mask_zero(&c.order_masks[c.n_order_masks].nodes);
+			else if (mp_mask_parse(v + colon + 1, e - colon - 1, &c.order_masks[c.n_order_masks].nodes, NULL) < 0)
+				return -EINVAL;
+			c.n_order_masks++;
+			i = e + 1;
+		}
+	}
+	if (field(&in, "phys", &v, &n) < 0 || sscanf(v, "%" SCNx64 "-%" SCNx64, &c.phys_lo, &c.phys_hi) != 2)
+		return -EINVAL;
+	if (field(&in, "am", &v, &n) < 0)
+		return -EINVAL;
+	c.automigrate = MP_AM_UNSET;
+	for (unsigned i = 1; i < MP_ARRAY_SIZE(am_names); i++)
+		if (mp_streqn(v, n, am_names[i]))
+			c.automigrate = (enum mp_automigrate)i;
+	if (c.automigrate == MP_AM_UNSET)
+		return -EINVAL;
+	if (int_field(&in, "rep", 0, 1, &x) < 0)
+		return -EINVAL;
+	c.replicate = x;
+	if (int_field(&in, "mig", 0, 1, &x) < 0)
+		return -EINVAL;
+	c.migrate = x;
+	if (int_field(&in, "home", -1, MP_MAX_NODES - 1, &x) < 0)
+		return -EINVAL;
+	c.home = (int)x;
+	if (*in.s != '\0')
+		return -EINVAL;
+	*ret = c;
+	return 0;
+}
