@@ -214,6 +214,30 @@ static void test_other_machines(void)
 		CHECK(t->nodes[7].n_cpus == 16 && t->nodes[7].cpus[0] == 56 && t->nodes[7].cpus[8] == 120);
 		mp_topo_free(t);
 	}
+	/* qemu-2s-cxl-6.12: recorded from a real 6.12 kernel booted with the
+	 * tests/vm/topologies/2s-cxl description: 1 GiB in shares 3:3:1:1 of
+	 * 128 MiB blocks, SLIT and HMAT as configured there, and the tier the
+	 * kernel computed for the CPU-less nodes from HMAT (28). */
+	t = load("qemu-2s-cxl-6.12");
+	if (t) {
+		static const int d[4][4] = { { 10, 21, 24, 34 }, { 21, 10, 34, 24 }, { 24, 34, 10, 44 }, { 34, 24, 44, 10 } };
+		static const uint64_t start_mib[4] = { 0, 384, 768, 896 }, end_mib[4] = { 384, 768, 896, 1024 };
+
+		CHECK(t->n_nodes == 4 && t->tiers_from_sysfs && t->n_tiers == 2);
+		for (int a = 0; a < 4 && t->n_nodes == 4; a++) {
+			const struct mp_node *n = &t->nodes[a];
+
+			for (int b = 0; b < 4; b++)
+				CHECK(mp_topo_distance(t, a, b) == d[a][b]);
+			CHECK_MSG(n->n_phys == 1 && n->phys[0][0] == start_mib[a] << 20 && n->phys[0][1] == end_mib[a] << 20,
+				  "node %d phys", a);
+			CHECK(n->has_cpu == (a < 2) && n->n_cpus == (a < 2 ? 2u : 0u));
+			CHECK(n->tier == (a < 2 ? 0 : 1) && n->tier_id == (a < 2 ? 4 : 28));
+			CHECK(n->read_bw == (a < 2 ? 20000u : 8000u) && n->read_lat == (a < 2 ? 100u : 250u));
+			CHECK(n->mem_total > 0 && n->mem_total <= (end_mib[a] - start_mib[a]) << 20);
+		}
+		mp_topo_free(t);
+	}
 	/* 1n: devices without firmware locality have node -1; blocks 24-31 missing */
 	t = load("1n");
 	if (t) {
@@ -266,6 +290,8 @@ static void test_cgroups(void)
 		/* v1 only, nested */
 		{ "8n", NULL, 0, "/slurm/uid_1000/job_42", true, "4-5" },
 		{ "8n", "/slurm/uid_1000", 0, "/slurm/uid_1000", true, "0-7" },
+		/* recorded: cgroup2 root of the VM guest */
+		{ "qemu-2s-cxl-6.12", NULL, 0, "/", true, "0-3" },
 		/* no proc/self/cgroup at all */
 		{ "memless", NULL, -ENOENT, NULL, false, NULL },
 		/* a path given with no cgroup files anywhere: no cpuset information */
