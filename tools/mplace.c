@@ -17,6 +17,8 @@ static const struct {
 	{ "check", cmd_check, "validate configuration files" },
 	{ "resolve", cmd_resolve, "fold the matching scopes and print the compiled policy" },
 	{ "explain", cmd_explain, "show how each scope contributed to a policy, and why" },
+	{ "show", cmd_show, "show where a process's memory is, range by range, against its policy" },
+	{ "numactl", cmd_numactl, "numactl's command line, through mplace's policies" },
 };
 
 static void usage(FILE *f)
@@ -35,6 +37,13 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* installed as a symlink named numactl: behave as numactl */
+	if (argc > 0 && argv[0]) {
+		const char *base = strrchr(argv[0], '/');
+
+		if (!strcmp(base ? base + 1 : argv[0], "numactl"))
+			return cmd_numactl(argc, argv);
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

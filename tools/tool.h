@@ -33,3 +33,5 @@ int cmd_topo(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_numactl(int argc, char **argv);

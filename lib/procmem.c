@@ -1,0 +1,664 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Reading a process's memory map: the ranges of /proc/PID/maps, each with
+ * its kind of memory, the kernel policy numa_maps reports for it, and where
+ * its pages are.
+ *
+ * Invariants:
+ *   - the parser is pure (text in, ranges out) so recorded files replay in
+ *     tests; only mp_procmem_load() reads files and only mp_procmem_count()
+ *     asks the kernel (through sys.c);
+ *   - page counts come from move_pages per page; numa_maps' N<node>= counts
+ *     are used only when the kernel refuses the query, and ->method says so;
+ *   - a process that exits midway is -ESRCH, never a partial result;
+ *   - outputs are untouched on failure.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "basic/util.h"
+#include "procmem.h"
+#include "sys.h"
+
+const char *mp_pm_kind_name(int kind)
+{
+	if (kind == MP_PM_KIND_SPECIAL)
+		return "special";
+	return mp_kind_name((enum mp_kind)kind);
+}
+
+static void range_free(struct mp_pm_range *r)
+{
+	free(r->path);
+}
+
+void mp_procmem_free(struct mp_procmem *pm)
+{
+	for (unsigned i = 0; i < pm->n; i++)
+		range_free(&pm->r[i]);
+	free(pm->r);
+	free(pm->comm);
+	free(pm->exe);
+	memset(pm, 0, sizeof(*pm));
+}
+
+/* ---- small text helpers -------------------------------------------------- */
+
+static int parse_hex(const char **p, uint64_t *ret)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	unsigned n = 0;
+
+	while (isxdigit((unsigned char)*s)) {
+		if (n++ == 16)
+			return -EINVAL;
+		v = v << 4 | (uint64_t)(isdigit((unsigned char)*s) ? *s - '0' : (tolower((unsigned char)*s) - 'a' + 10));
+		s++;
+	}
+	if (!n)
+		return -EINVAL;
+	*p = s;
+	*ret = v;
+	return 0;
+}
+
+static int parse_dec(const char *s, size_t len, uint64_t *ret)
+{
+	return mp_parse_uint(s, len, UINT64_MAX, ret);
+}
+
+static const char *skip_spaces(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+static const char *next_token(const char *p)
+{
+	while (*p && *p != ' ' && *p != '\n')
+		p++;
+	return p;
+}
+
+/* ---- the kernel's policy text (mm/mempolicy.c mpol_to_str) --------------- */
+
+int mp_pm_parse_kpolicy(const char *s, int *ret_mode, struct mp_nodemask *ret_nodes)
+{
+	static const struct {
+		const char *name;
+		int mode;
+	} modes[] = {
+		/* longest first: "prefer (many)" before "prefer" */
+		{ "weighted interleave", MP_MPOL_WEIGHTED_INTERLEAVE },
+		{ "prefer (many)", MP_MPOL_PREFERRED_MANY },
+		{ "interleave", MP_MPOL_INTERLEAVE },
+		{ "default", MP_MPOL_DEFAULT },
+		{ "prefer", MP_MPOL_PREFERRED },
+		{ "local", MP_MPOL_LOCAL },
+		{ "bind", MP_MPOL_BIND },
+	};
+	struct mp_nodemask nodes;
+	const char *colon;
+
+	for (size_t i = 0; i < MP_ARRAY_SIZE(modes); i++) {
+		size_t n = strlen(modes[i].name);
+
+		if (strncmp(s, modes[i].name, n))
+			continue;
+		s += n;
+		/* "=static", "=relative", "=balancing" or "=static|balancing" flags */
+		if (*s == '=')
+			s += strcspn(s, ":");
+		mp_mask_zero(&nodes);
+		if (*s == ':') {
+			colon = s + 1;
+			if (mp_mask_parse(colon, strlen(colon), &nodes, NULL) < 0)
+				return -EINVAL;
+		} else if (*s) {
+			return -EINVAL;
+		}
+		*ret_mode = modes[i].mode;
+		if (ret_nodes)
+			*ret_nodes = nodes;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* ---- maps ---------------------------------------------------------------- */
+
+/* "start-end perms offset dev inode   path" */
+static int parse_maps_line(const char *line, const char *eol, struct mp_pm_range *r)
+{
+	const char *p = line;
+	uint64_t dev;
+
+	memset(r, 0, sizeof(*r));
+	r->kmode = -1;
+	r->page_size = 4096;
+	if (parse_hex(&p, &r->start) < 0 || *p++ != '-' || parse_hex(&p, &r->end) < 0 || *p++ != ' ')
+		return -EINVAL;
+	if (r->end < r->start || eol - p < 5)
+		return -EINVAL;
+	memcpy(r->perms, p, 4);
+	r->perms[4] = '\0';
+	p += 4;
+	if (*p++ != ' ' || parse_hex(&p, &r->offset) < 0 || *p++ != ' ')
+		return -EINVAL;
+	/* dev is "major:minor" in hex */
+	if (parse_hex(&p, &dev) < 0 || *p++ != ':' || parse_hex(&p, &dev) < 0 || *p++ != ' ')
+		return -EINVAL;
+	{
+		const char *q = next_token(p);
+
+		if (q > eol || parse_dec(p, (size_t)(q - p), &r->inode) < 0)
+			return -EINVAL;
+		p = q;
+	}
+	p = skip_spaces(p);
+	if (p < eol) {
+		r->path = mp_strndup(p, (size_t)(eol - p));
+		if (!r->path)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return s && !strncmp(s, prefix, strlen(prefix));
+}
+
+/* The path without the kernel's " (deleted)" suffix equals exe. */
+static bool same_file(const char *path, const char *exe)
+{
+	size_t n;
+
+	if (!path || !exe)
+		return false;
+	n = strlen(exe);
+	return !strncmp(path, exe, n) && (path[n] == '\0' || !strcmp(path + n, " (deleted)"));
+}
+
+static void classify(struct mp_pm_range *r, const struct mp_pm_range *prev, const char *exe)
+{
+	const char *path = r->path;
+
+	if (r->huge) {
+		r->kind = MP_KIND_HUGETLB;
+	} else if (!path) {
+		/* .bss: anonymous memory right after the executable's data */
+		if (prev && prev->kind == MP_KIND_DATA && prev->end == r->start && prev->path &&
+		    r->perms[0] == 'r' && r->perms[1] == 'w')
+			r->kind = MP_KIND_DATA;
+		else
+			r->kind = r->thread_stack ? MP_KIND_STACK : MP_KIND_ANON;
+	} else if (!strcmp(path, "[heap]")) {
+		r->kind = MP_KIND_HEAP;
+	} else if (has_prefix(path, "[stack")) {
+		r->kind = MP_KIND_STACK;
+	} else if (!strcmp(path, "[vdso]") || !strcmp(path, "[vvar]") || !strcmp(path, "[vsyscall]") ||
+		   has_prefix(path, "[vvar_")) {
+		r->kind = MP_PM_KIND_SPECIAL;
+	} else if (path[0] == '[') {
+		/* [anon:NAME] (prctl PR_SET_VMA_ANON_NAME) and [anon_shmem:NAME] */
+		r->kind = has_prefix(path, "[anon_shmem:") ? MP_KIND_SHM
+			  : r->thread_stack		    ? MP_KIND_STACK
+							    : MP_KIND_ANON;
+	} else if (has_prefix(path, "/dev/shm/") || has_prefix(path, "/SYSV") || has_prefix(path, "/memfd:") ||
+		   (r->perms[3] == 's' && has_prefix(path, "/dev/zero"))) {
+		r->kind = MP_KIND_SHM;
+	} else if (r->perms[2] == 'x') {
+		r->kind = MP_KIND_TEXT;
+	} else if (same_file(path, exe) && r->perms[1] == 'w' && r->perms[3] == 'p') {
+		r->kind = MP_KIND_DATA;
+	} else {
+		r->kind = MP_KIND_FILE;
+	}
+	if (r->locked && r->kind != MP_PM_KIND_SPECIAL)
+		r->kind = MP_KIND_MLOCKED;
+}
+
+/* ---- numa_maps ------------------------------------------------------------ */
+
+static struct mp_pm_range *find_range(struct mp_pm_range *r, unsigned n, uint64_t start)
+{
+	unsigned lo = 0, hi = n;
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+
+		if (r[mid].start == start)
+			return &r[mid];
+		if (r[mid].start < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* "7f00... bind:0-1 file=/x anon=3 dirty=3 N0=2 N1=1 kernelpagesize_kB=4" */
+static int parse_numa_maps_line(const char *line, const char *eol, struct mp_pm_range *ranges, unsigned n)
+{
+	static const char *const spaced[] = { "weighted interleave", "prefer (many)" };
+	const char *p = line, *pol, *q;
+	struct mp_pm_range *r;
+	uint64_t start;
+	size_t plen;
+
+	if (parse_hex(&p, &start) < 0 || *p++ != ' ')
+		return -EINVAL;
+	r = find_range(ranges, n, start);
+	if (!r)
+		return 0; /* the map changed between the two reads: leave it */
+	pol = p;
+	for (size_t i = 0; i < MP_ARRAY_SIZE(spaced); i++)
+		if (!strncmp(p, spaced[i], strlen(spaced[i])))
+			p += strlen(spaced[i]);
+	q = next_token(p);
+	if (q > eol)
+		q = eol;
+	plen = (size_t)(q - pol);
+	if (plen >= sizeof(r->kpolicy))
+		plen = sizeof(r->kpolicy) - 1;
+	memcpy(r->kpolicy, pol, plen);
+	r->kpolicy[plen] = '\0';
+	if (mp_pm_parse_kpolicy(r->kpolicy, &r->kmode, &r->knodes) < 0)
+		r->kmode = -1;
+	r->in_numa_maps = true;
+	p = q;
+	while (p < eol) {
+		const char *tok, *eq;
+		uint64_t v;
+
+		p = skip_spaces(p);
+		tok = p;
+		p = next_token(p);
+		if (p > eol)
+			p = eol;
+		eq = memchr(tok, '=', (size_t)(p - tok));
+		if (!eq) {
+			if (mp_streqn(tok, (size_t)(p - tok), "huge"))
+				r->huge = true;
+			continue;
+		}
+		if (tok[0] == 'N' && isdigit((unsigned char)tok[1])) {
+			uint64_t node;
+
+			if (parse_dec(tok + 1, (size_t)(eq - tok - 1), &node) < 0 ||
+			    parse_dec(eq + 1, (size_t)(p - eq - 1), &v) < 0)
+				return -EINVAL;
+			if (node < MP_PM_NODES)
+				r->nm_node[node] += v;
+			r->nm_present += v;
+		} else if (mp_streqn(tok, (size_t)(eq - tok), "kernelpagesize_kB")) {
+			if (parse_dec(eq + 1, (size_t)(p - eq - 1), &v) < 0 || v == 0 || v > (UINT64_C(1) << 40))
+				return -EINVAL;
+			r->page_size = v * 1024;
+		}
+	}
+	return 0;
+}
+
+/* ---- smaps: "Locked:" per range -------------------------------------------- */
+
+static void parse_smaps(const char *s, struct mp_pm_range *ranges, unsigned n)
+{
+	struct mp_pm_range *cur = NULL;
+
+	while (s && *s) {
+		const char *eol = strchrnul(s, '\n');
+		const char *p = s;
+		uint64_t start, v;
+
+		if (parse_hex(&p, &start) == 0 && *p == '-') {
+			cur = find_range(ranges, n, start);
+		} else if (cur && !strncmp(s, "Locked:", 7)) {
+			const char *num = skip_spaces(s + 7);
+
+			if (parse_dec(num, strspn(num, "0123456789"), &v) == 0 && v > 0)
+				cur->locked = true;
+		}
+		s = *eol ? eol + 1 : eol;
+	}
+}
+
+int mp_procmem_parse(const char *maps, const char *numa_maps, const char *smaps, const char *exe,
+		     const uint64_t *stack_sp, unsigned n_sp, struct mp_procmem *ret)
+{
+	struct mp_procmem pm = { 0 };
+	unsigned cap = 0;
+	const char *s;
+	int r = 0;
+
+	for (s = maps; s && *s;) {
+		const char *eol = strchrnul(s, '\n');
+
+		if (eol > s) {
+			if (pm.n == cap) {
+				unsigned ncap = cap ? cap * 2 : 64;
+				struct mp_pm_range *nr = realloc(pm.r, ncap * sizeof(*nr));
+
+				if (!nr) {
+					r = -ENOMEM;
+					goto fail;
+				}
+				pm.r = nr;
+				cap = ncap;
+			}
+			r = parse_maps_line(s, eol, &pm.r[pm.n]);
+			if (r < 0)
+				goto fail;
+			if (pm.n && pm.r[pm.n].start < pm.r[pm.n - 1].end) {
+				range_free(&pm.r[pm.n]);
+				r = -EINVAL;
+				goto fail;
+			}
+			pm.n++;
+		}
+		s = *eol ? eol + 1 : eol;
+	}
+	for (s = numa_maps; s && *s;) {
+		const char *eol = strchrnul(s, '\n');
+
+		if (eol > s) {
+			r = parse_numa_maps_line(s, eol, pm.r, pm.n);
+			if (r < 0)
+				goto fail;
+		}
+		s = *eol ? eol + 1 : eol;
+	}
+	parse_smaps(smaps, pm.r, pm.n);
+	for (unsigned i = 0; i < pm.n; i++) {
+		for (unsigned k = 0; k < n_sp; k++)
+			if (stack_sp[k] >= pm.r[i].start && stack_sp[k] < pm.r[i].end)
+				pm.r[i].thread_stack = true;
+		classify(&pm.r[i], i ? &pm.r[i - 1] : NULL, exe);
+	}
+	*ret = pm;
+	return 0;
+fail:
+	mp_procmem_free(&pm);
+	return r;
+}
+
+/* ---- reading /proc --------------------------------------------------------- */
+
+/* The whole of a /proc file; -errno (ENOENT/ESRCH: the process is gone). */
+static int read_all(const char *path, char **ret)
+{
+	size_t cap = 65536, n = 0;
+	char *buf = malloc(cap);
+	int fd, r;
+
+	if (!buf)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	for (;;) {
+		ssize_t k;
+
+		if (cap - n < 4096) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb) {
+				r = -ENOMEM;
+				goto fail_fd;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		k = read(fd, buf + n, cap - n - 1);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			goto fail_fd;
+		}
+		if (k == 0)
+			break;
+		n += (size_t)k;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*ret = buf;
+	return 0;
+fail_fd:
+	close(fd);
+fail:
+	free(buf);
+	return r;
+}
+
+static int proc_path(char *buf, size_t size, const char *root, int pid, const char *name)
+{
+	int n;
+
+	if (pid > 0)
+		n = snprintf(buf, size, "%s/proc/%d/%s", root ? root : "", pid, name);
+	else
+		n = snprintf(buf, size, "%s/proc/self/%s", root ? root : "", name);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* A reading error of a process's file: gone is -ESRCH whatever the file said. */
+static int proc_error(const char *root, int pid, int r)
+{
+	char path[PATH_MAX];
+
+	if (r == -ENOENT || r == -ESRCH)
+		return -ESRCH;
+	if (proc_path(path, sizeof(path), root, pid, "") == 0 && access(path, F_OK) < 0)
+		return -ESRCH;
+	return r;
+}
+
+/* Stack pointers of the threads that are blocked in a system call
+ * (/proc/PID/task/TID/syscall: "nr a0 .. a5 sp pc"); best effort. */
+static unsigned thread_sps(const char *root, int pid, uint64_t *sp, unsigned max)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	unsigned n = 0;
+	DIR *d;
+
+	if (proc_path(path, sizeof(path), root, pid, "task") < 0)
+		return 0;
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while (n < max && (de = readdir(d))) {
+		char file[PATH_MAX + 64], *text = NULL;
+		const char *p;
+		unsigned field = 0;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (snprintf(file, sizeof(file), "%s/%s/syscall", path, de->d_name) >= (int)sizeof(file))
+			continue;
+		if (read_all(file, &text) < 0)
+			continue;
+		/* the 8th field is the stack pointer, in hex with 0x */
+		for (p = text; *p && field < 7; p++)
+			if (*p == ' ')
+				field++;
+		if (field == 7 && p[0] == '0' && p[1] == 'x') {
+			uint64_t v;
+
+			p += 2;
+			if (parse_hex(&p, &v) == 0)
+				sp[n++] = v;
+		}
+		free(text);
+	}
+	closedir(d);
+	return n;
+}
+
+int mp_procmem_load(const char *root, int pid, struct mp_procmem *ret)
+{
+	char path[PATH_MAX], exe[PATH_MAX];
+	char *maps = NULL, *numa_maps = NULL, *smaps = NULL, *comm = NULL;
+	struct mp_procmem pm;
+	uint64_t sp[256];
+	unsigned n_sp;
+	ssize_t k;
+	int r;
+
+	r = proc_path(path, sizeof(path), root, pid, "maps");
+	if (r < 0)
+		return r;
+	r = read_all(path, &maps);
+	if (r < 0)
+		return proc_error(root, pid, r);
+	proc_path(path, sizeof(path), root, pid, "numa_maps");
+	r = read_all(path, &numa_maps);
+	if (r < 0) {
+		r = proc_error(root, pid, r);
+		goto out;
+	}
+	/* smaps only adds Locked:; without it nothing is called mlocked */
+	proc_path(path, sizeof(path), root, pid, "smaps");
+	if (read_all(path, &smaps) < 0)
+		smaps = NULL;
+	proc_path(path, sizeof(path), root, pid, "exe");
+	k = readlink(path, exe, sizeof(exe) - 1);
+	exe[k > 0 ? k : 0] = '\0';
+	proc_path(path, sizeof(path), root, pid, "comm");
+	if (read_all(path, &comm) == 0)
+		comm[strcspn(comm, "\n")] = '\0';
+	n_sp = thread_sps(root, pid, sp, MP_ARRAY_SIZE(sp));
+
+	r = mp_procmem_parse(maps, numa_maps, smaps, k > 0 ? exe : NULL, sp, n_sp, &pm);
+	if (r < 0)
+		goto out;
+	/* a process that exited while we read has empty files: not a result */
+	proc_path(path, sizeof(path), root, pid, "");
+	if (access(path, F_OK) < 0 || pm.n == 0) {
+		mp_procmem_free(&pm);
+		r = -ESRCH;
+		goto out;
+	}
+	pm.pid = pid;
+	pm.comm = comm;
+	comm = NULL;
+	if (k > 0) {
+		pm.exe = strdup(exe);
+		if (!pm.exe) {
+			mp_procmem_free(&pm);
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+	*ret = pm;
+	r = 0;
+out:
+	free(maps);
+	free(numa_maps);
+	free(smaps);
+	free(comm);
+	return r;
+}
+
+/* ---- counting pages ---------------------------------------------------------- */
+
+void mp_procmem_use_numa_maps(struct mp_procmem *pm, int refused)
+{
+	for (unsigned i = 0; i < pm->n; i++) {
+		struct mp_pm_range *r = &pm->r[i];
+		uint64_t in = 0;
+
+		memcpy(r->per_node, r->nm_node, sizeof(r->per_node));
+		for (unsigned k = 0; k < MP_PM_NODES; k++)
+			in += r->nm_node[k];
+		r->present = r->nm_present;
+		r->elsewhere = r->nm_present - in;
+	}
+	pm->method = MP_PM_NUMA_MAPS;
+	pm->refused = refused;
+}
+
+#define BATCH 1024
+
+static int count_range(int pid, struct mp_pm_range *r, uint64_t *per_node, uint64_t *ret_present,
+		       uint64_t *ret_elsewhere)
+{
+	void *pages[BATCH];
+	int status[BATCH];
+	uint64_t present = 0, elsewhere = 0;
+
+	for (uint64_t a = r->start; a < r->end;) {
+		unsigned n = 0;
+		int e;
+
+		while (n < BATCH && a < r->end) {
+			pages[n++] = (void *)(uintptr_t)a;
+			a += r->page_size;
+		}
+		e = mp_sys_move_pages(pid, n, pages, NULL, status, 0);
+		if (e < 0)
+			return e;
+		for (unsigned i = 0; i < n; i++) {
+			/* -ENOENT: not present; -EFAULT: a page move_pages
+			 * cannot see (a zero page, a special mapping) */
+			if (status[i] < 0)
+				continue;
+			present++;
+			if (status[i] < MP_PM_NODES)
+				per_node[status[i]]++;
+			else
+				elsewhere++;
+		}
+	}
+	*ret_present = present;
+	*ret_elsewhere = elsewhere;
+	return 0;
+}
+
+int mp_procmem_count(struct mp_procmem *pm)
+{
+	for (unsigned i = 0; i < pm->n; i++) {
+		struct mp_pm_range *r = &pm->r[i];
+		uint64_t per_node[MP_PM_NODES] = { 0 }, present = 0, elsewhere = 0;
+		int e;
+
+		/* numa_maps lists no mapped page: nothing to ask (and a
+		 * reservation of terabytes would take minutes page by page) */
+		if ((r->in_numa_maps && r->nm_present == 0) || r->kind == MP_PM_KIND_SPECIAL) {
+			memset(r->per_node, 0, sizeof(r->per_node));
+			r->present = r->elsewhere = 0;
+			continue;
+		}
+		e = count_range(pm->pid, r, per_node, &present, &elsewhere);
+		if (e == -ESRCH)
+			return -ESRCH;
+		if (e == -EPERM || e == -EACCES || e == -ENOSYS) {
+			mp_procmem_use_numa_maps(pm, e);
+			return 0;
+		}
+		if (e < 0) {
+			/* a range that vanished between the read and the query */
+			memset(r->per_node, 0, sizeof(r->per_node));
+			r->present = r->elsewhere = 0;
+			continue;
+		}
+		memcpy(r->per_node, per_node, sizeof(per_node));
+		r->present = present;
+		r->elsewhere = elsewhere;
+	}
+	pm->method = MP_PM_MOVE_PAGES;
+	return 0;
+}
