@@ -19,6 +19,8 @@ static const struct {
 	{ "explain", cmd_explain, "show how each scope contributed to a policy, and why" },
 	{ "show", cmd_show, "show where a process's memory is, range by range, against its policy" },
 	{ "numactl", cmd_numactl, "numactl's command line, through mplace's policies" },
+	{ "run", cmd_run, "run a program with a policy for each kind of its memory" },
+	{ "set", cmd_set, "change a running program's policies through its agent" },
 };
 
 static void usage(FILE *f)

@@ -35,3 +35,5 @@ int cmd_resolve(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_numactl(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_set(int argc, char **argv);

@@ -1,0 +1,902 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The preload agent (libmplace-preload.so): reads the compiled policy of
+ * each kind of memory from the environment `mplace run` set
+ * (doc/agent-protocol.md) and applies it inside the program: the task
+ * policy of every thread, the stacks, .data/.bss and text, the program's
+ * anonymous, shared, huge-page and file mappings, and memory about to be
+ * pinned.  The heap is heap.c, the control socket ctl.c.
+ *
+ * Invariants:
+ *   - safe before main and after fork: no allocation on these paths (fixed
+ *     tables, stack buffers, raw syscalls), no lock;
+ *   - in secure execution (AT_SECURE) nothing is read from the environment
+ *     and nothing is done: agent.active stays false;
+ *   - what cannot be done is recorded in the problems table (and said on
+ *     stderr with MPLACE_LOG=1), never dropped.
+ */
+/* the interposers define both mmap and mmap64 (open, open64...): no
+ * redirection of one name to the other */
+#undef _FILE_OFFSET_BITS
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <link.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "alloc.h"
+#include "basic/util.h"
+#include "compiled.h"
+#include "place.h"
+#include "sys.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+struct agent agent;
+
+/* For tests and `mplace show`: 0 not loaded or inactive, 1 applying
+ * policies, 2 secure execution (the environment was ignored). */
+EXPORT int mplace_agent_state;
+
+static const struct {
+	enum mp_kind kind;
+	const char *var;
+} env_kinds[] = {
+	{ MP_KIND_ALL, "POLICY" },   { MP_KIND_HEAP, "HEAP" }, { MP_KIND_STACK, "STACK" },
+	{ MP_KIND_TEXT, "TEXT" },    { MP_KIND_DATA, "DATA" }, { MP_KIND_ANON, "ANON" },
+	{ MP_KIND_SHM, "SHM" },	     { MP_KIND_HUGETLB, "HUGETLB" }, { MP_KIND_MLOCKED, "MLOCKED" },
+	{ MP_KIND_KERNEL, "KERNEL" },
+};
+
+/* ---- problems ----------------------------------------------------------- */
+
+static char problems[AGENT_MAX_PROBLEMS][AGENT_PROBLEM_LEN];
+static _Atomic unsigned n_problems;
+static _Atomic unsigned n_dropped;
+
+void agent_problem(const char *fmt, ...)
+{
+	unsigned i = atomic_fetch_add(&n_problems, 1);
+	char line[AGENT_PROBLEM_LEN + 32];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	if (i < AGENT_MAX_PROBLEMS) {
+		vsnprintf(problems[i], AGENT_PROBLEM_LEN, fmt, ap);
+	} else {
+		atomic_fetch_add(&n_dropped, 1);
+		atomic_fetch_sub(&n_problems, 1);
+	}
+	va_end(ap);
+	if (agent.log) {
+		va_start(ap, fmt);
+		n = snprintf(line, sizeof(line), "mplace-agent[%d]: ", (int)getpid());
+		n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+		va_end(ap);
+		if (n > (int)sizeof(line) - 2)
+			n = (int)sizeof(line) - 2;
+		line[n++] = '\n';
+		if (write(2, line, (size_t)n) < 0) {
+			/* stderr closed: the table still has it */
+		}
+	}
+}
+
+static size_t json_str(char *buf, size_t size, const char *s)
+{
+	size_t o = 0;
+
+#define PUT(ch)                       \
+	do {                          \
+		if (o + 1 < size)     \
+			buf[o] = (ch); \
+		o++;                  \
+	} while (0)
+	PUT('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\') {
+			PUT('\\');
+			PUT(*s);
+		} else if ((unsigned char)*s < 0x20) {
+			PUT(' ');
+		} else {
+			PUT(*s);
+		}
+	}
+	PUT('"');
+#undef PUT
+	if (size)
+		buf[o < size ? o : size - 1] = '\0';
+	return o;
+}
+
+size_t agent_problems_json(char *buf, size_t size)
+{
+	unsigned n = atomic_load(&n_problems);
+	size_t o = 0;
+
+	o += (size_t)snprintf(buf, size, "[");
+	for (unsigned i = 0; i < n && i < AGENT_MAX_PROBLEMS && o < size; i++) {
+		if (i)
+			o += (size_t)snprintf(buf + o, size - o, ", ");
+		if (o < size)
+			o += json_str(buf + o, size - o, problems[i]);
+	}
+	if (atomic_load(&n_dropped) && o < size)
+		o += (size_t)snprintf(buf + o, size - o, ", \"%u more problems not recorded\"",
+				      atomic_load(&n_dropped));
+	if (o < size)
+		o += (size_t)snprintf(buf + o, size - o, "]");
+	return o;
+}
+
+const struct mp_compiled *agent_policy(enum mp_kind k)
+{
+	if (agent.kind[k].set)
+		return &agent.kind[k].c;
+	if (k != MP_KIND_ALL && agent.kind[MP_KIND_KERNEL].set && agent.kind[MP_KIND_ALL].set)
+		return &agent.kind[MP_KIND_ALL].c;
+	return NULL;
+}
+
+/* ---- where pages are ---------------------------------------------------- */
+
+long agent_count_misplaced(void *addr, size_t len, const struct mp_compiled *c)
+{
+	uint64_t per[MP_COMPILED_MAX];
+	long mis = 0;
+	int present = mp_place_where(addr, len, (size_t)sysconf(_SC_PAGESIZE), per, MP_COMPILED_MAX, NULL);
+
+	if (present <= 0 || mp_mask_empty(&c->nodes))
+		return 0;
+	mis = present;
+	for (unsigned n = 0; n < MP_COMPILED_MAX; n++)
+		if (mp_mask_test(&c->nodes, n))
+			mis -= (long)per[n];
+	return mis < 0 ? 0 : mis;
+}
+
+/* ---- the agent's own code and jemalloc: their mmaps are not the program's */
+
+static struct {
+	uintptr_t lo, hi;
+} own[4];
+static unsigned n_own;
+
+bool agent_is_own_caller(const void *ret_addr)
+{
+	uintptr_t a = (uintptr_t)ret_addr;
+
+	for (unsigned i = 0; i < n_own; i++)
+		if (a >= own[i].lo && a < own[i].hi)
+			return true;
+	return false;
+}
+
+static int own_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	Dl_info *self = data;
+	bool mine = (uintptr_t)self->dli_fbase == info->dlpi_addr ||
+		    (info->dlpi_name && strstr(info->dlpi_name, "libjemalloc"));
+
+	if (!mine)
+		return 0;
+	for (unsigned i = 0; i < info->dlpi_phnum && n_own < 4; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+			own[n_own].lo = info->dlpi_addr + ph->p_vaddr;
+			own[n_own].hi = own[n_own].lo + ph->p_memsz;
+			n_own++;
+		}
+	}
+	return 0;
+}
+
+/* ---- /proc/self/maps without allocating --------------------------------- */
+
+/* Calls fn for each line of /proc/self/maps: lo, hi, perms, name ("" for anonymous). */
+static int maps_foreach(int (*fn)(uintptr_t lo, uintptr_t hi, const char *perms, const char *name, void *d),
+			void *d)
+{
+	char buf[8192], line[512];
+	size_t ll = 0;
+	ssize_t n;
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (r == 0 && (n = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n && r == 0; i++) {
+			if (buf[i] != '\n') {
+				if (ll < sizeof(line) - 1)
+					line[ll++] = buf[i];
+				continue;
+			}
+			line[ll] = '\0';
+			ll = 0;
+			{
+				unsigned long lo, hi;
+				char perms[8] = "";
+				int off = 0;
+				const char *name;
+
+				if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &lo, &hi, perms, &off) < 3)
+					continue;
+				name = off ? line + off : "";
+				r = fn(lo, hi, perms, name, d);
+			}
+		}
+	}
+	close(fd);
+	return r < 0 ? r : 0;
+}
+
+struct find_ctx {
+	const char *name;
+	uintptr_t lo, hi;
+};
+
+static int find_cb(uintptr_t lo, uintptr_t hi, const char *perms, const char *name, void *d)
+{
+	struct find_ctx *f = d;
+
+	if (strcmp(name, f->name))
+		return 0;
+	f->lo = lo;
+	f->hi = hi;
+	return 1;
+}
+
+int agent_maps_find(const char *name, void **ret_lo, size_t *ret_len)
+{
+	struct find_ctx f = { .name = name };
+	int r = maps_foreach(find_cb, &f);
+
+	if (r < 0)
+		return r;
+	if (!f.hi)
+		return -ENOENT;
+	*ret_lo = (void *)f.lo;
+	*ret_len = f.hi - f.lo;
+	return 0;
+}
+
+/* ---- placing ranges that exist ------------------------------------------ */
+
+static int place(const char *what, void *addr, size_t len, const struct mp_compiled *c, unsigned flags,
+		 long *ret_moved, long *ret_misplaced)
+{
+	struct mp_place_report rep;
+	long before = 0, after;
+	int r;
+
+	if (flags & MP_PLACE_MIGRATE)
+		before = agent_count_misplaced(addr, len, c);
+	r = mp_place_range(addr, len, c, flags | MP_PLACE_NO_CHECK_FREE, &rep);
+	if (r < 0) {
+		agent_problem("%s: %s%s%s", what, strerror(-r), rep.reason[0] ? ": " : "", rep.reason);
+		return r;
+	}
+	after = (flags & MP_PLACE_MIGRATE) ? agent_count_misplaced(addr, len, c) : 0;
+	if (ret_moved)
+		*ret_moved += before - after;
+	if (ret_misplaced)
+		*ret_misplaced += after;
+	if (after)
+		agent_problem("%s: %ld pages could not be moved to the policy's nodes", what, after);
+	return 0;
+}
+
+struct seg_ctx {
+	enum mp_kind kind;
+	const struct mp_compiled *c;
+	unsigned flags;
+	long moved, misplaced;
+	int err;
+};
+
+/* The main program's segments: data is PT_LOAD writable, text executable. */
+static int seg_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct seg_ctx *s = data;
+	uintptr_t ps = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+	for (unsigned i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		bool want = ph->p_type == PT_LOAD &&
+			    (s->kind == MP_KIND_DATA ? (ph->p_flags & PF_W) : (ph->p_flags & PF_X));
+		uintptr_t lo, hi;
+
+		if (!want)
+			continue;
+		lo = (info->dlpi_addr + ph->p_vaddr) & ~(ps - 1);
+		hi = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + ps - 1) & ~(ps - 1);
+		if (place(s->kind == MP_KIND_DATA ? "data" : "text", (void *)lo, hi - lo, s->c, s->flags, &s->moved,
+			  &s->misplaced) < 0)
+			s->err = -EIO;
+	}
+	return 1; /* the first object is the program itself */
+}
+
+struct anon_ctx {
+	const struct mp_compiled *c;
+	long moved, misplaced;
+};
+
+static int anon_cb(uintptr_t lo, uintptr_t hi, const char *perms, const char *name, void *d)
+{
+	struct anon_ctx *a = d;
+
+	/* the program's anonymous private memory; the heap's chunks are its own kind */
+	if (*name || perms[3] != 'p' || perms[0] != 'r' || mp_alloc_owner_of((void *)lo))
+		return 0;
+	place("anon", (void *)lo, hi - lo, a->c, MP_PLACE_MIGRATE, &a->moved, &a->misplaced);
+	return 0;
+}
+
+int agent_place_existing(enum mp_kind k, const struct mp_compiled *c, bool migrate, long *ret_moved,
+			 long *ret_misplaced)
+{
+	unsigned flags = migrate ? MP_PLACE_MIGRATE : 0;
+	long moved = 0, mis = 0;
+	void *lo;
+	size_t len;
+	int r = 0;
+
+	switch (k) {
+	case MP_KIND_STACK:
+		r = agent_maps_find("[stack]", &lo, &len);
+		if (r < 0) {
+			agent_problem("stack: the main thread's stack is not in /proc/self/maps: %s", strerror(-r));
+			return r;
+		}
+		r = place("stack", lo, len, c, flags, &moved, &mis);
+		break;
+	case MP_KIND_DATA:
+	case MP_KIND_TEXT: {
+		struct seg_ctx s = { .kind = k, .c = c, .flags = flags };
+
+		dl_iterate_phdr(seg_cb, &s);
+		moved = s.moved;
+		mis = s.misplaced;
+		r = s.err;
+		break;
+	}
+	case MP_KIND_ANON: {
+		struct anon_ctx a = { .c = c };
+
+		if (!migrate)
+			return 0; /* new mappings follow; nothing to move */
+		r = maps_foreach(anon_cb, &a);
+		moved = a.moved;
+		mis = a.misplaced;
+		break;
+	}
+	default:
+		break;
+	}
+	if (ret_moved)
+		*ret_moved = moved;
+	if (ret_misplaced)
+		*ret_misplaced = mis;
+	return r;
+}
+
+/* ---- task policy -------------------------------------------------------- */
+
+struct task_pol {
+	int mode; /* -1: none */
+	unsigned long mask[MP_MASK_ULONGS];
+};
+static struct task_pol task = { .mode = -1 };
+
+static void task_from(const struct mp_compiled *c, struct task_pol *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->mode = c->kmode | (int)c->kflags;
+	for (unsigned n = 0; n < MP_MAX_NODES; n++)
+		if (mp_mask_test(&c->nodes, n))
+			t->mask[n / MP_ULONG_BITS] |= 1UL << (n % MP_ULONG_BITS);
+}
+
+static int task_apply(const struct task_pol *t)
+{
+	int mode = t->mode & ~MP_MPOL_MODE_FLAGS;
+	bool nomask = mode == MP_MPOL_DEFAULT || mode == MP_MPOL_LOCAL;
+
+	if (t->mode < 0)
+		return 0;
+	return mp_sys_set_mempolicy(t->mode, nomask ? NULL : t->mask, nomask ? 0 : mp_sys_maxnode(MP_MAX_NODES));
+}
+
+int agent_task_apply(void)
+{
+	int r = task_apply(&task);
+
+	if (r < 0)
+		agent_problem("task policy of thread %d: %s", (int)gettid(), strerror(-r));
+	return r;
+}
+
+/* `mplace set policy=`: every thread sets its own policy (set_mempolicy acts
+ * on the caller only), asked with a real-time signal the program does not use. */
+static _Atomic int task_acks;
+static int task_signal;
+
+static void task_handler(int sig)
+{
+	int e = errno;
+
+	task_apply(&task);
+	atomic_fetch_add(&task_acks, 1);
+	errno = e;
+}
+
+int agent_task_set_all(const struct mp_compiled *c)
+{
+	struct task_pol t;
+	struct sigaction sa = { 0 }, old;
+	char buf[4096];
+	int fd, sent = 0, self = (int)gettid();
+	ssize_t n;
+
+	task_from(c, &t);
+	task = t;
+	if (!task_signal) {
+		for (int s = SIGRTMAX; s > SIGRTMIN + 4; s--) {
+			if (sigaction(s, NULL, &old) == 0 && old.sa_handler == SIG_DFL && !(old.sa_flags & SA_SIGINFO)) {
+				task_signal = s;
+				break;
+			}
+		}
+		if (!task_signal)
+			return -EBUSY;
+		sa.sa_handler = task_handler;
+		sa.sa_flags = SA_RESTART;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(task_signal, &sa, NULL) < 0)
+			return -errno;
+	}
+	atomic_store(&task_acks, 0);
+	fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t o = 0; o < n;) {
+			struct {
+				uint64_t ino;
+				int64_t off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *de = (void *)(buf + o);
+			uint64_t tid;
+
+			o += de->reclen;
+			if (mp_parse_uint(de->name, strlen(de->name), INT32_MAX, &tid) < 0)
+				continue;
+			if ((int)tid == self) {
+				task_apply(&task);
+				continue;
+			}
+			if (syscall(SYS_tgkill, getpid(), (int)tid, task_signal) == 0)
+				sent++;
+		}
+	}
+	close(fd);
+	for (int i = 0; i < 200 && atomic_load(&task_acks) < sent; i++)
+		usleep(1000);
+	if (atomic_load(&task_acks) < sent)
+		agent_problem("set policy: %d of %d threads did not answer (blocked the signal %d?)",
+			      sent - atomic_load(&task_acks), sent, task_signal);
+	return 0;
+}
+
+/* ---- threads ------------------------------------------------------------ */
+
+typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+static pthread_create_fn real_pthread_create;
+
+struct tramp {
+	void *(*start)(void *);
+	void *arg;
+};
+
+static void place_own_stack(void)
+{
+	const struct mp_compiled *c = agent_policy(MP_KIND_STACK);
+	pthread_attr_t a;
+	void *lo;
+	size_t len, ps = (size_t)sysconf(_SC_PAGESIZE);
+
+	if (!c || pthread_getattr_np(pthread_self(), &a))
+		return;
+	if (pthread_attr_getstack(&a, &lo, &len) == 0) {
+		uintptr_t l = ((uintptr_t)lo + ps - 1) & ~(ps - 1);
+		uintptr_t h = ((uintptr_t)lo + len) & ~(ps - 1);
+
+		/* the pages this thread touched so far move too */
+		if (h > l)
+			place("stack of a new thread", (void *)l, h - l, c, MP_PLACE_MIGRATE, NULL, NULL);
+	}
+	pthread_attr_destroy(&a);
+}
+
+static void *trampoline(void *p)
+{
+	struct tramp t = *(struct tramp *)p;
+
+	free(p);
+	task_apply(&task);
+	place_own_stack();
+	return t.start(t.arg);
+}
+
+EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*start)(void *), void *arg)
+{
+	struct tramp *t;
+	int r;
+
+	if (!real_pthread_create)
+		real_pthread_create = (pthread_create_fn)dlsym(RTLD_NEXT, "pthread_create");
+	if (!real_pthread_create)
+		return EAGAIN;
+	if (!agent.active || (task.mode < 0 && !agent_policy(MP_KIND_STACK)))
+		return real_pthread_create(th, attr, start, arg);
+	t = malloc(sizeof(*t));
+	if (!t)
+		return EAGAIN;
+	t->start = start;
+	t->arg = arg;
+	r = real_pthread_create(th, attr, trampoline, t);
+	if (r)
+		free(t);
+	return r;
+}
+
+/* The agent's own threads, without the trampoline. */
+int agent_thread_create(pthread_t *th, void *(*start)(void *), void *arg);
+int agent_thread_create(pthread_t *th, void *(*start)(void *), void *arg)
+{
+	if (!real_pthread_create)
+		real_pthread_create = (pthread_create_fn)dlsym(RTLD_NEXT, "pthread_create");
+	return real_pthread_create ? real_pthread_create(th, NULL, start, arg) : EAGAIN;
+}
+
+/* ---- mappings ----------------------------------------------------------- */
+
+/* fd -> file glob index + 1, for file:GLOB policies (fds below 4096) */
+static _Atomic unsigned char fd_file[4096];
+
+static const struct mp_compiled *mapping_policy(int flags, int fd, const char **ret_what)
+{
+	if (flags & MAP_HUGETLB) {
+		*ret_what = "hugetlb";
+		return agent_policy(MP_KIND_HUGETLB);
+	}
+	if ((flags & MAP_ANONYMOUS) && (flags & MAP_TYPE) == MAP_PRIVATE) {
+		*ret_what = "anon";
+		return agent_policy(MP_KIND_ANON);
+	}
+	if (flags & MAP_ANONYMOUS) {
+		*ret_what = "shm";
+		return agent_policy(MP_KIND_SHM);
+	}
+	if (fd >= 0 && fd < 4096 && atomic_load_explicit(&fd_file[fd], memory_order_relaxed)) {
+		*ret_what = "file";
+		return &agent.files[fd_file[fd] - 1].k.c;
+	}
+	if (fd >= 0 && (flags & MAP_TYPE) == MAP_SHARED && agent_policy(MP_KIND_SHM)) {
+		char path[64], target[256];
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			if (!strncmp(target, "/dev/shm/", 9) || !strncmp(target, "/memfd:", 7)) {
+				*ret_what = "shm";
+				return agent_policy(MP_KIND_SHM);
+			}
+		}
+	}
+	return NULL;
+}
+
+/* A file mapping: the kernel ignores a range policy for the page cache, so
+ * its pages are faulted in under the file's policy as the task policy, then
+ * checked. */
+static void populate_file(void *p, size_t len, const struct mp_compiled *c)
+{
+	struct task_pol t;
+	long mis;
+	int r;
+
+	task_from(c, &t);
+	task_apply(&t);
+	r = madvise(p, len, 22 /* MADV_POPULATE_READ */);
+	if (task.mode >= 0)
+		task_apply(&task);
+	else
+		mp_sys_set_mempolicy(MP_MPOL_DEFAULT, NULL, 0);
+	if (r < 0) {
+		agent_problem("file: MADV_POPULATE_READ of %zu KiB: %s", len >> 10, strerror(errno));
+		return;
+	}
+	mis = agent_count_misplaced(p, (len + 4095) & ~(size_t)4095, c);
+	if (mis)
+		agent_problem("file: %ld pages of a mapping were already in the page cache elsewhere", mis);
+}
+
+static void after_map(void *p, size_t len, int prot, int flags, int fd, const void *caller)
+{
+	const struct mp_compiled *c;
+	const char *what = NULL;
+	size_t ps = 4096;
+
+	if (!agent.active || agent_is_own_caller(caller))
+		return;
+	c = mapping_policy(flags, fd, &what);
+	if (!c)
+		return;
+	if (!strcmp(what, "file")) {
+		populate_file(p, len, c);
+		return;
+	}
+	if (!strcmp(what, "hugetlb"))
+		ps = c->order > 4096 ? c->order : 2UL << 20;
+	len = (len + ps - 1) & ~(ps - 1);
+	{
+		struct mp_place_report rep;
+		int r = mp_place_range(p, len, c, MP_PLACE_NO_CHECK_FREE, &rep);
+
+		if (r < 0)
+			agent_problem("%s: a mapping of %zu KiB: %s%s%s", what, len >> 10, strerror(-r),
+				      rep.reason[0] ? ": " : "", rep.reason);
+	}
+}
+
+EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	void *p = (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+
+	if (p != MAP_FAILED)
+		after_map(p, len, prot, flags, fd, __builtin_return_address(0));
+	return p;
+}
+
+EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	void *p = (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+
+	if (p != MAP_FAILED)
+		after_map(p, len, prot, flags, fd, __builtin_return_address(0));
+	return p;
+}
+
+EXPORT void *shmat(int id, const void *addr, int flags)
+{
+	void *p = (void *)syscall(SYS_shmat, id, addr, flags);
+	const struct mp_compiled *c;
+	struct shmid_ds ds;
+
+	if (p == (void *)-1 || !agent.active || !(c = agent_policy(MP_KIND_SHM)))
+		return p;
+	if (shmctl(id, IPC_STAT, &ds) == 0) {
+		struct mp_place_report rep;
+		size_t len = (ds.shm_segsz + 4095) & ~(size_t)4095;
+		int r = mp_place_range(p, len, c, MP_PLACE_NO_CHECK_FREE, &rep);
+
+		/* a segment's policy is the segment's (shared), so it travels with it */
+		if (r < 0)
+			agent_problem("shm: segment %d: %s%s%s", id, strerror(-r), rep.reason[0] ? ": " : "",
+				      rep.reason);
+	}
+	return p;
+}
+
+/* mlocked: placed (and populated, so the pin takes the placed pages) first. */
+EXPORT int mlock(const void *addr, size_t len)
+{
+	const struct mp_compiled *c = agent.active ? agent_policy(MP_KIND_MLOCKED) : NULL;
+
+	if (c && len) {
+		uintptr_t lo = (uintptr_t)addr & ~(uintptr_t)4095;
+		uintptr_t hi = ((uintptr_t)addr + len + 4095) & ~(uintptr_t)4095;
+
+		place("mlocked", (void *)lo, hi - lo, c, MP_PLACE_MIGRATE, NULL, NULL);
+	}
+	return (int)syscall(SYS_mlock, addr, len);
+}
+
+EXPORT int mlockall(int flags)
+{
+	if (agent.active && agent_policy(MP_KIND_MLOCKED))
+		agent_problem("mlocked: mlockall: the whole address space is not placed first (not supported); "
+			      "only mlock ranges are");
+	return (int)syscall(SYS_mlockall, flags);
+}
+
+/* ---- files: open records which descriptors match a file:GLOB ------------ */
+
+static void note_fd(int fd, const char *path)
+{
+	if (fd < 0 || fd >= 4096 || !agent.n_files || !path)
+		return;
+	atomic_store(&fd_file[fd], 0);
+	for (unsigned i = 0; i < agent.n_files; i++)
+		if (fnmatch(agent.files[i].glob, path, 0) == 0) {
+			atomic_store(&fd_file[fd], (unsigned char)(i + 1));
+			return;
+		}
+}
+
+static int do_openat(int dirfd, const char *path, int flags, mode_t m)
+{
+	int fd = (int)syscall(SYS_openat, dirfd, path, flags, m);
+
+	if (agent.active)
+		note_fd(fd, path);
+	return fd;
+}
+
+#define MODE_ARG(flags, m)                                \
+	do {                                              \
+		if ((flags) & (O_CREAT | __O_TMPFILE)) {  \
+			va_list ap;                       \
+			va_start(ap, flags);              \
+			m = va_arg(ap, mode_t);           \
+			va_end(ap);                       \
+		}                                         \
+	} while (0)
+
+EXPORT int open(const char *path, int flags, ...)
+{
+	mode_t m = 0;
+
+	MODE_ARG(flags, m);
+	return do_openat(AT_FDCWD, path, flags, m);
+}
+
+EXPORT int open64(const char *path, int flags, ...)
+{
+	mode_t m = 0;
+
+	MODE_ARG(flags, m);
+	return do_openat(AT_FDCWD, path, flags, m);
+}
+
+EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+	mode_t m = 0;
+
+	MODE_ARG(flags, m);
+	return do_openat(dirfd, path, flags, m);
+}
+
+EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+	mode_t m = 0;
+
+	MODE_ARG(flags, m);
+	return do_openat(dirfd, path, flags, m);
+}
+
+/* ---- start -------------------------------------------------------------- */
+
+static void read_env(void)
+{
+	char name[64];
+	const char *v;
+
+	agent.log = (v = getenv("MPLACE_LOG")) && !strcmp(v, "1");
+	for (size_t i = 0; i < sizeof(env_kinds) / sizeof(env_kinds[0]); i++) {
+		struct agent_kind *k = &agent.kind[env_kinds[i].kind];
+
+		snprintf(name, sizeof(name), "MPLACE_AGENT_%s", env_kinds[i].var);
+		v = getenv(name);
+		if (!v || !*v)
+			continue;
+		if (mp_compiled_deserialize(v, &k->c) < 0) {
+			agent_problem("%s: not a compiled policy this agent understands; ignored", name);
+			continue;
+		}
+		k->set = true;
+		snprintf(k->compiled, sizeof(k->compiled), "%s", v);
+		snprintf(name, sizeof(name), "MPLACE_AGENT_SOURCE_%s", env_kinds[i].var);
+		v = getenv(name);
+		snprintf(k->source, sizeof(k->source), "%s", v ? v : "");
+	}
+	for (unsigned i = 0; i < 64; i++) {
+		struct agent_file *f = &agent.files[agent.n_files];
+		const char *tab;
+
+		snprintf(name, sizeof(name), "MPLACE_AGENT_FILE_%u", i);
+		v = getenv(name);
+		if (!v)
+			break;
+		if (agent.n_files == AGENT_MAX_FILES) {
+			agent_problem("%s: more than %d file policies; the rest are ignored", name, AGENT_MAX_FILES);
+			break;
+		}
+		tab = strchr(v, '\t');
+		if (!tab || (size_t)(tab - v) >= sizeof(f->glob) || mp_compiled_deserialize(tab + 1, &f->k.c) < 0) {
+			agent_problem("%s: expected GLOB<TAB>compiled policy; ignored", name);
+			continue;
+		}
+		memcpy(f->glob, v, tab - v);
+		f->glob[tab - v] = '\0';
+		f->k.set = true;
+		snprintf(f->k.compiled, sizeof(f->k.compiled), "%s", tab + 1);
+		agent.n_files++;
+	}
+}
+
+static void apply_start(void)
+{
+	const struct mp_compiled *c;
+
+	/* the task policy: kernel when given (it steers what the kernel
+	 * allocates for the thread), else the generic policy */
+	c = agent.kind[MP_KIND_KERNEL].set ? &agent.kind[MP_KIND_KERNEL].c
+	    : agent.kind[MP_KIND_ALL].set  ? &agent.kind[MP_KIND_ALL].c
+					   : NULL;
+	if (c) {
+		task_from(c, &task);
+		agent_task_apply();
+	}
+	if ((c = agent_policy(MP_KIND_STACK)))
+		agent_place_existing(MP_KIND_STACK, c, true, NULL, NULL);
+	if ((c = agent_policy(MP_KIND_DATA)))
+		agent_place_existing(MP_KIND_DATA, c, true, NULL, NULL);
+	if ((c = agent_policy(MP_KIND_TEXT))) {
+		if (c->replicate)
+			agent_problem("text: replicate (a private copy of the text) is not supported; "
+				      "its pages are moved to the policy's nodes instead");
+		agent_place_existing(MP_KIND_TEXT, c, true, NULL, NULL);
+	}
+	if (agent.kind[MP_KIND_HUGETLB].set)
+		agent_problem("hugetlb: SHM_HUGETLB segments are placed by the shm policy; MAP_HUGETLB mappings "
+			      "by this one");
+}
+
+static void after_fork_child(void)
+{
+	agent_ctl_start();
+}
+
+__attribute__((constructor(101))) static void agent_init(void)
+{
+	Dl_info self;
+
+	if (getauxval(AT_SECURE)) {
+		mplace_agent_state = 2;
+		return;
+	}
+	read_env();
+	agent.active = true;
+	mplace_agent_state = 1;
+	if (dladdr((void *)agent_init, &self))
+		dl_iterate_phdr(own_cb, &self);
+	agent_heap_init();
+	if (agent.kind[MP_KIND_HEAP].set && !agent_heap_active())
+		agent_problem("heap: the allocator was chosen before the policy could be read; heap not placed");
+	apply_start();
+	pthread_atfork(NULL, NULL, after_fork_child);
+	agent_ctl_start();
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+/*
+ * The preload agent's shared state: one compiled policy per kind, read from
+ * the environment once at start (doc/agent-protocol.md), the fixed-size
+ * problems table, and the entry points its parts give each other.
+ *
+ * Invariants: nothing here allocates or takes a lock that fork can leave
+ * held; every table is fixed-size and static.
+ */
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "combine.h"
+#include "config.h"
+
+#define AGENT_VERSION "0.1.0"
+#define AGENT_MAX_FILES 16
+#define AGENT_MAX_PROBLEMS 32
+#define AGENT_PROBLEM_LEN 240
+#define AGENT_TEXT_LEN 512
+
+struct agent_kind {
+	bool set;
+	struct mp_compiled c;
+	char compiled[AGENT_TEXT_LEN]; /* the serialised form, as received or set */
+	char source[AGENT_TEXT_LEN];   /* MPLACE_AGENT_SOURCE_*, or "mplace set" */
+};
+
+struct agent_file {
+	char glob[256];
+	struct agent_kind k;
+};
+
+struct agent {
+	bool active; /* environment read, not secure execution */
+	bool log;
+	struct agent_kind kind[MP_KIND__COUNT]; /* MP_KIND_ALL is POLICY; FILE unused */
+	unsigned n_files;
+	struct agent_file files[AGENT_MAX_FILES];
+};
+
+extern struct agent agent;
+
+/* The kind's own policy, else the generic one when the task policy is not it
+ * (KERNEL set), else NULL (the task policy already covers the kind). */
+const struct mp_compiled *agent_policy(enum mp_kind k);
+
+__attribute__((format(printf, 1, 2))) void agent_problem(const char *fmt, ...);
+/* The problems so far, as a JSON array of strings, into buf. */
+size_t agent_problems_json(char *buf, size_t size);
+
+/* heap.c */
+int agent_heap_init(void);	   /* decides the allocator, once */
+int agent_heap_set(const struct mp_compiled *c, bool migrate, long *ret_moved, long *ret_misplaced);
+bool agent_heap_active(void);
+
+/* task policy: the thread's own, and every thread's on `set` */
+int agent_task_apply(void);
+int agent_task_set_all(const struct mp_compiled *c);
+
+/* ranges.c: the main stack, data, text, anon mappings */
+int agent_maps_find(const char *name, void **ret_lo, size_t *ret_len);
+int agent_place_existing(enum mp_kind k, const struct mp_compiled *c, bool migrate, long *ret_moved,
+			 long *ret_misplaced);
+long agent_count_misplaced(void *addr, size_t len, const struct mp_compiled *c);
+bool agent_is_own_caller(const void *ret_addr);
+
+/* ctl.c */
+void agent_ctl_start(void);

@@ -1,0 +1,108 @@
+#!/bin/bash
+# mplace run and the preload agent on this host: the environment handed to
+# the program, errors that stop the exec, the policies the kernel reports
+# for the probe's task, heap, stack, anonymous mapping and threads, the
+# control socket, and a setuid program that ignores MPLACE_* variables.
+# Usage: run.sh MPLACE PROBE PROBE_LINKED AGENT
+set -u
+mplace=$1 probe=$2 linked=$3 agent=$4
+export MPLACE_AGENT_PATH=$agent
+fail=0 tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fail=1; }
+# expect KEY VALUE in the probe output $out
+expect() { grep -qx -- "$1 $2" <<<"$out" && ok "$1 = $2" || bad "$1: want '$2', got '$(grep -- "^$1 " <<<"$out")'"; }
+
+# MPOL_* numbers as get_mempolicy reports them
+DEFAULT=0 PREFERRED=1 BIND=2 INTERLEAVE=3
+
+"$mplace" run --no-config --heap bind:0 -- true && ok "run -- true" || bad "run -- true exits $?"
+
+out=$("$mplace" run --no-config --heap bind:0 --anon interleave:0 -- env)
+for v in MPLACE_AGENT_HEAP MPLACE_AGENT_SOURCE_HEAP MPLACE_AGENT_ANON; do
+	grep -q "^$v=" <<<"$out" && ok "$v is set" || bad "$v missing from the child's environment"
+done
+grep -q '^MPLACE_AGENT_HEAP=mplace-compiled/1 mode=bind kmode=2 .*nodes=0 ' <<<"$out" &&
+	ok "heap compiled" || bad "heap compiled: $(grep ^MPLACE_AGENT_HEAP= <<<"$out")"
+grep -qx 'MPLACE_AGENT_SOURCE_HEAP=bind:0 (command line)' <<<"$out" && ok "heap source" || bad "heap source"
+grep -q "^LD_PRELOAD=$agent" <<<"$out" && ok "LD_PRELOAD starts with the agent" || bad "LD_PRELOAD"
+grep -q '^MPLACE_AGENT_STACK=' <<<"$out" && bad "a kind nobody asked for is set" || ok "no stack variable"
+out=$("$mplace" run --no-config --file '/data/*.db=bind:0' -- env)
+grep -q "^MPLACE_AGENT_FILE_0=/data/\*\.db	mplace-compiled/1 " <<<"$out" && ok "file glob variable" ||
+	bad "file glob variable: $(grep ^MPLACE_AGENT_FILE <<<"$out")"
+
+# errors: exit 1, the reason named, nothing executed
+err=$("$mplace" run --no-config --heap 'bogus:0' -- touch "$tmp/ran" 2>&1); rc=$?
+[ $rc = 1 ] && grep -q -- '--heap' <<<"$err" && ok "bad policy: exit 1 naming --heap" || bad "bad policy: rc=$rc: $err"
+err=$("$mplace" run --no-config --heap 'bind:9 strict' -- touch "$tmp/ran" 2>&1); rc=$?
+[ $rc = 1 ] && grep -q 'heap' <<<"$err" && ok "strict unmet: exit 1 naming heap" || bad "strict: rc=$rc: $err"
+[ ! -e "$tmp/ran" ] && ok "nothing executed" || bad "the command ran after an error"
+"$mplace" run --no-config -- /nonexistent/cmd 2>/dev/null; rc=$?
+[ $rc = 127 ] && ok "missing command: 127" || bad "missing command: rc=$rc"
+
+# the probe without and with the agent
+out=$("$probe")
+expect agent absent
+expect heap-policy "$DEFAULT -"
+out=$("$mplace" run --no-config --policy preferred:0 --heap bind:0 --stack bind:0 --anon interleave:0 -- "$probe")
+expect agent active
+expect task-policy "$PREFERRED 0"
+expect thread-task-policy "$PREFERRED 0"
+expect heap-policy "$BIND 0"
+expect heap-node 0
+expect stack-policy "$BIND 0"
+expect stack-node 0
+expect thread-stack-policy "$BIND 0"
+expect anon-policy "$INTERLEAVE 0"
+expect anon-node 0
+# --kernel takes the task policy; policy still places kinds without their own
+out=$("$mplace" run --no-config --policy bind:0 --kernel interleave:0 -- "$probe")
+expect task-policy "$INTERLEAVE 0"
+expect thread-task-policy "$INTERLEAVE 0"
+expect anon-policy "$BIND 0"
+
+# the control socket: show and set, through mplace set
+"$mplace" run --no-config --heap bind:0 -- "$probe" --sleep 3 >"$tmp/probe.out" &
+pid=$!
+for i in $(seq 50); do grep -q anon-node "$tmp/probe.out" 2>/dev/null && break; sleep 0.1; done
+out=$("$mplace" set --pid "$pid" 'heap=bind:0 migrate' 'policy=interleave:0' 2>&1) &&
+	grep -q '^heap=bind:0 migrate: applied' <<<"$out" && ok "mplace set heap, policy" || bad "mplace set: $out"
+out=$("$mplace" set --pid "$pid" 'heap=bogus:' 2>&1); rc=$?
+[ $rc = 1 ] && grep -q 'bogus' <<<"$out" && ok "mplace set: bad policy refused" || bad "mplace set bad: rc=$rc $out"
+if command -v setpriv >/dev/null; then
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$mplace" set --pid "$pid" 'heap=bind:0' 2>&1); rc=$?
+	[ $rc = 1 ] && grep -q 'did not answer' <<<"$out" && ok "another user is refused" || bad "another user: rc=$rc $out"
+fi
+wait $pid
+out=$(cat "$tmp/probe.out")
+expect task-after-policy "$INTERLEAVE 0"
+sleep 1 & pid=$!
+out=$("$mplace" set --pid "$pid" 'heap=bind:0' 2>&1); rc=$?
+[ $rc = 1 ] && grep -q 'no mplace agent' <<<"$out" && grep -q -- '--migrate-all' <<<"$out" &&
+	ok "no agent: said, nothing done" || bad "no agent: rc=$rc $out"
+out=$("$mplace" set --pid "$pid" --migrate-all 'policy=bind:0' 2>&1) && ok "--migrate-all" || bad "--migrate-all: $out"
+wait $pid
+
+# secure execution: a setuid copy of the probe that loads the agent as a
+# dependency, run by another user, ignores MPLACE_* and applies nothing
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	cp "$linked" "$tmp/probe-suid" && chown root:root "$tmp/probe-suid" && chmod 4755 "$tmp/probe-suid"
+	chmod 755 "$tmp"
+	env_heap=$("$mplace" run --no-config --heap bind:0 -- env | sed -n 's/^MPLACE_AGENT_HEAP=//p')
+	# the same binary without setuid: the agent is active (the check can fail)
+	out=$(MPLACE_AGENT_HEAP=$env_heap "$linked")
+	expect agent active
+	expect heap-policy "$BIND 0"
+	out=$(MPLACE_AGENT_HEAP=$env_heap setpriv --reuid=65534 --regid=65534 --clear-groups "$tmp/probe-suid" 2>&1)
+	if grep -q '^agent ' <<<"$out"; then
+		expect agent secure
+		expect env set
+		expect heap-policy "$DEFAULT -"
+	else
+		bad "setuid probe did not run (nosuid mount?): $out"
+	fi
+else
+	echo "skip: setuid check needs root and setpriv"
+fi
+exit $fail

@@ -1,0 +1,586 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * mplace run: resolve the policy of each kind of memory for a program once
+ * (the configuration scopes matching its executable and our cgroup, then the
+ * command line), hand the compiled results to the preload agent through the
+ * environment (doc/agent-protocol.md), set the generic policy as our own task
+ * policy (it survives exec, so even a program the agent cannot load into
+ * gets it), and exec the program.
+ *
+ * Invariant: nothing is executed unless every requested kind resolved; a
+ * strict policy that cannot be met is an error naming the scope.
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/util.h"
+#include "combine.h"
+#include "compiled.h"
+#include "config.h"
+#include "forms.h"
+#include "sys.h"
+#include "tool.h"
+#include "topo.h"
+
+static const char usage_text[] =
+	"Usage: mplace run [OPTIONS] -- CMD [ARGS...]\n"
+	"\n"
+	"Resolve the policy of each kind of memory for CMD (configuration scopes for\n"
+	"its executable and this cgroup, then the options), and run CMD under the\n"
+	"preload agent, which applies them inside the program.\n"
+	"\n"
+	"Options:\n"
+	"  --config FILE      use FILE instead of the default configuration (repeatable)\n"
+	"  --no-config        use no configuration file, only the options\n"
+	"  --policy EXPR      the generic policy: task policy of every thread\n"
+	"  --heap EXPR        malloc and friends\n"
+	"  --stack EXPR       the main thread's and every new thread's stack\n"
+	"  --text EXPR        executable segments\n"
+	"  --data EXPR        .data and .bss\n"
+	"  --anon EXPR        the program's anonymous private mappings\n"
+	"  --file GLOB=EXPR   file mappings and reads of paths matching GLOB (repeatable)\n"
+	"  --shm EXPR         System V shared memory, memfd, /dev/shm mappings\n"
+	"  --hugetlb EXPR     MAP_HUGETLB and SHM_HUGETLB memory\n"
+	"  --mlocked EXPR     memory before mlock/mlockall pins it\n"
+	"  --kernel EXPR      task policy for what the kernel allocates for the threads\n"
+	"  --sysfs-root DIR   resolve against the tree under DIR (no task policy is set)\n"
+	"  --log              the agent reports what it cannot do on stderr (MPLACE_LOG=1)\n"
+	"  -h, --help         show this help\n";
+
+#define MAX_CONFIGS 32
+#define MAX_ERRORS 32
+#define MAX_FILES 32
+
+/* Kinds with their own variable, in the contract's order; ALL is POLICY. */
+static const struct {
+	enum mp_kind kind;
+	const char *var;
+	const char *opt;
+} kinds[] = {
+	{ MP_KIND_ALL, "POLICY", "policy" },	 { MP_KIND_HEAP, "HEAP", "heap" },
+	{ MP_KIND_STACK, "STACK", "stack" },	 { MP_KIND_TEXT, "TEXT", "text" },
+	{ MP_KIND_DATA, "DATA", "data" },	 { MP_KIND_ANON, "ANON", "anon" },
+	{ MP_KIND_SHM, "SHM", "shm" },		 { MP_KIND_HUGETLB, "HUGETLB", "hugetlb" },
+	{ MP_KIND_MLOCKED, "MLOCKED", "mlocked" }, { MP_KIND_KERNEL, "KERNEL", "kernel" },
+};
+#define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
+
+enum {
+	OPT_CONFIG = 0x100,
+	OPT_NO_CONFIG,
+	OPT_FILE,
+	OPT_SYSFS_ROOT,
+	OPT_LOG,
+	OPT_KIND0 = 0x200, /* + index in kinds[] */
+};
+
+static const struct option options[] = {
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "no-config", no_argument, NULL, OPT_NO_CONFIG },
+	{ "policy", required_argument, NULL, OPT_KIND0 + 0 },
+	{ "heap", required_argument, NULL, OPT_KIND0 + 1 },
+	{ "stack", required_argument, NULL, OPT_KIND0 + 2 },
+	{ "text", required_argument, NULL, OPT_KIND0 + 3 },
+	{ "data", required_argument, NULL, OPT_KIND0 + 4 },
+	{ "anon", required_argument, NULL, OPT_KIND0 + 5 },
+	{ "shm", required_argument, NULL, OPT_KIND0 + 6 },
+	{ "hugetlb", required_argument, NULL, OPT_KIND0 + 7 },
+	{ "mlocked", required_argument, NULL, OPT_KIND0 + 8 },
+	{ "kernel", required_argument, NULL, OPT_KIND0 + 9 },
+	{ "file", required_argument, NULL, OPT_FILE },
+	{ "sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT },
+	{ "log", no_argument, NULL, OPT_LOG },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+
+struct args {
+	const char *configs[MAX_CONFIGS];
+	unsigned n_configs;
+	bool no_config, log;
+	const char *root;
+	const char *expr[N_KINDS];
+	const char *file_glob[MAX_FILES];
+	const char *file_expr[MAX_FILES];
+	unsigned n_files;
+	char **cmd;
+};
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	optind = 1;
+	/* '+': stop at the first non-option, the command */
+	while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
+		if (c >= OPT_KIND0 && c < OPT_KIND0 + (int)N_KINDS) {
+			a->expr[c - OPT_KIND0] = optarg;
+			continue;
+		}
+		switch (c) {
+		case OPT_CONFIG:
+			if (a->n_configs == MAX_CONFIGS) {
+				tool_error("at most %d --config files", MAX_CONFIGS);
+				return -EXIT_USAGE;
+			}
+			a->configs[a->n_configs++] = optarg;
+			break;
+		case OPT_NO_CONFIG:
+			a->no_config = true;
+			break;
+		case OPT_FILE: {
+			char *eq = strchr(optarg, '=');
+
+			if (!eq || eq == optarg) {
+				tool_error("--file takes GLOB=EXPR: '%s'", optarg);
+				return -EXIT_USAGE;
+			}
+			if (a->n_files == MAX_FILES) {
+				tool_error("at most %d --file options", MAX_FILES);
+				return -EXIT_USAGE;
+			}
+			*eq = '\0';
+			a->file_glob[a->n_files] = optarg;
+			a->file_expr[a->n_files++] = eq + 1;
+			break;
+		}
+		case OPT_SYSFS_ROOT:
+			a->root = optarg;
+			break;
+		case OPT_LOG:
+			a->log = true;
+			break;
+		case 'h':
+			tool_usage(usage_text, false);
+			return 1;
+		default:
+			tool_usage(usage_text, true);
+			return -EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		tool_error("no command to run");
+		tool_usage(usage_text, true);
+		return -EXIT_USAGE;
+	}
+	a->cmd = argv + optind;
+	return 0;
+}
+
+/* CMD resolved through PATH as execvp would, for [exe GLOB] scopes. */
+static int find_exe(const char *cmd, char *buf, size_t size)
+{
+	const char *path, *p;
+
+	if (strchr(cmd, '/'))
+		return realpath(cmd, buf) ? 0 : -errno;
+	path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; p; p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL) {
+		char cand[PATH_MAX];
+		size_t n = strchrnul(p, ':') - p;
+		struct stat st;
+
+		if (snprintf(cand, sizeof(cand), "%.*s/%s", (int)n, n ? p : ".", cmd) >= (int)sizeof(cand))
+			continue;
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+			return realpath(cand, buf) ? 0 : -errno;
+	}
+	return -ENOENT;
+}
+
+static void print_config_errors(const struct mp_config_error *errs, int n)
+{
+	for (int i = 0; i < n && i < MAX_ERRORS; i++) {
+		if (errs[i].line)
+			tool_error("%s:%u:%u: %s", errs[i].file ? errs[i].file : "?", errs[i].line, errs[i].col,
+				   errs[i].msg);
+		else
+			tool_error("%s: %s", errs[i].file ? errs[i].file : "?", errs[i].msg);
+		if (errs[i].hint[0])
+			tool_hint("%s", errs[i].hint);
+	}
+}
+
+static int parse_expr(const char *what, const char *text, struct mp_policy *ret)
+{
+	struct mp_diag diag = { 0 };
+
+	if (mp_policy_parse(text, ret, &diag) < 0) {
+		tool_error("--%s:%u: %s", what, diag.pos + 1, diag.msg);
+		fprintf(stderr, "  %s\n  %*s^\n", text, (int)diag.pos, "");
+		if (diag.hint[0])
+			tool_hint("%s", diag.hint);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct ctx {
+	struct mp_config cfg;
+	struct mp_topo *topo;
+	struct mp_cgroup cg;
+	bool have_cg;
+	struct mp_features feat;
+	bool have_feat;
+	struct mp_selector sel;
+	struct mp_policy generic; /* --policy, or empty */
+};
+
+/* Does the fold's trace hold a step for this kind's own key (or a file glob)? */
+static bool trace_sets_kind(const struct mp_trace *t, enum mp_kind kind)
+{
+	for (unsigned i = 0; i < t->n; i++) {
+		enum mp_kind k;
+		const char *g;
+
+		if (t->steps[i].key && mp_kind_parse(t->steps[i].key, &k, &g) == 0 && k == kind)
+			return true;
+	}
+	return false;
+}
+
+/* The scope that last contributed, for MPLACE_AGENT_SOURCE_*. */
+static void source_of(const struct mp_trace *t, struct mp_sb *b)
+{
+	bool first = true;
+
+	mp_sb_puts(b, " (");
+	for (unsigned i = 0; i < t->n; i++) {
+		const struct mp_trace_step *s = &t->steps[i];
+
+		if (!s->key || !s->scope)
+			continue;
+		mp_sb_printf(b, "%s%s", first ? "" : ", ", s->scope);
+		if (s->origin)
+			mp_sb_printf(b, " at %s", s->origin);
+		first = false;
+	}
+	mp_sb_puts(b, first ? "default)" : ")");
+}
+
+/*
+ * Fold, resolve and export one kind.  kind_expr: this kind's command-line
+ * policy (NULL: none), folded over --policy.  *ret_c gets the compiled policy
+ * when ret_c is not NULL.  Returns 1 when the variable was set, 0 when nothing
+ * asks for this kind, -EXIT_* on error.
+ */
+static int resolve_kind(struct ctx *x, enum mp_kind kind, const char *glob, const char *label,
+			const char *kind_expr, const char *var, const char *src_var, struct mp_compiled *ret_c)
+{
+	struct mp_policy expr, folded;
+	struct mp_trace trace;
+	struct mp_resolve_ctx rctx = { 0 };
+	struct mp_compiled c;
+	struct mp_diag diag = { 0 };
+	struct mp_sb val, src;
+	char *canonical = NULL, *lost = NULL, line[4096];
+	bool wanted;
+	int r, status = 0;
+
+	mp_policy_init(&expr);
+	r = mp_policy_combine(&expr, &x->generic);
+	if (r < 0)
+		goto oom_expr;
+	if (kind_expr) {
+		struct mp_policy k;
+
+		if (parse_expr(label, kind_expr, &k) < 0) {
+			mp_policy_free(&expr);
+			return -EXIT_FAIL;
+		}
+		r = mp_policy_combine(&expr, &k);
+		mp_policy_free(&k);
+		if (r < 0)
+			goto oom_expr;
+	}
+	x->sel.kind = kind;
+	x->sel.path = glob;
+	r = mp_fold(&x->cfg, &x->sel, &expr, &folded, &trace);
+	mp_policy_free(&expr);
+	if (r < 0) {
+		tool_error("folding the scopes for %s: %s", label, strerror(-r));
+		return -EXIT_FAIL;
+	}
+	wanted = kind == MP_KIND_ALL ? !mp_policy_is_empty(&folded)
+				     : kind_expr || trace_sets_kind(&trace, kind);
+	if (!wanted)
+		goto out_fold;
+
+	rctx.topo = x->topo;
+	rctx.cgroup = x->have_cg ? &x->cg : NULL;
+	rctx.local_node = -1;
+	rctx.features = x->have_feat ? &x->feat : NULL;
+	r = mp_resolve(&folded, &trace, &rctx, &c, &diag);
+	if (r < 0) {
+		tool_error("%s: %s", label, diag.msg[0] ? diag.msg : strerror(-r));
+		if (diag.hint[0])
+			tool_hint("%s", diag.hint);
+		else
+			tool_hint("run 'mplace explain --kind %s' to see every scope", label);
+		status = -EXIT_FAIL;
+		goto out_fold;
+	}
+	for (unsigned i = 0; i < c.n_warnings; i++)
+		tool_warning("%s: %s", label, c.warnings[i]);
+	if (mp_compiled_serialize(&c, line, sizeof(line)) >= (int)sizeof(line)) {
+		tool_error("%s: compiled policy too long for the agent", label);
+		status = -EXIT_FAIL;
+		goto out_c;
+	}
+	mp_sb_init(&val);
+	if (glob)
+		mp_sb_printf(&val, "%s\t", glob);
+	mp_sb_puts(&val, line);
+	mp_sb_init(&src);
+	if (mp_compiled_format_as(&c, MP_FORM_MPLACE, &canonical, &lost) < 0)
+		canonical = NULL;
+	mp_sb_puts(&src, canonical && *canonical ? canonical : "default");
+	source_of(&trace, &src);
+	if (!mp_sb_ok(&val) || !mp_sb_ok(&src) || setenv(var, val.s, 1) < 0 ||
+	    (src_var && setenv(src_var, src.s, 1) < 0)) {
+		tool_error("%s: cannot set the environment: %s", label, strerror(ENOMEM));
+		status = -EXIT_FAIL;
+	} else {
+		status = 1;
+	}
+	mp_sb_free(&val);
+	mp_sb_free(&src);
+	free(canonical);
+	free(lost);
+out_c:
+	if (status == 1 && ret_c)
+		*ret_c = c;
+	else
+		mp_compiled_free(&c);
+out_fold:
+	mp_policy_free(&folded);
+	mp_trace_free(&trace);
+	return status;
+oom_expr:
+	mp_policy_free(&expr);
+	tool_error("%s", strerror(ENOMEM));
+	return -EXIT_FAIL;
+}
+
+/* The agent: $MPLACE_AGENT_PATH, next to this build's tools, or installed. */
+static int find_agent(char *buf, size_t size)
+{
+	const char *env = getenv("MPLACE_AGENT_PATH");
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (env && *env) {
+		if (access(env, R_OK) < 0)
+			return -errno;
+		return snprintf(buf, size, "%s", env) < (int)size ? 0 : -ENAMETOOLONG;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			/* a build tree: build/tools/mplace, build/agent/libmplace-preload.so */
+			if (snprintf(buf, size, "%s/../agent/libmplace-preload.so", self) < (int)size &&
+			    access(buf, R_OK) == 0 && realpath(buf, self))
+				return snprintf(buf, size, "%s", self) < (int)size ? 0 : -ENAMETOOLONG;
+		}
+	}
+	if (snprintf(buf, size, "%s", MPLACE_AGENT_INSTALLED) >= (int)size)
+		return -ENAMETOOLONG;
+	return access(buf, R_OK) == 0 ? 0 : -ENOENT;
+}
+
+static int set_preload(const char *agent)
+{
+	const char *old = getenv("LD_PRELOAD");
+	struct mp_sb b;
+	int r;
+
+	mp_sb_init(&b);
+	mp_sb_puts(&b, agent);
+	if (old && *old)
+		mp_sb_printf(&b, " %s", old);
+	r = mp_sb_ok(&b) && setenv("LD_PRELOAD", b.s, 1) == 0 ? 0 : -ENOMEM;
+	mp_sb_free(&b);
+	return r;
+}
+
+/* Remove what a parent `mplace run` exported: this run's resolution replaces it. */
+static void clear_agent_env(void)
+{
+	extern char **environ;
+	char name[256];
+
+	for (bool again = true; again;) {
+		again = false;
+		for (char **e = environ; e && *e; e++) {
+			const char *eq = strchr(*e, '=');
+
+			if (strncmp(*e, "MPLACE_AGENT_", 13) || !eq || strncmp(*e, "MPLACE_AGENT_PATH=", 18) == 0)
+				continue;
+			if ((size_t)(eq - *e) >= sizeof(name))
+				continue;
+			memcpy(name, *e, eq - *e);
+			name[eq - *e] = '\0';
+			unsetenv(name);
+			again = true;
+			break;
+		}
+	}
+}
+
+/* The generic policy as our task policy: it survives exec. */
+static int set_task_policy(const struct mp_compiled *c)
+{
+	int r = mp_sys_set_policy(c->kmode | (int)c->kflags, mp_mask_empty(&c->nodes) ? NULL : &c->nodes);
+
+	return r;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct mp_config_error errs[MAX_ERRORS];
+	struct ctx x;
+	struct args a;
+	struct mp_compiled generic_c;
+	bool have_generic = false;
+	char exe[PATH_MAX], agent[PATH_MAX], var[64], label[PATH_MAX + 8];
+	unsigned n_file_vars;
+	int r, status = EXIT_FAIL;
+
+	r = parse_args(argc, argv, &a);
+	if (r)
+		return r > 0 ? EXIT_OK : -r;
+	a.root = tool_sysfs_root(a.root);
+
+	memset(&x, 0, sizeof(x));
+	mp_config_init(&x.cfg);
+	mp_policy_init(&x.generic);
+
+	r = find_exe(a.cmd[0], exe, sizeof(exe));
+	if (r < 0) {
+		tool_error("%s: command not found", a.cmd[0]);
+		return 127;
+	}
+	r = find_agent(agent, sizeof(agent));
+	if (r < 0) {
+		tool_error("cannot find the preload agent libmplace-preload.so: %s", strerror(-r));
+		tool_hint("set MPLACE_AGENT_PATH to its path");
+		goto out;
+	}
+
+	r = mp_topo_load(a.root, &x.topo);
+	if (r < 0) {
+		tool_error("cannot read the topology under %s: %s", a.root ? a.root : "/", strerror(-r));
+		goto out;
+	}
+	if (a.n_configs) {
+		for (unsigned i = 0; i < a.n_configs; i++) {
+			r = mp_config_load_file(&x.cfg, a.configs[i], errs, MAX_ERRORS);
+			if (r != 0) {
+				print_config_errors(errs, r < 0 ? 1 : r);
+				tool_hint("run 'mplace check %s' to see every error", a.configs[i]);
+				goto out;
+			}
+		}
+	} else if (!a.no_config) {
+		r = mp_config_load_default(&x.cfg, NULL, errs, MAX_ERRORS);
+		if (r != 0) {
+			print_config_errors(errs, r < 0 ? 1 : r);
+			tool_hint("run 'mplace check' to see every error, or pass --no-config");
+			goto out;
+		}
+	}
+	if (a.expr[0] && parse_expr("policy", a.expr[0], &x.generic) < 0)
+		goto out;
+	x.have_cg = mp_cgroup_load(a.root, 0, &x.cg) == 0;
+	x.have_feat = mp_features_probe(a.root, &x.feat) == 0;
+	x.sel.exe = exe;
+	x.sel.comm = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+	x.sel.cgroup = x.have_cg ? x.cg.path : NULL;
+
+	clear_agent_env();
+	for (size_t i = 0; i < N_KINDS; i++) {
+		char src[64];
+
+		snprintf(var, sizeof(var), "MPLACE_AGENT_%s", kinds[i].var);
+		snprintf(src, sizeof(src), "MPLACE_AGENT_SOURCE_%s", kinds[i].var);
+		/* the generic expression is already the base of every kind */
+		r = resolve_kind(&x, kinds[i].kind, NULL, kinds[i].opt, i ? a.expr[i] : NULL, var, src,
+				 i ? NULL : &generic_c);
+		if (r < 0) {
+			status = -r;
+			goto out;
+		}
+		if (i == 0 && r == 1)
+			have_generic = true;
+	}
+	/* file globs: the command line's first (first match wins), then the configuration's */
+	n_file_vars = 0;
+	for (unsigned i = 0; i < a.n_files; i++) {
+		snprintf(label, sizeof(label), "file:%s", a.file_glob[i]);
+		snprintf(var, sizeof(var), "MPLACE_AGENT_FILE_%u", n_file_vars);
+		r = resolve_kind(&x, MP_KIND_FILE, a.file_glob[i], label, a.file_expr[i], var, NULL, NULL);
+		if (r < 0) {
+			status = -r;
+			goto out;
+		}
+		n_file_vars += (unsigned)r;
+	}
+	for (unsigned s = 0; s < x.cfg.n_scopes; s++)
+		for (unsigned q = 0; q < x.cfg.scopes[s].n_rules; q++) {
+			const struct mp_rule *rule = &x.cfg.scopes[s].rules[q];
+
+			if (rule->kind != MP_KIND_FILE || !rule->glob)
+				continue;
+			snprintf(var, sizeof(var), "MPLACE_AGENT_FILE_%u", n_file_vars);
+			snprintf(label, sizeof(label), "file:%s", rule->glob);
+			r = resolve_kind(&x, MP_KIND_FILE, rule->glob, label, NULL, var, NULL, NULL);
+			if (r < 0) {
+				status = -r;
+				goto out;
+			}
+			n_file_vars += (unsigned)r;
+		}
+	if (a.log && setenv("MPLACE_LOG", "1", 1) < 0)
+		goto out;
+	if (set_preload(agent) < 0) {
+		tool_error("cannot set LD_PRELOAD: %s", strerror(ENOMEM));
+		goto out;
+	}
+	if (have_generic) {
+		if (a.root)
+			tool_warning("--sysfs-root: the generic policy was resolved for another machine; "
+				     "not set as the task policy here");
+		else if ((r = set_task_policy(&generic_c)) < 0) {
+			tool_error("policy: cannot set the task policy: %s", strerror(-r));
+			mp_compiled_free(&generic_c);
+			goto out;
+		}
+		mp_compiled_free(&generic_c);
+	}
+	fflush(NULL);
+	execvp(a.cmd[0], a.cmd);
+	r = errno;
+	tool_error("%s: %s", a.cmd[0], strerror(r));
+	status = r == ENOENT ? 127 : 126;
+out:
+	mp_policy_free(&x.generic);
+	if (x.have_cg)
+		mp_cgroup_free(&x.cg);
+	if (x.topo)
+		mp_topo_free(x.topo);
+	mp_config_free(&x.cfg);
+	return status;
+}
