@@ -51,6 +51,7 @@ static const char usage_text[] =
 	"               (--shm | -S <keyfile> | --file | -f <file>)\n"
 	"               [--strict | -t] <memory policy> [--touch | -T]\n"
 	"               [--dump | -d] [--dump-nodes | -D]\n"
+	"       numactl [--help | -h]\n"
 	"\n"
 	"mplace's implementation of numactl: the memory options become mplace\n"
 	"policies (see mplace-policy(7)), resolved against this machine.\n"
@@ -477,6 +478,21 @@ static void memory_option(struct numactl *n, int opt, const char *arg)
 			name = names[i].name;
 	if (arg)
 		s = same(n, arg);
+	/* numactl refuses a node that is not there; mplace's resolver would
+	 * only leave it out with a warning */
+	if (s && (isdigit((unsigned char)s[0]) || (s[0] == '!' && isdigit((unsigned char)s[1])))) {
+		struct mp_nodemask m;
+		const char *l = s[0] == '!' ? s + 1 : s;
+
+		if (mp_mask_parse(l, strlen(l), &m, NULL) == 0 && !mp_mask_subset(&m, &n->topo->online)) {
+			char msg[64];
+			struct mp_nodemask missing;
+
+			mp_mask_andnot(&missing, &m, &n->topo->online);
+			snprintf(msg, sizeof(msg), "node argument %d is out of range", mp_mask_next(&missing, 0));
+			invalid(arg, msg);
+		}
+	}
 	/* numactl's -p takes one node */
 	if (opt == 'p' && s && (strchr(s, ',') || strchr(s, '-') || !strcmp(s, "all")))
 		invalid(arg, "--preferred takes one node");

@@ -1,0 +1,111 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# 'mplace show' on this host: a shell, itself, JSON with the documented
+# fields whose page counts add up, a missing pid, a process another user may
+# not inspect, and usage errors.
+# Usage: show.sh MPLACE
+set -u
+mplace=$1
+fail=0
+tmp=$(mktemp -d)
+sleeper=
+trap 'rm -rf "$tmp"; [ -n "$sleeper" ] && kill "$sleeper" 2>/dev/null' EXIT
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fail=1; }
+
+# a process of our own, alive for the test
+sleep 300 &
+sleeper=$!
+
+"$mplace" show --pid "$sleeper" >"$tmp/text" 2>"$tmp/err" || bad "show --pid $sleeper failed: $(cat "$tmp/err")"
+grep -q "^pid $sleeper (sleep)" "$tmp/text" && ok "show --pid names the process" || bad "no 'pid $sleeper (sleep)' line"
+grep -qE '^[0-9a-f]+-[0-9a-f]+ +stack ' "$tmp/text" && ok "the stack is listed" || bad "no stack range"
+grep -qE '^text +[0-9]+ +[0-9]+ ' "$tmp/text" && ok "a summary line for text" || bad "no summary line for text"
+grep -qE '^violations' "$tmp/text" && ok "violations are listed" || bad "no violations section"
+grep -q "agent: none" "$tmp/text" && ok "without an agent, says so" || bad "no 'agent: none'"
+[ -s "$tmp/err" ] && bad "stderr not empty: $(cat "$tmp/err")"
+
+"$mplace" show --self >/dev/null 2>"$tmp/err" && ok "show --self" || bad "show --self failed: $(cat "$tmp/err")"
+
+"$mplace" show --pid "$sleeper" --json >"$tmp/json" 2>"$tmp/err" || bad "show --json failed: $(cat "$tmp/err")"
+python3 - "$tmp/json" "$sleeper" <<'PY' && ok "--json has every field, and kinds add up" || fail=1
+import json, sys
+d = json.load(open(sys.argv[1]))
+pid = int(sys.argv[2])
+bad = []
+for k in ("pid", "comm", "exe", "agent", "method", "ranges", "kinds", "violations"):
+    if k not in d:
+        bad.append("no top-level " + k)
+if d.get("pid") != pid: bad.append("pid %r" % d.get("pid"))
+if d.get("comm") != "sleep": bad.append("comm %r" % d.get("comm"))
+if d.get("agent") is not False: bad.append("agent should be false")
+if d.get("method") not in ("move_pages", "numa_maps"): bad.append("method %r" % d.get("method"))
+kinds = {}
+for r in d["ranges"]:
+    for k in ("start", "end", "kind", "path", "kernel_policy", "requested", "source", "pages", "present", "matches"):
+        if k not in r:
+            bad.append("range without " + k)
+    if int(r["start"], 16) >= int(r["end"], 16): bad.append("empty range " + r["start"])
+    if r["requested"] is not None: bad.append("requested without an agent")
+    if sum(r["pages"].values()) + r.get("pages_elsewhere", 0) != r["present"]:
+        bad.append("pages of %s do not add up to present" % r["start"])
+    k = kinds.setdefault(r["kind"], [0, 0])
+    k[0] += 1; k[1] += r["present"]
+for name, (n, present) in kinds.items():
+    s = d["kinds"].get(name)
+    if not s or s["ranges"] != n or s["present"] != present:
+        bad.append("kinds.%s does not sum its ranges" % name)
+if "stack" not in kinds or "text" not in kinds: bad.append("no stack or text range")
+if bad:
+    print("FAIL: " + "; ".join(bad[:10])); sys.exit(1)
+PY
+
+# per page: the shell's stack pages counted by move_pages equal numa_maps' count
+python3 - "$tmp/json" "$sleeper" <<'PY' && ok "page counts agree with numa_maps" || fail=1
+import json, sys
+d = json.load(open(sys.argv[1]))
+nm = {}
+for line in open("/proc/%s/numa_maps" % sys.argv[2]):
+    f = line.split()
+    n = sum(int(t.split("=")[1]) for t in f if t[0] == "N" and t[1].isdigit() and "=" in t)
+    nm[int(f[0], 16)] = n
+for r in d["ranges"]:
+    s = int(r["start"], 16)
+    if r["kind"] == "stack" and s in nm and nm[s] != r["present"]:
+        print("FAIL: stack %s: %d pages, numa_maps %d" % (r["start"], r["present"], nm[s])); sys.exit(1)
+PY
+
+# a process that does not exist
+pid=$(( $(cat /proc/sys/kernel/pid_max) - 1 ))
+while kill -0 "$pid" 2>/dev/null; do pid=$((pid - 1)); done
+"$mplace" show --pid "$pid" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "no process $pid" "$tmp/err" && [ ! -s "$tmp/out" ] &&
+	ok "a missing pid: exit 1, '$(head -1 "$tmp/err")'" || bad "missing pid: exit $rc, $(cat "$tmp/err")"
+
+# usage errors
+"$mplace" show >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q -- "--pid" "$tmp/err" && ok "no process named: exit 2, asks for --pid" || bad "no --pid: $(cat "$tmp/err")"
+"$mplace" show --pid x >/dev/null 2>&1
+[ $? -eq 2 ] && ok "--pid x: exit 2" || bad "--pid x accepted"
+"$mplace" show --pid 1 --self >/dev/null 2>&1
+[ $? -eq 2 ] && ok "--pid with --self: exit 2" || bad "--pid with --self accepted"
+
+# another user's process, as a user without ptrace rights over it
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$mplace" show --pid "$sleeper" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ $rc -eq 1 ] && grep -q "cannot inspect process $sleeper" "$tmp/err" && [ ! -s "$tmp/out" ]; then
+		ok "another user's process: exit 1, '$(head -1 "$tmp/err")'"
+	else
+		bad "another user's process: exit $rc, $(cat "$tmp/err")"
+	fi
+elif [ "$(id -u)" != 0 ]; then
+	"$mplace" show --pid 1 >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ $rc -eq 1 ] && grep -q "cannot inspect process 1" "$tmp/err" && ok "pid 1 as non-root: exit 1" ||
+		bad "pid 1 as non-root: exit $rc, $(cat "$tmp/err")"
+else
+	echo "skip: no setpriv or no user nobody to test another user's process"
+fi
+exit $fail
