@@ -169,6 +169,36 @@ static void req_free(struct req *q)
 	memset(q, 0, sizeof(*q));
 }
 
+/*
+ * Ranges the agent knows the kind of better than the map does (its heap
+ * arenas are anonymous mappings): an optional "ranges": [{"start": "0x..",
+ * "end": "0x..", "kind": "heap"}] in its answer relabels the ranges of the
+ * map that lie inside one of them.
+ */
+static void agent_ranges(struct show *s, struct json_object *reply)
+{
+	struct json_object *ranges;
+
+	if (!json_object_object_get_ex(reply, "ranges", &ranges) || !json_object_is_type(ranges, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(ranges); i++) {
+		struct json_object *o = json_object_array_get_idx(ranges, i);
+		char *start = json_str(o, "start"), *end = json_str(o, "end"), *kind = json_str(o, "kind");
+		unsigned long long a, b;
+		enum mp_kind k;
+		const char *glob;
+
+		if (start && end && kind && sscanf(start, "%llx", &a) == 1 && sscanf(end, "%llx", &b) == 1 &&
+		    mp_kind_parse(kind, &k, &glob) == 0 && k != MP_KIND_ALL && k != MP_KIND_KERNEL)
+			for (unsigned r = 0; r < s->pm.n; r++)
+				if (s->pm.r[r].start >= a && s->pm.r[r].end <= b && s->pm.r[r].kind != MP_PM_KIND_SPECIAL)
+					s->pm.r[r].kind = (int)k;
+		free(start);
+		free(end);
+		free(kind);
+	}
+}
+
 static void agent_load(struct show *s, int pid)
 {
 	struct json_object *reply, *kinds, *v;
@@ -186,6 +216,7 @@ static void agent_load(struct show *s, int pid)
 	s->agent = true;
 	s->agent_reply = reply;
 	s->agent_version = json_str(reply, "agent");
+	agent_ranges(s, reply);
 	if (!json_object_object_get_ex(reply, "kinds", &kinds))
 		return;
 	for (int k = 1; k < N_KINDS; k++)

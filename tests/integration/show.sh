@@ -3,9 +3,11 @@
 # 'mplace show' on this host: a shell, itself, JSON with the documented
 # fields whose page counts add up, a missing pid, a process another user may
 # not inspect, and usage errors.
-# Usage: show.sh MPLACE
+# With the agent: the requested policy and its scope per kind, from the
+# agent's control socket.
+# Usage: show.sh MPLACE [AGENT]
 set -u
-mplace=$1
+mplace=$1 agent=${2:-}
 fail=0
 tmp=$(mktemp -d)
 sleeper=
@@ -107,5 +109,35 @@ elif [ "$(id -u)" != 0 ]; then
 		bad "pid 1 as non-root: exit $rc, $(cat "$tmp/err")"
 else
 	echo "skip: no setpriv or no user nobody to test another user's process"
+fi
+
+# under the agent: what was requested, and from where
+if [ -n "$agent" ] && [ -f "$agent" ]; then
+	MPLACE_AGENT_PATH=$agent "$mplace" run --no-config --heap bind:0 --stack bind:0 -- sleep 60 &
+	runner=$!
+	i=0
+	while ! grep -q "@mplace-agent.$runner\$" /proc/net/unix && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	"$mplace" show --pid "$runner" --json >"$tmp/agent.json" 2>"$tmp/err" || bad "show under the agent: $(cat "$tmp/err")"
+	"$mplace" show --pid "$runner" >"$tmp/agent.txt" 2>&1
+	kill "$runner" 2>/dev/null
+	wait "$runner" 2>/dev/null
+	python3 - "$tmp/agent.json" <<'PY' && ok "under the agent: stack requested bind:0 from the command line" || fail=1
+import json, sys
+d = json.load(open(sys.argv[1]))
+bad = []
+if d["agent"] is not True: bad.append("agent is not true")
+st = [r for r in d["ranges"] if r["kind"] == "stack" and r["path"] == "[stack]"]
+if not st: bad.append("no [stack]")
+for r in st:
+    if r["requested"] != "bind:0": bad.append("stack requested %r" % r["requested"])
+    if "command line" not in (r["source"] or ""): bad.append("stack source %r" % r["source"])
+    if not r["matches"]: bad.append("stack does not match")
+if bad:
+    print("FAIL: " + "; ".join(bad)); sys.exit(1)
+PY
+	grep -q "^agent: " "$tmp/agent.txt" && ! grep -q "agent: none" "$tmp/agent.txt" &&
+		ok "the table names the agent" || bad "the table does not name the agent"
+else
+	echo "skip: no agent library given"
 fi
 exit $fail
