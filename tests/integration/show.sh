@@ -85,6 +85,22 @@ rc=$?
 [ $rc -eq 1 ] && grep -q "no process $pid" "$tmp/err" && [ ! -s "$tmp/out" ] &&
 	ok "a missing pid: exit 1, '$(head -1 "$tmp/err")'" || bad "missing pid: exit $rc, $(cat "$tmp/err")"
 
+# processes that exit while being read: a result or a clear error, never a crash
+crash=0
+for i in $(seq 1 30); do
+	sleep 0.0$((i % 10)) &
+	p=$!
+	"$mplace" show --pid "$p" --json >/dev/null 2>"$tmp/err"
+	rc=$?
+	if [ $rc -ne 0 ] && { [ $rc -ne 1 ] || ! grep -qE "no process $p|cannot read" "$tmp/err"; }; then
+		crash=1
+		echo "  pid $p: exit $rc: $(cat "$tmp/err")"
+	fi
+	wait "$p" 2>/dev/null
+done
+[ $crash = 0 ] && ok "30 processes exiting while shown: a result or 'no process', never a crash" ||
+	bad "a process exiting midway gave an unclear error or a crash"
+
 # usage errors
 "$mplace" show >/dev/null 2>"$tmp/err"
 [ $? -eq 2 ] && grep -q -- "--pid" "$tmp/err" && ok "no process named: exit 2, asks for --pid" || bad "no --pid: $(cat "$tmp/err")"
