@@ -530,6 +530,10 @@ static void memory_option(struct numactl *n, int opt, const char *arg)
 	} else {
 		r = mp_sys_set_policy(c.kmode | (int)c.kflags,
 				      c.kmode == MP_MPOL_LOCAL || c.kmode == MP_MPOL_DEFAULT ? NULL : &c.nodes);
+		if (r == -EINVAL && c.kmode == MP_MPOL_WEIGHTED_INTERLEAVE)
+			fail("this kernel has no weighted interleave (MPOL_WEIGHTED_INTERLEAVE came in Linux 6.9)");
+		if (r == -EINVAL && c.kmode == MP_MPOL_PREFERRED_MANY)
+			fail("preferred-many requested without kernel support (MPOL_PREFERRED_MANY came in Linux 5.15)");
 		if (r < 0)
 			fail("setting the memory policy (%s %s): %s", name, arg ? arg : "", strerror(-r));
 	}

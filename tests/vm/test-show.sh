@@ -23,6 +23,14 @@ fi
 "$mplace" numactl --membind=2 -- "$prog" on 2 || bad "--membind=2: pages not all on node 2"
 "$mplace" numactl -m 3 -N 1 -- "$prog" on 3 || bad "-m 3 -N 1: pages not all on node 3"
 "$mplace" numactl --preferred=3 -- "$prog" on 3 || bad "--preferred=3: pages not on node 3"
+# weighted interleave: the kernel's (6.9+) with its default weights of 1
+if [ -e /sys/kernel/mm/mempolicy/weighted_interleave ]; then
+	"$mplace" numactl -w 0,1 -- "$prog" cycle 0,1 || bad "-w 0,1: pages do not alternate"
+else
+	"$mplace" numactl -w 0,1 -- true 2>"$tmp/err"
+	[ $? = 1 ] && grep -q "no weighted interleave" "$tmp/err" && ok "-w on $(uname -r): '$(cat "$tmp/err")'" ||
+		bad "-w on a kernel without weighted interleave: $(cat "$tmp/err")"
+fi
 ln -s "$(readlink -f "$mplace")" "$tmp/numactl"
 "$tmp/numactl" --membind=1 "$prog" on 1 || bad "through a symlink named numactl: pages not on node 1"
 
