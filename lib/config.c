@@ -200,34 +200,6 @@ static bool is_ws(char ch)
 	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\v' || ch == '\f';
 }
 
-/* Edit distance, to suggest the key or section kind that was probably meant. */
-static unsigned edit_distance(const char *a, size_t la, const char *b)
-{
-	size_t lb = strlen(b);
-	unsigned row[32];
-
-	if (la >= MP_ARRAY_SIZE(row) || lb >= MP_ARRAY_SIZE(row))
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = (unsigned)j;
-	for (size_t i = 1; i <= la; i++) {
-		unsigned diag = row[0];
-
-		row[0] = (unsigned)i;
-		for (size_t j = 1; j <= lb; j++) {
-			unsigned up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[lb];
-}
-
 /* The nearest candidate within two edits (and closer than rewriting it whole), or NULL. */
 static const char *nearest(const char *s, size_t len, const char *const *cands, size_t n)
 {
@@ -235,7 +207,7 @@ static const char *nearest(const char *s, size_t len, const char *const *cands, 
 	unsigned bd = 3;
 
 	for (size_t i = 0; i < n; i++) {
-		unsigned d = edit_distance(s, len, cands[i]);
+		unsigned d = mp_edit_distance(s, len, cands[i]);
 
 		if (d < bd && d < strlen(cands[i])) {
 			bd = d;

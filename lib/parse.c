@@ -54,35 +54,6 @@ static int fail_oom(struct mp_diag *d, size_t pos)
 	return -ENOMEM;
 }
 
-/* Levenshtein distance of two short words, capped (only near misses matter). */
-static unsigned edit_distance(const char *a, size_t la, const char *b)
-{
-	size_t lb = strlen(b);
-	unsigned row[40];
-
-	if (la >= MP_ARRAY_SIZE(row) || lb >= MP_ARRAY_SIZE(row))
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = (unsigned)j;
-	for (size_t i = 1; i <= la; i++) {
-		unsigned diag = row[0];
-
-		row[0] = (unsigned)i;
-		for (size_t j = 1; j <= lb; j++) {
-			unsigned up = row[j], best;
-
-			best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[lb];
-}
-
 /* The closest word of a NULL-terminated list, when it is close enough to be a typo. */
 static const char *near_miss(const char *s, size_t len, const char *const *words)
 {
@@ -92,7 +63,7 @@ static const char *near_miss(const char *s, size_t len, const char *const *words
 	if (len < 3)
 		return NULL;
 	for (unsigned i = 0; words[i]; i++) {
-		unsigned d = edit_distance(s, len, words[i]);
+		unsigned d = mp_edit_distance(s, len, words[i]);
 
 		if (d < bd) {
 			bd = d;

@@ -41,18 +41,6 @@ static const struct option options[] = {
 	{},
 };
 
-/* Mode names as the policy language spells them, by enum mp_mode. */
-static const char *const mode_names[] = {
-	[MP_MODE_DEFAULT] = "default",
-	[MP_MODE_LOCAL] = "local",
-	[MP_MODE_BIND] = "bind",
-	[MP_MODE_PREFER] = "prefer",
-	[MP_MODE_PREFER_MANY] = "prefer-many",
-	[MP_MODE_INTERLEAVE] = "interleave",
-	[MP_MODE_WEIGHTED_INTERLEAVE] = "weighted-interleave",
-	[MP_MODE_SPLIT] = "split",
-};
-
 static const char *const dev_types[] = { [MP_DEV_PCI] = "pci", [MP_DEV_NET] = "net", [MP_DEV_BLOCK] = "block" };
 
 /* ---- formatting helpers ------------------------------------------------- */
@@ -134,8 +122,8 @@ static struct json_object *features_json(const struct mp_features *f)
 	modes = json_object_new_object();
 	nb = json_object_new_object();
 	for (int m = MP_MODE_DEFAULT; m <= MP_MODE_SPLIT; m++) {
-		json_object_object_add(modes, mode_names[m], feat_json(f->mode[m]));
-		json_object_object_add(nb, mode_names[m], feat_json(f->numa_balancing_mode[m]));
+		json_object_object_add(modes, mp_mode_name((enum mp_mode)m), feat_json(f->mode[m]));
+		json_object_object_add(nb, mp_mode_name((enum mp_mode)m), feat_json(f->numa_balancing_mode[m]));
 	}
 	json_object_object_add(o, "modes", modes);
 	json_object_object_add(o, "numa_balancing_modes", nb);
@@ -379,13 +367,13 @@ static void print_features(const struct mp_features *f)
 		printf("  %-38s %s\n", "policy modes and flags", "unknown (probed on the live system only)");
 	} else {
 		for (int m = MP_MODE_DEFAULT; m <= MP_MODE_SPLIT; m++)
-			printf("  %-38s %s\n", mode_names[m], feat_word(f->mode[m]));
+			printf("  %-38s %s\n", mp_mode_name((enum mp_mode)m), feat_word(f->mode[m]));
 		/* the numa-balancing flag, listed only where it may apply */
 		for (int m = MP_MODE_DEFAULT; m <= MP_MODE_SPLIT; m++)
 			if (f->numa_balancing_mode[m] != MP_FEAT_NO) {
 				char label[64];
 
-				snprintf(label, sizeof(label), "%s + MPOL_F_NUMA_BALANCING", mode_names[m]);
+				snprintf(label, sizeof(label), "%s + MPOL_F_NUMA_BALANCING", mp_mode_name((enum mp_mode)m));
 				printf("  %-38s %s\n", label, feat_word(f->numa_balancing_mode[m]));
 			}
 	}

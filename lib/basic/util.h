@@ -40,5 +40,8 @@ int mp_parse_size(const char *s, size_t len, uint64_t *ret);
 int mp_format_size(uint64_t v, char *buf, size_t size);
 
 char *mp_strndup(const char *s, size_t n);
+/* Levenshtein distance between a[0, la) and b, for "did you mean" hints;
+ * 99 when either word is longer than 39 bytes (only near misses matter). */
+unsigned mp_edit_distance(const char *a, size_t la, const char *b);
 /* Case-sensitive compare of a counted string with a C string. */
 bool mp_streqn(const char *s, size_t len, const char *lit);
