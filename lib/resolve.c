@@ -592,11 +592,12 @@ static int resolve_placement(struct rctx *r, const struct mp_policy *p)
 			char hint[400];
 
 			snprintf(hint, sizeof(hint), "run 'mplace topo' to list nodes; strict%s forbids falling back", w2);
-			return fail(r, -ENOENT, hint, "%s %s %s%s (this machine has memory on nodes %s)",
+			/* the machine first, then which scope asked for it */
+			return fail(r, -ENOENT, hint, "%s %s %s (this machine has memory on nodes %s)%s",
 				    mp_mask_weight(&missing) > 1 ? "nodes" : "node", a,
 				    mp_mask_weight(&missing) > 1 ? "do not exist or have no memory"
 								 : "does not exist or has no memory",
-				    w, b);
+				    b, w);
 		}
 		warn(r, "%s %s not present with memory on this machine (nodes %s)%s; left out",
 		     mp_mask_weight(&missing) > 1 ? "nodes" : "node", a, b, w);
