@@ -475,7 +475,7 @@ static int report(struct show *s, bool all, bool json)
 			       r->in_numa_maps ? r->kpolicy : "?", reqtext, pages, matches ? "yes" : "NO",
 			       r->path ? "  " : "", r->path ? r->path : "");
 			if (q && q->source)
-				printf("%-33s   requested by %s\n", "", q->source);
+				printf("%-33s   source: %s\n", "", q->source);
 		}
 	}
 	req_free(&file_req);
