@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the preload agent costs (doc/agent.md):
+ *   - process start: `true` bare, under the agent with no policy, and under
+ *     the agent with heap, stack and task policies, started with posix_spawn
+ *     and waited for, many times in turn; medians and the added time;
+ *   - an allocation-heavy program (this binary with --work: malloc, realloc
+ *     and free of mixed sizes over a live set) under the agent with a heap
+ *     policy against the same program with plain jemalloc preloaded; the two
+ *     run in turn, each pair's ratio taken, the median printed.
+ *
+ *   bench-agent [--repeats N] [--agent PATH] [--quick]
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <inttypes.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jemalloc/jemalloc.h>
+
+#include "combine.h"
+#include "compiled.h"
+#include "topo.h"
+
+extern char **environ;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The allocation-heavy program: a live set of 4096 objects of 16 B to 4 KiB,
+ * replaced, grown and freed in a fixed pseudo-random order. */
+static int work(unsigned long rounds)
+{
+	enum { LIVE = 4096 };
+	static void *live[LIVE];
+	uint64_t x = 88172645463325252ull, t0 = now_ns(), sum = 0;
+
+	for (unsigned long i = 0; i < rounds; i++) {
+		unsigned k;
+		size_t sz;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		k = (unsigned)(x % LIVE);
+		sz = 16 + (size_t)((x >> 20) % 4080);
+		if ((x >> 40) % 8 == 0 && live[k]) {
+			void *q = realloc(live[k], sz);
+
+			if (!q)
+				return 1;
+			live[k] = q;
+		} else {
+			free(live[k]);
+			live[k] = malloc(sz);
+			if (!live[k])
+				return 1;
+		}
+		((char *)live[k])[0] = (char)i;
+		sum += ((unsigned char *)live[k])[0];
+	}
+	for (unsigned k = 0; k < LIVE; k++)
+		free(live[k]);
+	printf("%" PRIu64 " %" PRIu64 "\n", now_ns() - t0, sum);
+	return 0;
+}
+
+/* Run argv with extra environment entries; returns the wall time in ns, or
+ * 0 on failure.  out: the child's stdout first line, when not NULL. */
+static uint64_t spawn(char *const argv[], char *const *extra, unsigned n_extra, char *out, size_t out_size)
+{
+	char *envp[512];
+	unsigned n = 0;
+	posix_spawn_file_actions_t fa;
+	int p[2] = { -1, -1 }, st;
+	pid_t pid;
+	uint64_t t0, t;
+
+	for (char **e = environ; *e && n < 400; e++)
+		if (strncmp(*e, "LD_PRELOAD=", 11) && strncmp(*e, "MPLACE_", 7))
+			envp[n++] = *e;
+	for (unsigned i = 0; i < n_extra; i++)
+		envp[n++] = extra[i];
+	envp[n] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	if (out) {
+		if (pipe(p) < 0)
+			return 0;
+		posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+		posix_spawn_file_actions_addclose(&fa, p[0]);
+	}
+	t0 = now_ns();
+	if (posix_spawn(&pid, argv[0], &fa, NULL, argv, envp)) {
+		posix_spawn_file_actions_destroy(&fa);
+		return 0;
+	}
+	if (out) {
+		ssize_t r;
+		size_t o = 0;
+
+		close(p[1]);
+		while (o + 1 < out_size && (r = read(p[0], out + o, out_size - o - 1)) > 0)
+			o += (size_t)r;
+		out[o] = '\0';
+		close(p[0]);
+	}
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+		t = 0;
+	else
+		t = now_ns() - t0;
+	posix_spawn_file_actions_destroy(&fa);
+	return t;
+}
+
+static int heap_policy(char *buf, size_t size)
+{
+	struct mp_topo *topo;
+	struct mp_policy p;
+	struct mp_compiled c;
+	struct mp_resolve_ctx ctx = { 0 };
+	struct mp_diag d = { 0 };
+	char text[32];
+	int r;
+
+	r = mp_topo_load(NULL, &topo);
+	if (r < 0)
+		return r;
+	snprintf(text, sizeof(text), "bind:%d", topo->nodes[0].id);
+	r = mp_policy_parse(text, &p, &d);
+	if (r == 0) {
+		ctx.topo = topo;
+		ctx.local_node = -1;
+		r = mp_resolve(&p, NULL, &ctx, &c, &d);
+		if (r == 0) {
+			mp_compiled_serialize(&c, buf, size);
+			mp_compiled_free(&c);
+		}
+		mp_policy_free(&p);
+	}
+	mp_topo_free(topo);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned repeats = 201, pairs = 21;
+	unsigned long rounds = 20000000;
+	char agent[4096] = "", jemalloc[4096] = "", self[4096], pol[2048];
+	char pre_agent[4200], pre_je[4200], env_heap[2100], env_stack[2100], env_pol[2100];
+	Dl_info di;
+	ssize_t n;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--work") && i + 1 < argc)
+			return work(strtoul(argv[i + 1], NULL, 10));
+		if (!strcmp(argv[i], "--repeats") && i + 1 < argc)
+			repeats = (unsigned)strtoul(argv[++i], NULL, 10) | 1;
+		else if (!strcmp(argv[i], "--agent") && i + 1 < argc)
+			snprintf(agent, sizeof(agent), "%s", argv[++i]);
+		else if (!strcmp(argv[i], "--quick")) {
+			repeats = 51;
+			pairs = 7;
+			rounds = 5000000;
+		} else {
+			fprintf(stderr, "usage: %s [--repeats N] [--agent PATH] [--quick]\n", argv[0]);
+			return 2;
+		}
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return 1;
+	self[n] = '\0';
+	if (!agent[0]) {
+		char *slash = strrchr(self, '/');
+
+		snprintf(agent, sizeof(agent), "%.*s/../agent/libmplace-preload.so", (int)(slash - self), self);
+	}
+	if (access(agent, R_OK) < 0) {
+		fprintf(stderr, "no agent at %s (--agent PATH)\n", agent);
+		return 1;
+	}
+	if (!dladdr((void *)mallocx, &di) || !di.dli_fname) {
+		fprintf(stderr, "cannot find libjemalloc.so.2\n");
+		return 1;
+	}
+	snprintf(jemalloc, sizeof(jemalloc), "%s", di.dli_fname);
+	if (heap_policy(pol, sizeof(pol)) < 0) {
+		fprintf(stderr, "cannot resolve a heap policy here\n");
+		return 1;
+	}
+	snprintf(pre_agent, sizeof(pre_agent), "LD_PRELOAD=%s", agent);
+	snprintf(pre_je, sizeof(pre_je), "LD_PRELOAD=%s", jemalloc);
+	snprintf(env_heap, sizeof(env_heap), "MPLACE_AGENT_HEAP=%s", pol);
+	snprintf(env_stack, sizeof(env_stack), "MPLACE_AGENT_STACK=%s", pol);
+	snprintf(env_pol, sizeof(env_pol), "MPLACE_AGENT_POLICY=%s", pol);
+
+	/* ---- start */
+	{
+		char *true_argv[] = { "/bin/true", NULL };
+		char *none[] = { NULL };
+		char *bare_agent[] = { pre_agent };
+		char *full[] = { pre_agent, env_heap, env_stack, env_pol };
+		char *je[] = { pre_je };
+		uint64_t *t[4];
+		const char *names[4] = { "bare", "agent, no policy", "agent, heap+stack+policy", "jemalloc preloaded" };
+		double med[4];
+
+		for (int k = 0; k < 4; k++)
+			t[k] = calloc(repeats, sizeof(uint64_t));
+		for (unsigned r = 0; r < repeats; r++) {
+			t[0][r] = spawn(true_argv, none, 0, NULL, 0);
+			t[1][r] = spawn(true_argv, bare_agent, 1, NULL, 0);
+			t[2][r] = spawn(true_argv, full, 4, NULL, 0);
+			t[3][r] = spawn(true_argv, je, 1, NULL, 0);
+			for (int k = 0; k < 4; k++)
+				if (!t[k][r]) {
+					fprintf(stderr, "%s: /bin/true failed\n", names[k]);
+					return 1;
+				}
+		}
+		printf("process start (/bin/true, median of %u):\n", repeats);
+		for (int k = 0; k < 4; k++) {
+			qsort(t[k], repeats, sizeof(uint64_t), cmp_u64);
+			med[k] = (double)t[k][repeats / 2] / 1e3;
+			printf("  %-28s %8.1f us\n", names[k], med[k]);
+			free(t[k]);
+		}
+		printf("  agent with policies adds    %8.1f us (target: under 1000 us)\n", med[2] - med[0]);
+	}
+
+	/* ---- allocation-heavy program */
+	{
+		char rounds_s[32], out[256];
+		char *work_argv[] = { self, "--work", rounds_s, NULL };
+		char *je[] = { pre_je };
+		char *ag[] = { pre_agent, env_heap };
+		double *ratio = calloc(pairs, sizeof(double));
+		uint64_t tj = 0, ta = 0, sj = 0, sa = 0;
+
+		snprintf(rounds_s, sizeof(rounds_s), "%lu", rounds);
+		for (unsigned r = 0; r < pairs; r++) {
+			/* alternate which goes first, so drift hits both */
+			for (int k = 0; k < 2; k++) {
+				bool agent_turn = (k == 0) == (r % 2 == 0);
+
+				if (!spawn(work_argv, agent_turn ? ag : je, agent_turn ? 2 : 1, out, sizeof(out)) ||
+				    sscanf(out, "%" SCNu64 " %" SCNu64, agent_turn ? &ta : &tj, agent_turn ? &sa : &sj) != 2) {
+					fprintf(stderr, "the allocation program failed under %s\n",
+						agent_turn ? "the agent" : "jemalloc");
+					return 1;
+				}
+			}
+			if (sa != sj) {
+				fprintf(stderr, "the two runs computed different results\n");
+				return 1;
+			}
+			ratio[r] = (double)ta / (double)tj;
+		}
+		qsort(ratio, pairs, sizeof(double), cmp_dbl);
+		printf("allocation-heavy program (%lu malloc/realloc/free, %u paired runs):\n", rounds, pairs);
+		printf("  last pair: jemalloc %.1f ms, agent (heap %s) %.1f ms\n", (double)tj / 1e6,
+		       strstr(pol, "mode=") ? "bind" : "?", (double)ta / 1e6);
+		printf("  ratio agent/jemalloc, median %.3f (min %.3f, max %.3f; target: under 1.03)\n",
+		       ratio[pairs / 2], ratio[0], ratio[pairs - 1]);
+		free(ratio);
+	}
+	return 0;
+}
