@@ -12,6 +12,12 @@
  *                             must report for each range what our own
  *                             move_pages query finds, page for page, and the
  *                             second range as a violation
+ *   test-show pause           wait a minute (a dynamic program for the agent)
+ *   test-show agent MPLACE PID KIND REQ NODES
+ *                             another process under the agent: each KIND
+ *                             range shows REQ as requested and the pages
+ *                             move_pages finds there, matching iff all
+ *                             are on NODES
  *
  * Pages are asked of the kernel one by one, never taken from counters.
  */
@@ -73,7 +79,7 @@ static int parse_nodes(const char *s, int *nodes, unsigned max, unsigned *ret_n)
 
 /* ---- mplace show against our own query ----------------------------------------- */
 
-static struct json_object *run_show(const char *mplace)
+static struct json_object *run_show_pid(const char *mplace, int target)
 {
 	char pid[16], *buf = NULL;
 	size_t cap = 0, n = 0;
@@ -81,7 +87,7 @@ static struct json_object *run_show(const char *mplace)
 	pid_t child;
 	struct json_object *o;
 
-	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	snprintf(pid, sizeof(pid), "%d", target);
 	if (pipe(fd) < 0)
 		return NULL;
 	child = fork();
@@ -118,6 +124,11 @@ static struct json_object *run_show(const char *mplace)
 	o = json_tokener_parse(buf);
 	free(buf);
 	return o;
+}
+
+static struct json_object *run_show(const char *mplace)
+{
+	return run_show_pid(mplace, (int)getpid());
 }
 
 static struct json_object *find_range(struct json_object *root, const void *addr)
@@ -241,6 +252,113 @@ static int test_show(const char *mplace)
 	return fails ? 1 : 0;
 }
 
+/* ---- another process, under the agent -------------------------------------------- */
+
+/*
+ * `MPLACE show --pid PID --json`: each range of KIND with pages has the
+ * requested policy REQ, and its pages per node are what our own move_pages
+ * query of that process finds, page for page; "matches" is true exactly
+ * when every page is on NODES.
+ */
+static int test_agent(const char *mplace, int pid, const char *kind, const char *req, const char *nodes_text)
+{
+	struct json_object *root, *ranges, *agent;
+	struct mp_nodemask allowed;
+	int fails = 0, seen = 0;
+
+	if (mp_mask_parse(nodes_text, strlen(nodes_text), &allowed, NULL) < 0)
+		return 2;
+	root = run_show_pid(mplace, pid);
+	if (!root)
+		return 1;
+	if (!json_object_object_get_ex(root, "agent", &agent) || !json_object_get_boolean(agent)) {
+		fprintf(stderr, "pid %d: mplace show found no agent\n", pid);
+		fails++;
+	}
+	json_object_object_get_ex(root, "ranges", &ranges);
+	for (size_t i = 0; ranges && i < json_object_array_length(ranges); i++) {
+		struct json_object *r = json_object_array_get_idx(ranges, i), *v, *pages;
+		unsigned long per_node[MP_MAX_NODES] = { 0 }, present = 0, outside = 0;
+		unsigned long long start, end;
+		bool matches;
+
+		json_object_object_get_ex(r, "kind", &v);
+		if (strcmp(json_object_get_string(v), kind))
+			continue;
+		json_object_object_get_ex(r, "present", &v);
+		if (!json_object_get_int64(v))
+			continue;
+		seen++;
+		json_object_object_get_ex(r, "start", &v);
+		sscanf(json_object_get_string(v), "%llx", &start);
+		json_object_object_get_ex(r, "end", &v);
+		sscanf(json_object_get_string(v), "%llx", &end);
+		json_object_object_get_ex(r, "requested", &v);
+		/* the agent answers with the canonical text, which may add to REQ */
+		if (!v || strncmp(json_object_get_string(v), req, strlen(req))) {
+			fprintf(stderr, "%s %llx: requested '%s', want '%s'\n", kind, start,
+				v ? json_object_get_string(v) : "(null)", req);
+			fails++;
+		}
+		/* a live thread's stack may gain pages between the two looks:
+		 * page for page only for the main stack, parked in usleep */
+		json_object_object_get_ex(r, "path", &v);
+		if (!v || strcmp(json_object_get_string(v), "[stack]")) {
+			json_object_object_get_ex(r, "pages", &pages);
+			json_object_object_foreach(pages, key, val)
+			{
+				if (json_object_get_int64(val) && !mp_mask_test(&allowed, (unsigned)strtoul(key, NULL, 10)))
+					outside++;
+			}
+			json_object_object_get_ex(r, "matches", &v);
+			if (json_object_get_boolean(v) != (outside == 0))
+				fails++, fprintf(stderr, "%s %llx: matches does not follow its pages\n", kind, start);
+			else
+				printf("ok: pid %d %s %llx-%llx: requested %s, matches %s as its pages say\n", pid, kind,
+				       start, end, req, outside ? "false" : "true");
+			continue;
+		}
+		for (unsigned long long a = start; a < end; a += page) {
+			void *pg = (void *)(uintptr_t)a;
+			int st;
+
+			if (mp_sys_move_pages(pid, 1, &pg, NULL, &st, 0) < 0 || st < 0)
+				continue;
+			per_node[st]++;
+			present++;
+			outside += !mp_mask_test(&allowed, (unsigned)st);
+		}
+		json_object_object_get_ex(r, "pages", &pages);
+		json_object_object_foreach(pages, key, val)
+		{
+			unsigned long node = strtoul(key, NULL, 10);
+
+			if (node < MP_MAX_NODES && (unsigned long)json_object_get_int64(val) == per_node[node])
+				per_node[node] = 0; /* accounted for */
+			else
+				fails++, fprintf(stderr, "%s %llx: node %s differs from move_pages\n", kind, start, key);
+		}
+		for (unsigned n = 0; n < MP_MAX_NODES; n++)
+			if (per_node[n])
+				fails++, fprintf(stderr, "%s %llx: %lu pages on node %u not in show\n", kind, start,
+						 per_node[n], n);
+		json_object_object_get_ex(r, "matches", &v);
+		matches = json_object_get_boolean(v);
+		if (matches != (outside == 0))
+			fails++, fprintf(stderr, "%s %llx: matches %d but %lu pages outside %s\n", kind, start, matches,
+					 outside, nodes_text);
+		if (!fails)
+			printf("ok: pid %d %s %llx-%llx: requested %s, %lu pages as move_pages finds them, matches %s\n",
+			       pid, kind, start, end, req, present, matches ? "true" : "false");
+	}
+	if (!seen) {
+		fprintf(stderr, "pid %d: no %s range with pages\n", pid, kind);
+		fails++;
+	}
+	json_object_put(root);
+	return fails ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	int nodes[64];
@@ -251,6 +369,21 @@ int main(int argc, char **argv)
 	page = (size_t)getpagesize();
 	if (argc == 3 && !strcmp(argv[1], "show"))
 		return test_show(argv[2]);
+	/* a dynamically linked program to run under the agent (the guest's
+	 * busybox is static: LD_PRELOAD does not reach it) */
+	if (argc == 2 && !strcmp(argv[1], "pause")) {
+		for (int i = 0; i < 600; i++)
+			usleep(100000);
+		return 0;
+	}
+	if (argc == 7 && !strcmp(argv[1], "agent")) {
+		char *end;
+		long pid = strtol(argv[3], &end, 10);
+
+		if (*end || pid <= 0 || pid > INT32_MAX)
+			return 2;
+		return test_agent(argv[2], (int)pid, argv[4], argv[5], argv[6]);
+	}
 	if (argc != 3 || parse_nodes(argv[2], nodes, 64, &n) < 0) {
 		fprintf(stderr, "usage: test-show cycle NODES | on NODES | show MPLACE\n");
 		return 2;

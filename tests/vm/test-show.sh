@@ -4,9 +4,11 @@
 # program it execs (pages checked one by one), --hardware lists the four
 # nodes with the topology's distances (and equals the real numactl where it
 # was copied in), and mplace show reports per range what move_pages finds.
-# Usage: test-show.sh MPLACE TEST-SHOW
+# With the agent: another process's requested stack policy and its pages
+# as show reports them equal a move_pages query of that process.
+# Usage: test-show.sh MPLACE TEST-SHOW [AGENT]
 set -u
-mplace=$1 prog=$2
+mplace=$1 prog=$2 agent=${3:-}
 fail=0
 tmp=$(mktemp -d)
 ok() { echo "ok: $*"; }
@@ -75,6 +77,15 @@ fi
 
 # mplace show against the program's own per-page query
 "$prog" show "$mplace" || bad "mplace show and move_pages disagree"
+if [ -n "$agent" ]; then
+	MPLACE_AGENT_PATH=$agent "$mplace" run --no-config --stack bind:1 -- "$prog" pause &
+	runner=$!
+	i=0
+	while ! grep -q "@mplace-agent.$runner\$" /proc/net/unix && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	"$prog" agent "$mplace" "$runner" stack bind:1 1 || bad "show of a process under the agent"
+	kill "$runner"
+	wait "$runner" 2>/dev/null
+fi
 "$mplace" show --pid 1 >"$tmp/s1" 2>&1 && ok "mplace show --pid 1 (init)" || { bad "show --pid 1"; cat "$tmp/s1"; }
 
 rm -rf "$tmp"
