@@ -548,8 +548,9 @@ int mp_procmem_load(const char *root, int pid, struct mp_procmem *ret)
 	/* a process that exited while we read has empty files: not a result */
 	proc_path(path, sizeof(path), root, pid, "");
 	if (access(path, F_OK) < 0 || pm.n == 0) {
+		/* alive with an empty map: a kernel thread or a zombie */
+		r = access(path, F_OK) < 0 ? -ESRCH : -ENODATA;
 		mp_procmem_free(&pm);
-		r = -ESRCH;
 		goto out;
 	}
 	pm.pid = pid;

@@ -84,7 +84,8 @@ int mp_procmem_parse(const char *maps, const char *numa_maps, const char *smaps,
  * Read /proc/PID/{maps,numa_maps,smaps,exe,comm,task/} (under root, NULL for
  * the live system; pid 0 is the caller).  -ESRCH when the process does not
  * exist or exited while being read, -EACCES/-EPERM when it may not be
- * inspected; *ret untouched on failure.
+ * inspected, -ENODATA when it has no user memory (a kernel thread, a
+ * zombie); *ret untouched on failure.
  */
 int mp_procmem_load(const char *root, int pid, struct mp_procmem *ret);
 

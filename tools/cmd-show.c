@@ -545,6 +545,10 @@ static void say_load_error(int pid, int r)
 		tool_error("no process %d (or it exited while being read)", pid);
 		return;
 	}
+	if (r == -ENODATA) {
+		tool_error("process %d has no user memory to show (a kernel thread, or a zombie)", pid);
+		return;
+	}
 	if (r == -EACCES || r == -EPERM) {
 		char path[64];
 		struct stat st;

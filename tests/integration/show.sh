@@ -92,7 +92,7 @@ for i in $(seq 1 30); do
 	p=$!
 	"$mplace" show --pid "$p" --json >/dev/null 2>"$tmp/err"
 	rc=$?
-	if [ $rc -ne 0 ] && { [ $rc -ne 1 ] || ! grep -qE "no process $p|cannot read" "$tmp/err"; }; then
+	if [ $rc -ne 0 ] && { [ $rc -ne 1 ] || ! grep -qE "no process $p|no user memory|cannot read" "$tmp/err"; }; then
 		crash=1
 		echo "  pid $p: exit $rc: $(cat "$tmp/err")"
 	fi
@@ -100,6 +100,12 @@ for i in $(seq 1 30); do
 done
 [ $crash = 0 ] && ok "30 processes exiting while shown: a result or 'no process', never a crash" ||
 	bad "a process exiting midway gave an unclear error or a crash"
+
+# a kernel thread has no user memory: said so, exit 1
+"$mplace" show --pid 2 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "no user memory" "$tmp/err" && [ ! -s "$tmp/out" ] && ok "a kernel thread: '$(cat "$tmp/err")'" ||
+	bad "pid 2 (kthreadd): exit $rc, $(cat "$tmp/err")"
 
 # usage errors
 "$mplace" show >/dev/null 2>"$tmp/err"
