@@ -598,8 +598,21 @@ static const struct mp_compiled *mapping_policy(int flags, int fd, const char **
 		return agent_policy(MP_KIND_SHM);
 	}
 	if (fd >= 0 && fd < 4096 && atomic_load_explicit(&fd_file[fd], memory_order_relaxed)) {
-		*ret_what = "file";
-		return &agent.files[fd_file[fd] - 1].k.c;
+		unsigned i = fd_file[fd] - 1u;
+		char path[64], target[4096];
+		ssize_t n;
+
+		/* close is not interposed: the number may have been reused since */
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n > 0 && i < agent.n_files) {
+			target[n] = '\0';
+			if (fnmatch(agent.files[i].glob, target, 0) == 0) {
+				*ret_what = "file";
+				return &agent.files[i].k.c;
+			}
+		}
+		atomic_store(&fd_file[fd], 0);
 	}
 	if (fd >= 0 && (flags & MAP_TYPE) == MAP_SHARED && agent_policy(MP_KIND_SHM)) {
 		char path[64], target[256];
