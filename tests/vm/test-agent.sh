@@ -1,0 +1,126 @@
+#!/bin/sh
+# In a guest with several nodes: real programs from Debian (python3, sqlite3,
+# memcached) under mplace run with a different policy per kind give the same
+# output as without the agent, and each kind's pages are where its policy
+# says, checked page by page from outside (test-agent-pages).
+# Usage: test-agent.sh MPLACE AGENT PAGES PROBE
+set -u
+mplace=$1 agent=$2 pages=$3 probe=$4
+export MPLACE_AGENT_PATH=$agent
+fail=0
+tmp=$(mktemp -d)
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fail=1; }
+
+nodes=$(ls -d /sys/devices/system/node/node* | sed 's/.*node//' | sort -n | tr '\n' ' ')
+last=$(echo $nodes | awk '{print $NF}')
+echo "nodes: $nodes"
+if [ "$last" -ge 3 ]; then
+	# 2s-cxl: DRAM 0-1, CXL 2-3
+	HEAP=bind:3 STACK=bind:1 ANON=interleave:1-2 DATA=bind:2
+else
+	# hbm: DRAM 0, HBM 1
+	HEAP=bind:1 STACK=bind:0 ANON=interleave:0-1 DATA=prefer:1
+fi
+# exec: a background run has the program's pid in $!
+run() { exec "$mplace" run --no-config --log --policy prefer:0 --heap "$HEAP" --stack "$STACK" --anon "$ANON" --data "$DATA" -- "$@"; }
+# wait until FILE has a line matching RE (the program is at its pause)
+wait_for() { i=0; while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; }
+# check PID: heap, stack and anon of a live process, page by page
+check() {
+	what=$1 pid=$2
+	shift 2
+	if out=$("$pages" "$pid" "heap=$HEAP" "stack=$STACK@[stack]" "$@" 2>&1); then
+		echo "$out" | sed "s/^/  $what: /"
+		ok "$what: every page where its kind's policy says"
+	else
+		echo "$out" | sed "s/^/  $what: /"
+		bad "$what: pages elsewhere"
+	fi
+}
+
+# ---- the probe: every kind, and the task policy of threads
+out=$(run "$probe")
+echo "$out" | sed 's/^/  probe: /'
+echo "$out" | grep -qx "agent active" && ok "probe: agent active" || bad "probe: agent not active"
+echo "$out" | grep -qx "heap-node ${HEAP#bind:}" && ok "probe: heap on node ${HEAP#bind:}" || bad "probe: heap node"
+echo "$out" | grep -qx "stack-node ${STACK#bind:}" && ok "probe: stack on its node" || bad "probe: stack node"
+echo "$out" | grep -qx "thread-stack-node ${STACK#bind:}" && ok "probe: thread stack on its node" ||
+	bad "probe: thread stack node"
+echo "$out" | grep -qx "thread-task-policy 1 0" && ok "probe: thread task policy prefer:0" || bad "probe: thread task"
+
+# ---- python3 (Debian's): same output, pages placed
+cat >"$tmp/p.py" <<'PY'
+import hashlib, json, sys, threading, time
+d = {str(i): [i] * 20 for i in range(100000)}
+res = []
+def work(k):
+    res.append(hashlib.sha256(json.dumps(d, sort_keys=True).encode() + bytes([k])).hexdigest())
+t = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+[x.start() for x in t]; [x.join() for x in t]
+print(sorted(res), len(d), sum(len(v) for v in d.values()))
+sys.stdout.flush()
+if len(sys.argv) > 1:
+    print("paused"); sys.stdout.flush(); time.sleep(float(sys.argv[1]))
+PY
+a=$(/usr/bin/python3 "$tmp/p.py")
+b=$(run /usr/bin/python3 "$tmp/p.py")
+[ -n "$a" ] && [ "$a" = "$b" ] && ok "python3: same output with the agent" || bad "python3 output differs: '$a' vs '$b'"
+run /usr/bin/python3 "$tmp/p.py" 6 >"$tmp/py.out" 2>&1 &
+pid=$!
+wait_for "$tmp/py.out" paused
+check python3 "$pid" "anon=$ANON"
+"$mplace" set --pid "$pid" 'policy=prefer:0' >/dev/null && ok "python3: mplace set answered" || bad "python3: mplace set"
+wait $pid
+
+# ---- sqlite3: same query output, pages placed
+cat >"$tmp/q.sql" <<'SQL'
+CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT, c REAL);
+WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 50000)
+INSERT INTO t SELECT x, hex(x * 7919), x * 0.5 FROM n;
+CREATE INDEX tb ON t(b);
+SELECT count(*), sum(a), round(avg(c), 3), min(b), max(b) FROM t;
+SELECT b FROM t WHERE a % 9973 = 0 ORDER BY b;
+SQL
+a=$(sqlite3 "$tmp/a.db" <"$tmp/q.sql")
+b=$(run sqlite3 "$tmp/b.db" <"$tmp/q.sql")
+[ -n "$a" ] && [ "$a" = "$b" ] && ok "sqlite3: same output with the agent" || bad "sqlite3 output differs"
+# $! of a background pipeline is its last command: sqlite3 itself (run execs)
+(cat "$tmp/q.sql"; echo "SELECT 'paused';"; sleep 5) | run sqlite3 "$tmp/c.db" >"$tmp/sq.out" 2>&1 &
+pid=$!
+wait_for "$tmp/sq.out" paused
+[ -n "$pid" ] && check sqlite3 "$pid" || bad "sqlite3: no process"
+wait
+
+# ---- memcached: a server in the background, requests, then its pages
+cat >"$tmp/mc.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+f = s.makefile("rb")
+for i in range(3000):
+    v = (b"%d-" % i) * 200
+    s.sendall(b"set k%d 0 0 %d\r\n%s\r\n" % (i, len(v), v))
+    assert f.readline() == b"STORED\r\n"
+s.sendall(b"get k2999 k17\r\n")
+out = []
+while True:
+    l = f.readline(); out.append(l)
+    if l == b"END\r\n": break
+print(len(b"".join(out)), b"".join(out)[:40])
+PY
+mc() { "$@" memcached -u root -s "$tmp/mc.sock" -m 64 -t 2 & }
+mc env
+wait_for_sock() { i=0; while [ ! -S "$tmp/mc.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done; }
+wait_for_sock
+a=$(/usr/bin/python3 "$tmp/mc.py" "$tmp/mc.sock")
+kill $! 2>/dev/null; wait; rm -f "$tmp/mc.sock"
+mc run
+pid=$!
+wait_for_sock
+b=$(/usr/bin/python3 "$tmp/mc.py" "$tmp/mc.sock")
+[ -n "$a" ] && [ "$a" = "$b" ] && ok "memcached: same answers with the agent" || bad "memcached answers differ: '$a' vs '$b'"
+check memcached "$pid"
+"$mplace" set --pid "$pid" "heap=$HEAP migrate" && ok "memcached: mplace set heap" || bad "memcached: mplace set"
+kill $pid; wait
+rm -rf "$tmp"
+exit $fail
