@@ -120,7 +120,18 @@ wait_for_sock
 b=$(/usr/bin/python3 "$tmp/mc.py" "$tmp/mc.sock")
 [ -n "$a" ] && [ "$a" = "$b" ] && ok "memcached: same answers with the agent" || bad "memcached answers differ: '$a' vs '$b'"
 check memcached "$pid"
-"$mplace" set --pid "$pid" "heap=$HEAP migrate" && ok "memcached: mplace set heap" || bad "memcached: mplace set"
+# mplace set moves the running server's heap to node 0, page by page
+out=$("$mplace" set --pid "$pid" "heap=bind:0 migrate" 2>&1)
+echo "  memcached: $out"
+moved=$(echo "$out" | sed -n 's/.*applied; \([0-9]*\) pages moved.*/\1/p')
+[ "${moved:-0}" -gt 1000 ] && ok "memcached: mplace set moved $moved heap pages" || bad "memcached: mplace set: $out"
+if out=$("$pages" "$pid" "heap-after-set=bind:0" 2>&1); then
+	echo "  memcached: $out"
+	ok "memcached: the heap is on node 0 after mplace set"
+else
+	echo "  memcached: $out"
+	bad "memcached: heap pages elsewhere after mplace set"
+fi
 kill $pid; wait
 rm -rf "$tmp"
 exit $fail
