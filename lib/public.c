@@ -5,8 +5,8 @@
  * in a caller-sized struct mplace_error).
  */
 #include <errno.h>
-#include <stdio.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
