@@ -82,7 +82,6 @@ static const struct option options[] = {
 };
 
 #define MAX_CONFIGS 32
-#define MAX_ERRORS 32
 
 struct args {
 	const char *root;
@@ -228,19 +227,6 @@ static void inputs_free(struct inputs *in)
 	free(in->unit_buf);
 }
 
-static void print_config_errors(const struct mp_config_error *errs, int n)
-{
-	for (int i = 0; i < n && i < MAX_ERRORS; i++) {
-		if (errs[i].line)
-			tool_error("%s:%u:%u: %s", errs[i].file ? errs[i].file : "?", errs[i].line, errs[i].col,
-				   errs[i].msg);
-		else
-			tool_error("%s: %s", errs[i].file ? errs[i].file : "?", errs[i].msg);
-		if (errs[i].hint[0])
-			tool_hint("%s", errs[i].hint);
-	}
-}
-
 /* /proc/PID/NAME under root, without its trailing newline. */
 static char *read_proc(const char *root, int pid, const char *name)
 {
@@ -279,7 +265,6 @@ static char *unit_of_cgroup(const char *path)
 
 static int gather(const struct args *a, struct inputs *in)
 {
-	struct mp_config_error errs[MAX_ERRORS];
 	struct mp_diag diag;
 	int r;
 
@@ -294,23 +279,8 @@ static int gather(const struct args *a, struct inputs *in)
 		return EXIT_FAIL;
 	}
 
-	if (a->n_configs) {
-		for (unsigned i = 0; i < a->n_configs; i++) {
-			r = mp_config_load_file(&in->cfg, a->configs[i], errs, MAX_ERRORS);
-			if (r != 0) {
-				print_config_errors(errs, r < 0 ? 1 : r);
-				tool_hint("run 'mplace check %s' to see every error", a->configs[i]);
-				return EXIT_FAIL;
-			}
-		}
-	} else if (!a->no_config) {
-		r = mp_config_load_default(&in->cfg, NULL, errs, MAX_ERRORS);
-		if (r != 0) {
-			print_config_errors(errs, r < 0 ? 1 : r);
-			tool_hint("run 'mplace check' to see every error, or pass --no-config");
-			return EXIT_FAIL;
-		}
-	}
+	if (tool_load_config(&in->cfg, a->configs, a->n_configs, a->no_config) != EXIT_OK)
+		return EXIT_FAIL;
 
 	if (a->expr) {
 		r = mp_policy_parse(a->expr, &in->expr, &diag);

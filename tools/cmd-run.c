@@ -55,7 +55,6 @@ static const char usage_text[] =
 	"  -h, --help         show this help\n";
 
 #define MAX_CONFIGS 32
-#define MAX_ERRORS 32
 #define MAX_FILES 32
 
 /* Kinds with their own variable, in the contract's order; ALL is POLICY. */
@@ -196,19 +195,6 @@ static int find_exe(const char *cmd, char *buf, size_t size)
 			return realpath(cand, buf) ? 0 : -errno;
 	}
 	return -ENOENT;
-}
-
-static void print_config_errors(const struct mp_config_error *errs, int n)
-{
-	for (int i = 0; i < n && i < MAX_ERRORS; i++) {
-		if (errs[i].line)
-			tool_error("%s:%u:%u: %s", errs[i].file ? errs[i].file : "?", errs[i].line, errs[i].col,
-				   errs[i].msg);
-		else
-			tool_error("%s: %s", errs[i].file ? errs[i].file : "?", errs[i].msg);
-		if (errs[i].hint[0])
-			tool_hint("%s", errs[i].hint);
-	}
 }
 
 static int parse_expr(const char *what, const char *text, struct mp_policy *ret)
@@ -450,7 +436,6 @@ static int set_task_policy(const struct mp_compiled *c)
 
 int cmd_run(int argc, char **argv)
 {
-	struct mp_config_error errs[MAX_ERRORS];
 	struct ctx x;
 	struct args a;
 	struct mp_compiled generic_c;
@@ -485,23 +470,8 @@ int cmd_run(int argc, char **argv)
 		tool_error("cannot read the topology under %s: %s", a.root ? a.root : "/", strerror(-r));
 		goto out;
 	}
-	if (a.n_configs) {
-		for (unsigned i = 0; i < a.n_configs; i++) {
-			r = mp_config_load_file(&x.cfg, a.configs[i], errs, MAX_ERRORS);
-			if (r != 0) {
-				print_config_errors(errs, r < 0 ? 1 : r);
-				tool_hint("run 'mplace check %s' to see every error", a.configs[i]);
-				goto out;
-			}
-		}
-	} else if (!a.no_config) {
-		r = mp_config_load_default(&x.cfg, NULL, errs, MAX_ERRORS);
-		if (r != 0) {
-			print_config_errors(errs, r < 0 ? 1 : r);
-			tool_hint("run 'mplace check' to see every error, or pass --no-config");
-			goto out;
-		}
-	}
+	if (tool_load_config(&x.cfg, a.configs, a.n_configs, a.no_config) != EXIT_OK)
+		goto out;
 	if (a.expr[0] && parse_expr("policy", a.expr[0], &x.generic) < 0)
 		goto out;
 	x.have_cg = mp_cgroup_load(a.root, 0, &x.cg) == 0;

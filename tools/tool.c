@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "config.h"
 #include "tool.h"
 
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
@@ -62,4 +63,43 @@ const char *tool_sysfs_root(const char *opt)
 void tool_usage(const char *text, bool error)
 {
 	fputs(text, error ? stderr : stdout);
+}
+
+#define TOOL_MAX_ERRORS 32
+
+static void print_config_errors(const struct mp_config_error *errs, int n)
+{
+	for (int i = 0; i < n && i < TOOL_MAX_ERRORS; i++) {
+		if (errs[i].line)
+			tool_error("%s:%u:%u: %s", errs[i].file ? errs[i].file : "?", errs[i].line, errs[i].col,
+				   errs[i].msg);
+		else
+			tool_error("%s: %s", errs[i].file ? errs[i].file : "?", errs[i].msg);
+		if (errs[i].hint[0])
+			tool_hint("%s", errs[i].hint);
+	}
+}
+
+int tool_load_config(struct mp_config *cfg, const char *const *files, unsigned n, bool no_config)
+{
+	struct mp_config_error errs[TOOL_MAX_ERRORS];
+	int r;
+
+	for (unsigned i = 0; i < n; i++) {
+		r = mp_config_load_file(cfg, files[i], errs, TOOL_MAX_ERRORS);
+		if (r != 0) {
+			print_config_errors(errs, r < 0 ? 1 : r);
+			tool_hint("run 'mplace check %s' to see every error", files[i]);
+			return EXIT_FAIL;
+		}
+	}
+	if (n || no_config)
+		return EXIT_OK;
+	r = mp_config_load_default(cfg, NULL, errs, TOOL_MAX_ERRORS);
+	if (r != 0) {
+		print_config_errors(errs, r < 0 ? 1 : r);
+		tool_hint("run 'mplace check' to see every error, or pass --no-config");
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
 }

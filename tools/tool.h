@@ -29,6 +29,12 @@ const char *tool_sysfs_root(const char *opt);
 /* Usage text printing: prints text to stdout (--help) or stderr (usage error). */
 void tool_usage(const char *text, bool error);
 
+struct mp_config;
+/* Loads the configuration a command was given: each of files[0, n) in order,
+ * or, when n is 0 and not no_config, the default files.  Prints every error
+ * as file:line:col with its hint; returns EXIT_OK or EXIT_FAIL. */
+int tool_load_config(struct mp_config *cfg, const char *const *files, unsigned n, bool no_config);
+
 int cmd_topo(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
