@@ -18,6 +18,11 @@ bad() { echo "FAIL: $*"; fail=1; }
 # a process of our own, alive for the test
 sleep 300 &
 sleeper=$!
+# until the child has exec'd, it is still a copy of this shell: wait for it
+for _ in $(seq 100); do
+	[ "$(cat /proc/$sleeper/comm 2>/dev/null)" = sleep ] && break
+	sleep 0.05
+done
 
 "$mplace" show --pid "$sleeper" >"$tmp/text" 2>"$tmp/err" || bad "show --pid $sleeper failed: $(cat "$tmp/err")"
 grep -q "^pid $sleeper (sleep)" "$tmp/text" && ok "show --pid names the process" || bad "no 'pid $sleeper (sleep)' line"
