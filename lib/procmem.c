@@ -593,6 +593,8 @@ void mp_procmem_use_numa_maps(struct mp_procmem *pm, int refused)
 }
 
 #define BATCH 1024
+/* 64 GiB of base pages: more than any range worth asking page by page */
+#define MAX_ASK_PAGES (UINT64_C(1) << 24)
 
 static int count_range(int pid, struct mp_pm_range *r, uint64_t *per_node, uint64_t *ret_present,
 		       uint64_t *ret_elsewhere)
@@ -641,6 +643,20 @@ int mp_procmem_count(struct mp_procmem *pm)
 		if ((r->in_numa_maps && r->nm_present == 0) || r->kind == MP_PM_KIND_SPECIAL) {
 			memset(r->per_node, 0, sizeof(r->per_node));
 			r->present = r->elsewhere = 0;
+			continue;
+		}
+		/* a huge sparse reservation (a sanitizer's shadow: terabytes with
+		 * a few pages present) cannot be asked page by page in any useful
+		 * time; numa_maps' counts for that range, and the range says so */
+		if (r->in_numa_maps && (r->end - r->start) / r->page_size > MAX_ASK_PAGES) {
+			uint64_t in = 0;
+
+			memcpy(r->per_node, r->nm_node, sizeof(r->per_node));
+			for (unsigned k = 0; k < MP_PM_NODES; k++)
+				in += r->nm_node[k];
+			r->present = r->nm_present;
+			r->elsewhere = r->nm_present - in;
+			r->nm_counted = true;
 			continue;
 		}
 		e = count_range(pm->pid, r, per_node, &present, &elsewhere);

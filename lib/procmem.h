@@ -51,6 +51,7 @@ struct mp_pm_range {
 	uint64_t present;
 	uint64_t per_node[MP_PM_NODES];
 	uint64_t elsewhere;   /* pages on nodes >= MP_PM_NODES */
+	bool nm_counted;      /* too large to ask page by page: numa_maps' counts */
 };
 
 struct mp_procmem {

@@ -455,6 +455,8 @@ static int report(struct show *s, bool all, bool json)
 			if (r->elsewhere)
 				json_object_object_add(o, "pages_elsewhere", json_object_new_uint64(r->elsewhere));
 			json_object_object_add(o, "present", json_object_new_uint64(r->present));
+			if (r->nm_counted)
+				json_object_object_add(o, "method", json_object_new_string("numa_maps"));
 			json_object_object_add(o, "locked", json_object_new_boolean(r->locked));
 			json_object_object_add(o, "matches", json_object_new_boolean(matches));
 			json_object_array_add(ranges, o);

@@ -4,6 +4,10 @@
 # for the probe's task, heap, stack, anonymous mapping and threads, the
 # control socket, and a setuid program that ignores MPLACE_* variables.
 # Usage: run.sh MPLACE PROBE PROBE_LINKED AGENT
+if [ -n "${MPLACE_SANITIZED:-}" ]; then
+	echo "SKIP: a $MPLACE_SANITIZED build's agent cannot be preloaded into uninstrumented programs; the plain build runs this test"
+	exit 77
+fi
 set -u
 mplace=$1 probe=$2 linked=$3 agent=$4
 export MPLACE_AGENT_PATH=$agent
