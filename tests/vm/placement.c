@@ -210,3 +210,23 @@ int vm_expect_cycle(const char *what, void *addr, size_t len, size_t page_size, 
 	free(nodes);
 	return start == period ? 1 : 0;
 }
+
+uint64_t vm_node_free(int node)
+{
+	char path[96], line[256];
+	unsigned long long kb = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo", node);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, "MemFree:");
+
+		if (p && sscanf(p, "MemFree: %llu", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return (uint64_t)kb << 10;
+}

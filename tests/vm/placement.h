@@ -10,8 +10,13 @@
  * errno when the pages could not be asked about at all.
  */
 #include <stddef.h>
+#include <stdint.h>
 
 #include "basic/nodemask.h"
+
+/* Node N's MemFree in bytes, read from its meminfo by the tests themselves
+ * (not through the library they test); 0 when it cannot be read. */
+uint64_t vm_node_free(int node);
 
 /* ret_nodes[i] = node of page i of [addr, addr + len) in page_size steps, or
  * -errno for that page (-ENOENT: not present).  Returns 0 or -errno. */

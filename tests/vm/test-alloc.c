@@ -86,26 +86,6 @@ static int compile_internal(const char *text, struct mp_compiled *ret)
 	return r;
 }
 
-static uint64_t node_free(int node)
-{
-	char path[96], line[256];
-	unsigned long long kb = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo", node);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strstr(line, "MemFree:");
-
-		if (p && sscanf(p, "MemFree: %llu", &kb) == 1)
-			break;
-	}
-	fclose(f);
-	return (uint64_t)kb << 10;
-}
-
 /* The pages an object covers: [page of p, page of p + n - 1]. */
 static void object_pages(void *p, size_t n, void **ret_base, size_t *ret_len)
 {
@@ -260,12 +240,12 @@ static void test_strict(void)
 	pref = compile_public(text);
 	if (!strict || !pref)
 		goto out;
-	before = node_free(last);
+	before = vm_node_free(last);
 	size = before + 64 * MiB;
 	errno = 0;
 	p = mplace_alloc(strict, size);
 	err = errno;
-	after = node_free(last);
+	after = vm_node_free(last);
 	result(!p && err == ENOMEM, "bind:%d strict: %llu MiB (node free: %llu MiB) is NULL/ENOMEM (got %p, %s)",
 	       last, (unsigned long long)(size >> 20), (unsigned long long)(before >> 20), p, strerror(err));
 	/* nothing kept: the node's free memory is back within 16 MiB (slabs,
@@ -292,12 +272,12 @@ static void test_strict(void)
 		result(false, "bind:%d strict: a 100 KB object after the failure: %s", last, strerror(errno));
 	}
 	/* what the node cannot hold alone, a preferring policy gets elsewhere */
-	size = node_free(last) + 32 * MiB;
+	size = vm_node_free(last) + 32 * MiB;
 	{
 		uint64_t total = 0;
 
 		mp_mask_foreach(n, &topo->memory)
-			total += node_free(n);
+			total += vm_node_free(n);
 		if (total >= size + 128 * MiB)
 			goto enough;
 	}

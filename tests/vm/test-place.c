@@ -102,26 +102,6 @@ static int compile(const char *text, struct mp_compiled *ret, char *why, size_t 
 	return r;
 }
 
-static uint64_t node_free(int node)
-{
-	char path[96], line_[256];
-	unsigned long long kb = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo", node);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line_, sizeof(line_), f)) {
-		char *p = strstr(line_, "MemFree:");
-
-		if (p && sscanf(p, "MemFree: %llu", &kb) == 1)
-			break;
-	}
-	fclose(f);
-	return kb * 1024;
-}
-
 static uint64_t rss_kb(void)
 {
 	unsigned long long size = 0, rss = 0;
@@ -438,7 +418,7 @@ static int smallest_free(const struct mp_nodemask *m)
 	int node = -1;
 
 	mp_mask_foreach(x, m) {
-		uint64_t f = node_free(x);
+		uint64_t f = vm_node_free(x);
 
 		if (f && f < best) {
 			best = f;
@@ -461,11 +441,11 @@ static void test_capacity(void)
 	int node, r;
 
 	node = smallest_free(&topo->memory);
-	free_n = node_free(node);
+	free_n = vm_node_free(node);
 	len = (free_n + 32 * MiB) / PAGE * PAGE;
 	mp_mask_foreach(x, &topo->memory)
 		if (x != node)
-			total_other += node_free(x);
+			total_other += vm_node_free(x);
 
 	snprintf(pol, sizeof(pol), "bind:%d strict", node);
 	snprintf(name, sizeof(name), "%s, %lluM > node %d's %lluM free", pol, (unsigned long long)(len >> 20), node,
@@ -490,7 +470,7 @@ static void test_capacity(void)
 	/* the check after populating: a size the free-memory test lets through
 	 * but the node's watermarks do not; either every page is there or the
 	 * call failed and released them */
-	free_n = node_free(node);
+	free_n = vm_node_free(node);
 	len = (free_n > 8 * MiB ? free_n - 2 * MiB : free_n) / PAGE * PAGE;
 	snprintf(name, sizeof(name), "%s, %lluM of node %d's %lluM free", pol, (unsigned long long)(len >> 20), node,
 		 (unsigned long long)(free_n >> 20));
@@ -520,7 +500,7 @@ static void test_capacity(void)
 	}
 
 	/* non-strict, same size as the first: falls back and says so */
-	free_n = node_free(node);
+	free_n = vm_node_free(node);
 	len = (free_n + 32 * MiB) / PAGE * PAGE;
 	snprintf(pol, sizeof(pol), "bind:%d", node);
 	snprintf(name, sizeof(name), "%s, %lluM > node %d's %lluM free", pol, (unsigned long long)(len >> 20), node,
@@ -754,7 +734,7 @@ static void test_big(void)
 	uint64_t len = 256 * MiB, min_free = UINT64_MAX, n = mp_mask_weight(&topo->memory);
 
 	mp_mask_foreach(x, &topo->memory) {
-		uint64_t f = node_free(x);
+		uint64_t f = vm_node_free(x);
 
 		if (f < min_free)
 			min_free = f;
