@@ -55,10 +55,10 @@ static const struct {
 	enum mp_kind kind;
 	const char *var;
 } env_kinds[] = {
-	{ MP_KIND_ALL, "POLICY" },   { MP_KIND_HEAP, "HEAP" }, { MP_KIND_STACK, "STACK" },
-	{ MP_KIND_TEXT, "TEXT" },    { MP_KIND_DATA, "DATA" }, { MP_KIND_ANON, "ANON" },
-	{ MP_KIND_SHM, "SHM" },	     { MP_KIND_HUGETLB, "HUGETLB" }, { MP_KIND_MLOCKED, "MLOCKED" },
-	{ MP_KIND_KERNEL, "KERNEL" },
+	{MP_KIND_ALL, "POLICY"},    {MP_KIND_HEAP, "HEAP"},	  {MP_KIND_STACK, "STACK"},
+	{MP_KIND_TEXT, "TEXT"},	    {MP_KIND_DATA, "DATA"},	  {MP_KIND_ANON, "ANON"},
+	{MP_KIND_SHM, "SHM"},	    {MP_KIND_HUGETLB, "HUGETLB"}, {MP_KIND_MLOCKED, "MLOCKED"},
+	{MP_KIND_KERNEL, "KERNEL"},
 };
 
 /* ---- problems ----------------------------------------------------------- */
@@ -100,11 +100,11 @@ static size_t json_str(char *buf, size_t size, const char *s)
 {
 	size_t o = 0;
 
-#define PUT(ch)                       \
-	do {                          \
-		if (o + 1 < size)     \
+#define PUT(ch)                        \
+	do {                           \
+		if (o + 1 < size)      \
 			buf[o] = (ch); \
-		o++;                  \
+		o++;                   \
 	} while (0)
 	PUT('"');
 	for (; *s; s++) {
@@ -210,8 +210,7 @@ static int own_cb(struct dl_phdr_info *info, size_t size, void *data)
 /* ---- /proc/self/maps without allocating --------------------------------- */
 
 /* Calls fn for each line of /proc/self/maps: lo, hi, perms, name ("" for anonymous). */
-static int maps_foreach(int (*fn)(uintptr_t lo, uintptr_t hi, const char *perms, const char *name, void *d),
-			void *d)
+static int maps_foreach(int (*fn)(uintptr_t lo, uintptr_t hi, const char *perms, const char *name, void *d), void *d)
 {
 	char buf[8192], line[512];
 	size_t ll = 0;
@@ -264,7 +263,7 @@ static int find_cb(uintptr_t lo, uintptr_t hi, const char *perms, const char *na
 
 int agent_maps_find(const char *name, void **ret_lo, size_t *ret_len)
 {
-	struct find_ctx f = { .name = name };
+	struct find_ctx f = {.name = name};
 	int r = maps_foreach(find_cb, &f);
 
 	if (r < 0)
@@ -278,8 +277,8 @@ int agent_maps_find(const char *name, void **ret_lo, size_t *ret_len)
 
 /* ---- placing ranges that exist ------------------------------------------ */
 
-static int place(const char *what, void *addr, size_t len, const struct mp_compiled *c, unsigned flags,
-		 long *ret_moved, long *ret_misplaced)
+static int place(const char *what, void *addr, size_t len, const struct mp_compiled *c, unsigned flags, long *ret_moved,
+		 long *ret_misplaced)
 {
 	struct mp_place_report rep;
 	long before = 0, after;
@@ -369,7 +368,7 @@ int agent_place_existing(enum mp_kind k, const struct mp_compiled *c, bool migra
 		break;
 	case MP_KIND_DATA:
 	case MP_KIND_TEXT: {
-		struct seg_ctx s = { .kind = k, .c = c, .flags = flags };
+		struct seg_ctx s = {.kind = k, .c = c, .flags = flags};
 
 		dl_iterate_phdr(seg_cb, &s);
 		moved = s.moved;
@@ -378,7 +377,7 @@ int agent_place_existing(enum mp_kind k, const struct mp_compiled *c, bool migra
 		break;
 	}
 	case MP_KIND_ANON: {
-		struct anon_ctx a = { .c = c };
+		struct anon_ctx a = {.c = c};
 
 		if (!migrate)
 			return 0; /* new mappings follow; nothing to move */
@@ -403,7 +402,7 @@ struct task_pol {
 	int mode; /* -1: none */
 	unsigned long mask[MP_MASK_ULONGS];
 };
-static struct task_pol task = { .mode = -1 };
+static struct task_pol task = {.mode = -1};
 
 static void task_from(const struct mp_compiled *c, struct task_pol *t)
 {
@@ -450,7 +449,7 @@ static void task_handler(int sig)
 int agent_task_set_all(const struct mp_compiled *c)
 {
 	struct task_pol t;
-	struct sigaction sa = { 0 }, old;
+	struct sigaction sa = {0}, old;
 	char buf[4096];
 	int fd, sent = 0, self = (int)gettid();
 	ssize_t n;
@@ -459,7 +458,8 @@ int agent_task_set_all(const struct mp_compiled *c)
 	task = t;
 	if (!task_signal) {
 		for (int s = SIGRTMAX; s > SIGRTMIN + 4; s--) {
-			if (sigaction(s, NULL, &old) == 0 && old.sa_handler == SIG_DFL && !(old.sa_flags & SA_SIGINFO)) {
+			if (sigaction(s, NULL, &old) == 0 && old.sa_handler == SIG_DFL &&
+			    !(old.sa_flags & SA_SIGINFO)) {
 				task_signal = s;
 				break;
 			}
@@ -768,14 +768,14 @@ static int do_openat(int dirfd, const char *path, int flags, mode_t m)
 	return fd;
 }
 
-#define MODE_ARG(flags, m)                                \
-	do {                                              \
-		if ((flags) & (O_CREAT | __O_TMPFILE)) {  \
-			va_list ap;                       \
-			va_start(ap, flags);              \
-			m = va_arg(ap, mode_t);           \
-			va_end(ap);                       \
-		}                                         \
+#define MODE_ARG(flags, m)                               \
+	do {                                             \
+		if ((flags) & (O_CREAT | __O_TMPFILE)) { \
+			va_list ap;                      \
+			va_start(ap, flags);             \
+			m = va_arg(ap, mode_t);          \
+			va_end(ap);                      \
+		}                                        \
 	} while (0)
 
 EXPORT int open(const char *path, int flags, ...)

@@ -15,11 +15,11 @@
 #include "combine.h"
 #include "config.h"
 
-#define AGENT_VERSION "0.1.0"
-#define AGENT_MAX_FILES 16
+#define AGENT_VERSION	   "0.1.0"
+#define AGENT_MAX_FILES	   16
 #define AGENT_MAX_PROBLEMS 32
-#define AGENT_PROBLEM_LEN 240
-#define AGENT_TEXT_LEN 512
+#define AGENT_PROBLEM_LEN  240
+#define AGENT_TEXT_LEN	   512
 
 struct agent_kind {
 	bool set;
@@ -52,7 +52,7 @@ __attribute__((format(printf, 1, 2))) void agent_problem(const char *fmt, ...);
 size_t agent_problems_json(char *buf, size_t size);
 
 /* heap.c */
-int agent_heap_init(void);	   /* decides the allocator, once */
+int agent_heap_init(void); /* decides the allocator, once */
 int agent_heap_set(const struct mp_compiled *c, bool migrate, long *ret_moved, long *ret_misplaced);
 bool agent_heap_active(void);
 

@@ -66,9 +66,9 @@ static bool peer_allowed(int fd)
 }
 
 static const char *const kind_names[MP_KIND__COUNT] = {
-	[MP_KIND_ALL] = "policy",   [MP_KIND_HEAP] = "heap", [MP_KIND_STACK] = "stack",
-	[MP_KIND_TEXT] = "text",    [MP_KIND_DATA] = "data", [MP_KIND_ANON] = "anon",
-	[MP_KIND_SHM] = "shm",	    [MP_KIND_HUGETLB] = "hugetlb", [MP_KIND_MLOCKED] = "mlocked",
+	[MP_KIND_ALL] = "policy",    [MP_KIND_HEAP] = "heap",	    [MP_KIND_STACK] = "stack",
+	[MP_KIND_TEXT] = "text",     [MP_KIND_DATA] = "data",	    [MP_KIND_ANON] = "anon",
+	[MP_KIND_SHM] = "shm",	     [MP_KIND_HUGETLB] = "hugetlb", [MP_KIND_MLOCKED] = "mlocked",
 	[MP_KIND_KERNEL] = "kernel",
 };
 
@@ -159,8 +159,8 @@ static int resolve(const char *expr, struct mp_compiled *ret, char *err, size_t 
 	struct mp_topo *topo = NULL;
 	struct mp_cgroup cg;
 	struct mp_features feat;
-	struct mp_resolve_ctx rctx = { 0 };
-	struct mp_diag diag = { 0 };
+	struct mp_resolve_ctx rctx = {0};
+	struct mp_diag diag = {0};
 	bool have_cg, have_feat;
 	int r;
 
@@ -229,8 +229,9 @@ static void set(const char *arg, char *buf, size_t size)
 	case MP_KIND_HEAP:
 		r = agent_heap_set(&c, c.migrate, &moved, &mis);
 		if (r == -EOPNOTSUPP) {
-			answer_error(buf, size, "heap: the program was started without a heap policy, so its malloc "
-						"is glibc's; a heap policy can only be set at start (mplace run --heap)");
+			answer_error(buf, size,
+				     "heap: the program was started without a heap policy, so its malloc "
+				     "is glibc's; a heap policy can only be set at start (mplace run --heap)");
 			goto out;
 		}
 		break;
@@ -321,7 +322,7 @@ static void *ctl_thread(void *arg)
 
 void agent_ctl_start(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	sigset_t all, old;
 	pthread_t th;
 	socklen_t len;

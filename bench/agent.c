@@ -113,7 +113,7 @@ static uint64_t spawn(char *const argv[], char *const *extra, unsigned n_extra, 
 	char *envp[512];
 	unsigned n = 0;
 	posix_spawn_file_actions_t fa;
-	int p[2] = { -1, -1 }, st;
+	int p[2] = {-1, -1}, st;
 	struct rusage ru;
 	pid_t pid;
 	uint64_t t0, t;
@@ -163,8 +163,8 @@ static int heap_policy(char *buf, size_t size)
 	struct mp_topo *topo;
 	struct mp_policy p;
 	struct mp_compiled c;
-	struct mp_resolve_ctx ctx = { 0 };
-	struct mp_diag d = { 0 };
+	struct mp_resolve_ctx ctx = {0};
+	struct mp_diag d = {0};
 	char text[32];
 	int r;
 
@@ -244,13 +244,13 @@ int main(int argc, char **argv)
 
 	/* ---- start */
 	{
-		char *true_argv[] = { "/bin/true", NULL };
-		char *none[] = { NULL };
-		char *bare_agent[] = { pre_agent };
-		char *full[] = { pre_agent, env_heap, env_stack, env_pol };
-		char *je[] = { pre_je };
+		char *true_argv[] = {"/bin/true", NULL};
+		char *none[] = {NULL};
+		char *bare_agent[] = {pre_agent};
+		char *full[] = {pre_agent, env_heap, env_stack, env_pol};
+		char *je[] = {pre_je};
 		uint64_t *t[4];
-		const char *names[4] = { "bare", "agent, no policy", "agent, heap+stack+policy", "jemalloc preloaded" };
+		const char *names[4] = {"bare", "agent, no policy", "agent, heap+stack+policy", "jemalloc preloaded"};
 		double med[4];
 
 		for (int k = 0; k < 4; k++)
@@ -279,9 +279,9 @@ int main(int argc, char **argv)
 	/* ---- allocation-heavy program */
 	{
 		char rounds_s[32], out[256];
-		char *work_argv[] = { self, "--work", rounds_s, NULL };
-		char *je[] = { pre_je };
-		char *ag[] = { pre_agent, env_heap };
+		char *work_argv[] = {self, "--work", rounds_s, NULL};
+		char *je[] = {pre_je};
+		char *ag[] = {pre_agent, env_heap};
 		double *ratio = calloc(pairs, sizeof(double));
 		uint64_t tj = 0, ta = 0, sj = 0, sa = 0;
 
@@ -292,7 +292,8 @@ int main(int argc, char **argv)
 				bool agent_turn = (k == 0) == (r % 2 == 0);
 
 				if (!spawn(work_argv, agent_turn ? ag : je, agent_turn ? 2 : 1, out, sizeof(out)) ||
-				    sscanf(out, "%" SCNu64 " %" SCNu64, agent_turn ? &ta : &tj, agent_turn ? &sa : &sj) != 2) {
+				    sscanf(out, "%" SCNu64 " %" SCNu64, agent_turn ? &ta : &tj,
+					   agent_turn ? &sa : &sj) != 2) {
 					fprintf(stderr, "the allocation program failed under %s\n",
 						agent_turn ? "the agent" : "jemalloc");
 					return 1;

@@ -52,14 +52,13 @@ extern void *__libc_malloc(size_t size);
 extern void __libc_free(void *p);
 
 enum alloc_id { A_MPLACE, A_MALLOCX, A_MALLOCX_TC, A_GLIBC, A_MEMKIND, A_NUMA, A__N };
-static const char *const names[A__N] = { "mplace", "mallocx", "mallocx+tcache", "glibc", "memkind",
-					  "numa_alloc_onnode" };
+static const char *const names[A__N] = {"mplace", "mallocx", "mallocx+tcache", "glibc", "memkind", "numa_alloc_onnode"};
 
 enum case_id { C_1T, C_2T, C_XFREE, C__N };
-static const char *const case_names[C__N] = { "1 thread", "2 threads", "cross-thread free" };
-static const char *const case_keys[C__N] = { "1t", "2t", "xfree" };
+static const char *const case_names[C__N] = {"1 thread", "2 threads", "cross-thread free"};
+static const char *const case_keys[C__N] = {"1t", "2t", "xfree"};
 
-static const size_t sizes[] = { 16, 64, 256, 1024, 4096, 16384, 65536 };
+static const size_t sizes[] = {16, 64, 256, 1024, 4096, 16384, 65536};
 #define N_SIZES (sizeof(sizes) / sizeof(sizes[0]))
 
 static struct mplace_compiled *policy;
@@ -213,7 +212,7 @@ static double run_2t(enum alloc_id a, size_t size, unsigned n)
 
 	pthread_barrier_init(&bar, NULL, 2);
 	for (int i = 0; i < 2; i++) {
-		t[i] = (struct thread_arg){ .a = a, .size = size, .n = n, .bar = &bar };
+		t[i] = (struct thread_arg){.a = a, .size = size, .n = n, .bar = &bar};
 		if (pthread_create(&th[i], NULL, two_threads_worker, &t[i]))
 			abort();
 	}
@@ -306,7 +305,7 @@ static double median(double *v, unsigned n)
 #define PAIRED 201
 static void paired_ratios(const unsigned *n, double *ret_vs_mallocx, double *ret_vs_tc, double *ret_vs_memkind)
 {
-	static const enum alloc_id who[4] = { A_MPLACE, A_MALLOCX, A_MALLOCX_TC, A_MEMKIND };
+	static const enum alloc_id who[4] = {A_MPLACE, A_MALLOCX, A_MALLOCX_TC, A_MEMKIND};
 	static double r_mallocx[PAIRED], r_tc[PAIRED], r_memkind[PAIRED];
 
 	for (unsigned t = 0; t < PAIRED; t++) {
@@ -328,7 +327,7 @@ static void paired_ratios(const unsigned *n, double *ret_vs_mallocx, double *ret
 
 static int setup(void)
 {
-	struct mplace_error err = { .sz = sizeof(err) };
+	struct mplace_error err = {.sz = sizeof(err)};
 	struct mplace_policy *p;
 	struct mplace_topo *t;
 	size_t sz = sizeof(plain_arena);
@@ -371,11 +370,11 @@ static int setup(void)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "repeats", required_argument, NULL, 'r' },
-		{ "quick", no_argument, NULL, 'q' },
-		{ "loop", required_argument, NULL, 'l' },
-		{ NULL, 0, NULL, 0 },
+		{"json", no_argument, NULL, 'j'},
+		{"repeats", required_argument, NULL, 'r'},
+		{"quick", no_argument, NULL, 'q'},
+		{"loop", required_argument, NULL, 'l'},
+		{NULL, 0, NULL, 0},
 	};
 	static double res[C__N][A__N][N_SIZES];
 	static unsigned n_of[C__N][A__N][N_SIZES];
@@ -406,7 +405,8 @@ int main(int argc, char **argv)
 			loop = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: bench-alloc [--json] [--repeats N] [--quick] | --loop mplace|mallocx|mallocx-tcache N\n");
+			fprintf(stderr,
+				"usage: bench-alloc [--json] [--repeats N] [--quick] | --loop mplace|mallocx|mallocx-tcache N\n");
 			return 2;
 		}
 	}
@@ -439,7 +439,7 @@ int main(int argc, char **argv)
 	rep = calloc((size_t)repeats * C__N * A__N * N_SIZES, sizeof(*rep));
 	if (!rep)
 		return 1;
-#define REP(c, a, s, r) rep[(((size_t)(c) * A__N + (a)) * N_SIZES + (s)) * repeats + (r)]
+#define REP(c, a, s, r) rep[(((size_t)(c)*A__N + (a)) * N_SIZES + (s)) * repeats + (r)]
 	/* warm up every allocator, and size each loop from a pilot run */
 	for (int a = 0; a < A__N; a++)
 		for (size_t s = 0; s < N_SIZES; s++) {
@@ -460,9 +460,9 @@ int main(int argc, char **argv)
 				for (int a = 0; a < A__N; a++) {
 					unsigned n = n_of[c][a][s];
 
-					REP(c, a, s, r) = c == C_1T ? run_loop(a, sizes[s], n)
-						: c == C_2T	    ? run_2t(a, sizes[s], n)
-								    : run_xfree(a, sizes[s], n);
+					REP(c, a, s, r) = c == C_1T   ? run_loop(a, sizes[s], n)
+							  : c == C_2T ? run_2t(a, sizes[s], n)
+								      : run_xfree(a, sizes[s], n);
 				}
 	for (int c = 0; c < C__N; c++)
 		for (int a = 0; a < A__N; a++)
@@ -492,7 +492,8 @@ int main(int argc, char **argv)
 				for (int a = 0; a < A__N; a++)
 					for (size_t s = 0; s < N_SIZES; s++, first = 0)
 						printf("%s{\"case\":\"%s\",\"allocator\":\"%s\",\"size\":%zu,\"ns\":%.2f}",
-						       first ? "" : ",", case_keys[c], names[a], sizes[s], res[c][a][s]);
+						       first ? "" : ",", case_keys[c], names[a], sizes[s],
+						       res[c][a][s]);
 			printf("],\"paired_trials\":%d,\"ratios\":{\"mplace_vs_mallocx\":%.4f,\"mplace_vs_memkind\":%.4f,"
 			       "\"numa_alloc_onnode_vs_mplace\":%.1f,\"mplace_vs_mallocx_tcache\":%.4f}}\n",
 			       PAIRED, vs_mallocx, vs_memkind, numa_vs, vs_tc);

@@ -26,7 +26,7 @@
 #include "place.h"
 #include "sys.h"
 
-#define PAGE 4096UL
+#define PAGE	   4096UL
 #define MOVE_BATCH 4096
 
 static struct mp_topo *topo;
@@ -41,7 +41,7 @@ static double now(void)
 
 static int compile(const char *text, struct mp_compiled *ret)
 {
-	struct mp_resolve_ctx ctx = { .topo = topo, .local_node = -1 };
+	struct mp_resolve_ctx ctx = {.topo = topo, .local_node = -1};
 	struct mp_policy p;
 	struct mp_diag d;
 	int r;
@@ -64,14 +64,14 @@ static int cmp_double(const void *a, const void *b)
 }
 
 enum method { M_MPLACE, M_MIGRATE_PAGES, M_MOVE_PAGES, M__COUNT };
-static const char *const method_name[] = { "mp_place_range(MIGRATE)", "migrate_pages", "move_pages" };
+static const char *const method_name[] = {"mp_place_range(MIGRATE)", "migrate_pages", "move_pages"};
 
 /* One round: fresh memory on 'from', moved to 'to' by m.  Returns seconds,
  * or a negative value when not every page arrived. */
 static double round_of(enum method m, bool thp, size_t len, int from, int to, const struct mp_compiled *c_from,
 		       const struct mp_compiled *c_to, void **pages, int *nodes, int *status)
 {
-	uint64_t per[MP_COMPILED_MAX] = { 0 };
+	uint64_t per[MP_COMPILED_MAX] = {0};
 	struct mp_nodemask mf, mt;
 	size_t n = len / PAGE;
 	double t0, t1;
@@ -185,7 +185,8 @@ int main(int argc, char **argv)
 		       thp ? "transparent huge pages as the system has them" : "4 KiB pages", repeat);
 		for (int m = 0; m < M__COUNT; m++) {
 			for (unsigned long k = 0; k < repeat; k++) {
-				t[k] = round_of((enum method)m, thp, len, from, to, &c_from, &c_to, pages, nodes, status);
+				t[k] = round_of((enum method)m, thp, len, from, to, &c_from, &c_to, pages, nodes,
+						status);
 				if (t[k] < 0) {
 					fprintf(stderr, "bench-migrate: error: %s did not move every page\n",
 						method_name[m]);
@@ -196,7 +197,8 @@ int main(int argc, char **argv)
 			med[m] = t[repeat / 2];
 			printf("  %-26s %9.2f ms  (%.0f MiB/s)\n", method_name[m], med[m] * 1e3, (double)mib / med[m]);
 		}
-		printf("ratio%s mplace/migrate_pages %.2f\n", thp ? " (thp)" : "", med[M_MPLACE] / med[M_MIGRATE_PAGES]);
+		printf("ratio%s mplace/migrate_pages %.2f\n", thp ? " (thp)" : "",
+		       med[M_MPLACE] / med[M_MIGRATE_PAGES]);
 		printf("ratio%s mplace/move_pages %.2f\n", thp ? " (thp)" : "", med[M_MPLACE] / med[M_MOVE_PAGES]);
 	}
 	free(pages);

@@ -44,9 +44,13 @@ static double median(double *v, unsigned n)
  * pairs), 299 executables and comm names: the shape of a large fleet file. */
 static char *make_config(unsigned *ret_rules)
 {
-	static const char *const pols[] = { "interleave:all", "bind:0-1 strict", "prefer:1", "local",
-					    "prefer-many:tier:fast fallback=local", "split:0,2 weights=0:3,2:1",
-					    "interleave:tier:fast weights=auto order=thp" };
+	static const char *const pols[] = {"interleave:all",
+					   "bind:0-1 strict",
+					   "prefer:1",
+					   "local",
+					   "prefer-many:tier:fast fallback=local",
+					   "split:0,2 weights=0:3,2:1",
+					   "interleave:tier:fast weights=auto order=thp"};
 	unsigned rules = 0;
 	struct mp_sb b;
 
@@ -61,7 +65,8 @@ static char *make_config(unsigned *ret_rules)
 	while (rules + 3 <= RULES) {
 		unsigned i = rules;
 
-		mp_sb_printf(&b, "\n[exe /opt/app%u/bin/*]\nheap = %s\nstack = local\nfile:/data/app%u/** = prefer:%u\n", i,
+		mp_sb_printf(&b,
+			     "\n[exe /opt/app%u/bin/*]\nheap = %s\nstack = local\nfile:/data/app%u/** = prefer:%u\n", i,
 			     pols[i % 7], i, i % 4);
 		rules += 3;
 	}
@@ -99,10 +104,9 @@ int main(int argc, char **argv)
 	t_parse = calloc(repeats, sizeof(double));
 	t_resolve = calloc(repeats, sizeof(double));
 	for (unsigned r = 0; r < repeats; r++) {
-		struct mp_selector sel = { .exe = "/opt/app500/bin/server",
-					   .cgroup = "/fleet7.slice/job7.service",
-					   .kind = MP_KIND_HEAP };
-		struct mp_resolve_ctx ctx = { .topo = topo, .local_node = 0 };
+		struct mp_selector sel = {
+			.exe = "/opt/app500/bin/server", .cgroup = "/fleet7.slice/job7.service", .kind = MP_KIND_HEAP};
+		struct mp_resolve_ctx ctx = {.topo = topo, .local_node = 0};
 		struct mp_config cfg;
 		struct mp_policy p;
 		struct mp_trace t;

@@ -20,9 +20,17 @@ static size_t parse_size(const char *s)
 	unsigned long long v = strtoull(s, &end, 10);
 
 	switch (*end) {
-	case 'G': case 'g': v <<= 10; /* fall through */
-	case 'M': case 'm': v <<= 10; /* fall through */
-	case 'K': case 'k': v <<= 10; end++; break;
+	case 'G':
+	case 'g':
+		v <<= 10; /* fall through */
+	case 'M':
+	case 'm':
+		v <<= 10; /* fall through */
+	case 'K':
+	case 'k':
+		v <<= 10;
+		end++;
+		break;
 	}
 	return *end ? 0 : (size_t)v;
 }
@@ -30,11 +38,16 @@ static size_t parse_size(const char *s)
 static const char *backend_name(int b)
 {
 	switch (b) {
-	case MPLACE_BACKEND_KERNEL: return "one mbind with the kernel's mode";
-	case MPLACE_BACKEND_KERNEL_WEIGHTED: return "the kernel's weighted interleave";
-	case MPLACE_BACKEND_CHUNKS: return "consecutive chunks bound per node (user space)";
-	case MPLACE_BACKEND_STRICT_POPULATE: return "populated, checked page by page, then bound";
-	default: return "?";
+	case MPLACE_BACKEND_KERNEL:
+		return "one mbind with the kernel's mode";
+	case MPLACE_BACKEND_KERNEL_WEIGHTED:
+		return "the kernel's weighted interleave";
+	case MPLACE_BACKEND_CHUNKS:
+		return "consecutive chunks bound per node (user space)";
+	case MPLACE_BACKEND_STRICT_POPULATE:
+		return "populated, checked page by page, then bound";
+	default:
+		return "?";
 	}
 }
 
@@ -42,10 +55,10 @@ int main(int argc, char **argv)
 {
 	const char *text = argc > 1 ? argv[1] : "interleave:all weights=auto";
 	size_t len = argc > 2 ? parse_size(argv[2]) : 64 << 20;
-	struct mplace_error err = { .sz = sizeof(err) };
-	struct mplace_place_report rep = { .sz = sizeof(rep) };
+	struct mplace_error err = {.sz = sizeof(err)};
+	struct mplace_place_report rep = {.sz = sizeof(rep)};
 	struct mplace_compiled *c;
-	uint64_t per_node[MPLACE_REPORT_NODES] = { 0 };
+	uint64_t per_node[MPLACE_REPORT_NODES] = {0};
 	int nodes[MPLACE_REPORT_NODES], n, r, present;
 	char *canonical = NULL;
 	void *addr;

@@ -18,8 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mp_procmem pm;
-	char *buf, *parts[3] = { NULL, NULL, NULL };
-	const uint64_t sp[2] = { 0x7ffc00000100, 0x7f0001001000 };
+	char *buf, *parts[3] = {NULL, NULL, NULL};
+	const uint64_t sp[2] = {0x7ffc00000100, 0x7f0001001000};
 	int r;
 
 	if (size > 65536)

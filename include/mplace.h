@@ -27,8 +27,7 @@ extern "C" {
 
 #define MPLACE_PUBLIC __attribute__((visibility("default")))
 
-#define MPLACE_OPTS(type, name, ...) \
-	struct type name = { .sz = sizeof(struct type), __VA_ARGS__ }
+#define MPLACE_OPTS(type, name, ...) struct type name = {.sz = sizeof(struct type), __VA_ARGS__}
 
 struct mplace_policy;	/* a parsed, canonical policy: a partial record */
 struct mplace_topo;	/* a machine: nodes, distances, HMAT, tiers, devices */
@@ -50,8 +49,7 @@ MPLACE_PUBLIC const char *mplace_version(void);
 /* Parse a policy in any accepted spelling: mplace's own ("bind:0-1 strict"),
  * numactl options, tmpfs mpol=, systemd NUMAPolicy=, or an OCI memoryPolicy
  * object.  -EINVAL with err filled when it does not parse. */
-MPLACE_PUBLIC int mplace_policy_parse(const char *text, struct mplace_policy **ret_policy,
-				      struct mplace_error *err);
+MPLACE_PUBLIC int mplace_policy_parse(const char *text, struct mplace_policy **ret_policy, struct mplace_error *err);
 /* The canonical text, malloc'ed (free it with free()).  -ENOMEM. */
 MPLACE_PUBLIC int mplace_policy_format(const struct mplace_policy *policy, char **ret_text);
 /* acc = acc folded with the more specific s: constraints intersect, everything
@@ -71,12 +69,12 @@ MPLACE_PUBLIC void mplace_topo_free(struct mplace_topo *topo);
 
 struct mplace_resolve_opts {
 	size_t sz;
-	const char *cgroup;	/* its cpuset.mems restrict the result; NULL: none */
-	const char *root;	/* where to read the cgroup: NULL for the live system */
-	int has_local_node;	/* nonzero: local_node is the node the memory's user
+	const char *cgroup; /* its cpuset.mems restrict the result; NULL: none */
+	const char *root;   /* where to read the cgroup: NULL for the live system */
+	int has_local_node; /* nonzero: local_node is the node the memory's user
 				 * runs on; zero: the first node with CPUs */
 	int local_node;
-	const char *device;	/* the device for bare "near" */
+	const char *device; /* the device for bare "near" */
 };
 
 /* Resolve policy against topo.  A strict policy that cannot be met fails
@@ -99,15 +97,15 @@ MPLACE_PUBLIC void mplace_compiled_free(struct mplace_compiled *c);
 /* ---- placement: applying a compiled policy to memory, and checking it --- */
 
 /* Flags for mplace_bind and mplace_map. */
-#define MPLACE_POPULATE (1u << 0)      /* fault the pages in now */
-#define MPLACE_VERIFY (1u << 1)	       /* check each present page's node afterwards */
-#define MPLACE_MIGRATE (1u << 2)       /* move pages already present */
+#define MPLACE_POPULATE	     (1u << 0) /* fault the pages in now */
+#define MPLACE_VERIFY	     (1u << 1) /* check each present page's node afterwards */
+#define MPLACE_MIGRATE	     (1u << 2) /* move pages already present */
 #define MPLACE_NO_CHECK_FREE (1u << 3) /* skip the per-node free-memory check */
 
 /* How the placement was carried out (mplace_place_report.backend). */
-#define MPLACE_BACKEND_KERNEL 1		 /* one mbind with the kernel's own mode */
+#define MPLACE_BACKEND_KERNEL	       1 /* one mbind with the kernel's own mode */
 #define MPLACE_BACKEND_KERNEL_WEIGHTED 2 /* the kernel's weighted interleave (its sysfs table) */
-#define MPLACE_BACKEND_CHUNKS 3		 /* consecutive chunks bound per node, in user space */
+#define MPLACE_BACKEND_CHUNKS	       3 /* consecutive chunks bound per node, in user space */
 #define MPLACE_BACKEND_STRICT_POPULATE 4 /* populated under prefer-many, checked, then bound */
 
 #define MPLACE_REPORT_NODES 64
@@ -118,13 +116,13 @@ MPLACE_PUBLIC void mplace_compiled_free(struct mplace_compiled *c);
 struct mplace_place_report {
 	size_t sz;
 	int backend;
-	int fell_back;		/* non-strict: some pages went to fallback nodes */
-	uint64_t pages;		/* pages in the range */
-	uint64_t present;	/* pages that exist */
-	uint64_t misplaced;	/* present pages not where the plan put them */
-	uint64_t elsewhere;	/* pages on nodes >= MPLACE_REPORT_NODES */
+	int fell_back;	    /* non-strict: some pages went to fallback nodes */
+	uint64_t pages;	    /* pages in the range */
+	uint64_t present;   /* pages that exist */
+	uint64_t misplaced; /* present pages not where the plan put them */
+	uint64_t elsewhere; /* pages on nodes >= MPLACE_REPORT_NODES */
 	uint64_t per_node[MPLACE_REPORT_NODES];
-	char reason[256];	/* why pages are elsewhere, or why the call failed */
+	char reason[256]; /* why pages are elsewhere, or why the call failed */
 };
 
 struct mplace_compile_opts {
@@ -157,8 +155,8 @@ MPLACE_PUBLIC int mplace_bind(void *addr, size_t len, const struct mplace_compil
  * node i < n_nodes; ret_node_of (may be NULL, else len / page_size entries)
  * gets each page's node or -ENOENT when it is not present.  Returns the
  * number of present pages, or -errno. */
-MPLACE_PUBLIC int mplace_where(const void *addr, size_t len, size_t page_size, uint64_t *ret_per_node,
-			       size_t n_nodes, int *ret_node_of);
+MPLACE_PUBLIC int mplace_where(const void *addr, size_t len, size_t page_size, uint64_t *ret_per_node, size_t n_nodes,
+			       int *ret_node_of);
 
 /* Map len bytes of anonymous memory placed by c: huge pages when its order
  * asks (THP aligned and advised; hugetlb from the per-node pools, -ENOMEM

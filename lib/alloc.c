@@ -206,14 +206,12 @@ static bool hook_decommit(extent_hooks_t *h, void *addr, size_t size, size_t off
 	return madvise((char *)addr + off, len, MADV_DONTNEED) < 0;
 }
 
-static bool hook_purge_lazy(extent_hooks_t *h, void *addr, size_t size, size_t off, size_t len,
-			    unsigned arena_ind)
+static bool hook_purge_lazy(extent_hooks_t *h, void *addr, size_t size, size_t off, size_t len, unsigned arena_ind)
 {
 	return madvise((char *)addr + off, len, MADV_FREE) < 0;
 }
 
-static bool hook_purge_forced(extent_hooks_t *h, void *addr, size_t size, size_t off, size_t len,
-			      unsigned arena_ind)
+static bool hook_purge_forced(extent_hooks_t *h, void *addr, size_t size, size_t off, size_t len, unsigned arena_ind)
 {
 	return madvise((char *)addr + off, len, MADV_DONTNEED) < 0;
 }

@@ -31,7 +31,7 @@
 #include "combine.h"
 
 /* At most this many distinct placements (arena sets) per process. */
-#define MP_ALLOC_MAX_SETS 255
+#define MP_ALLOC_MAX_SETS    255
 #define MP_ALLOC_CHUNK_SHIFT 30
 /* user space is at most 47 bits without LA57; pointers above are not ours */
 #define MP_ALLOC_CHUNKS (UINT64_C(1) << (47 - MP_ALLOC_CHUNK_SHIFT))

@@ -387,10 +387,17 @@ static int cmp_scope(const void *a, const void *b)
 /* ---- trace text -------------------------------------------------------- */
 
 static const char *field_name[MP_FIELD__COUNT] = {
-	[MP_FIELD_MODE] = "mode",	  [MP_FIELD_NODES] = "nodes",	    [MP_FIELD_PHYS] = "phys",
-	[MP_FIELD_STRICT] = "strict",	  [MP_FIELD_FALLBACK] = "fallback", [MP_FIELD_WEIGHTS] = "weights",
-	[MP_FIELD_ORDER] = "order",	  [MP_FIELD_AUTOMIGRATE] = "automigrate",
-	[MP_FIELD_REPLICATE] = "replicate", [MP_FIELD_HOME] = "home",	    [MP_FIELD_NODEFLAGS] = "static/relative",
+	[MP_FIELD_MODE] = "mode",
+	[MP_FIELD_NODES] = "nodes",
+	[MP_FIELD_PHYS] = "phys",
+	[MP_FIELD_STRICT] = "strict",
+	[MP_FIELD_FALLBACK] = "fallback",
+	[MP_FIELD_WEIGHTS] = "weights",
+	[MP_FIELD_ORDER] = "order",
+	[MP_FIELD_AUTOMIGRATE] = "automigrate",
+	[MP_FIELD_REPLICATE] = "replicate",
+	[MP_FIELD_HOME] = "home",
+	[MP_FIELD_NODEFLAGS] = "static/relative",
 	[MP_FIELD_MIGRATE] = "migrate",
 };
 
@@ -473,8 +480,8 @@ static char *scope_label(const struct mp_scope *sc)
 }
 
 /* Adds one contributing policy to the fold and its step to the trace. */
-static int fold_step(struct mp_policy *acc, struct mp_trace *t, const struct mp_policy *pol, char *scope,
-		     char *origin, const char *key)
+static int fold_step(struct mp_policy *acc, struct mp_trace *t, const struct mp_policy *pol, char *scope, char *origin,
+		     const char *key)
 {
 	unsigned n_allow_before = acc->n_allow;
 	unsigned cap = acc->n_allow + pol->n_allow + 1, ocap = acc->n_order_nodes + pol->n_order_nodes + 1;

@@ -32,7 +32,7 @@ struct mp_selector {
 	const char *device; /* for device scopes: "pci:0000:3b:00.0", or NULL */
 	int pid;	    /* > 0 when a pid was named */
 	enum mp_kind kind;
-	const char *path;   /* for kind file / shm: the object's path or name */
+	const char *path; /* for kind file / shm: the object's path or name */
 };
 
 /* One step of a fold or of a resolution, for `mplace explain`. */
@@ -67,7 +67,7 @@ struct mp_trace {
 	/* provenance: index of the step that last set each field, -1 none */
 	int field_step[MP_FIELD__COUNT];
 	unsigned n_allow;
-	int *allow_step;       /* per entry of the folded policy's allow list */
+	int *allow_step; /* per entry of the folded policy's allow list */
 	unsigned n_order_nodes;
 	int *order_nodes_step; /* per entry of order_nodes */
 };
@@ -90,9 +90,9 @@ int mp_fold(const struct mp_config *cfg, const struct mp_selector *sel, const st
 
 struct mp_resolve_ctx {
 	const struct mp_topo *topo;
-	const struct mp_cgroup *cgroup; /* NULL: no cpuset restriction */
-	int local_node;			/* node of the running CPU; -1 = first CPU node */
-	const char *device;		/* the scope's device for bare "near", or NULL */
+	const struct mp_cgroup *cgroup;	    /* NULL: no cpuset restriction */
+	int local_node;			    /* node of the running CPU; -1 = first CPU node */
+	const char *device;		    /* the scope's device for bare "near", or NULL */
 	const struct mp_features *features; /* the kernel's, or NULL when unknown */
 };
 
@@ -101,10 +101,10 @@ struct mp_resolve_ctx {
 #define MP_COMPILED_MAX 64
 
 struct mp_compiled {
-	enum mp_mode mode;	   /* as resolved (interleave with weights becomes weighted-interleave) */
-	int kmode;		   /* MPOL_* for the kernel */
-	unsigned kflags;	   /* MPOL_F_STATIC_NODES | MPOL_F_RELATIVE_NODES | MPOL_F_NUMA_BALANCING */
-	struct mp_nodemask nodes;  /* placement nodes (empty for default/local) */
+	enum mp_mode mode;	    /* as resolved (interleave with weights becomes weighted-interleave) */
+	int kmode;		    /* MPOL_* for the kernel */
+	unsigned kflags;	    /* MPOL_F_STATIC_NODES | MPOL_F_RELATIVE_NODES | MPOL_F_NUMA_BALANCING */
+	struct mp_nodemask nodes;   /* placement nodes (empty for default/local) */
 	struct mp_nodemask allowed; /* everything the constraints allow */
 	bool strict;
 	/* allowed is narrower than the cgroup's mems: the kernel's own fallback
@@ -113,11 +113,11 @@ struct mp_compiled {
 	unsigned n_fallback;
 	int fallback[MP_COMPILED_MAX]; /* fallback order, nearest first */
 	bool has_weights;
-	uint16_t weight[MP_COMPILED_MAX];	   /* by position in 'weight_node' */
+	uint16_t weight[MP_COMPILED_MAX]; /* by position in 'weight_node' */
 	int weight_node[MP_COMPILED_MAX];
 	unsigned n_weights;
-	uint64_t order;		   /* 0 = base pages, MP_ORDER_THP, or page size */
-	unsigned n_order_masks;	   /* per-page-size node constraints (order.2M=0-1) */
+	uint64_t order;		/* 0 = base pages, MP_ORDER_THP, or page size */
+	unsigned n_order_masks; /* per-page-size node constraints (order.2M=0-1) */
 	struct {
 		uint64_t page_size;
 		struct mp_nodemask nodes; /* allowed nodes for pages of that size */
@@ -125,10 +125,10 @@ struct mp_compiled {
 	uint64_t phys_lo, phys_hi; /* 0, UINT64_MAX when unconstrained */
 	enum mp_automigrate automigrate;
 	bool replicate, migrate;
-	int home;		   /* -1 none */
+	int home; /* -1 none */
 	unsigned n_warnings;
 	char *warnings[MP_MAX_WARNINGS];
-	struct mp_trace trace;	   /* fold steps (copied) + resolution notes */
+	struct mp_trace trace; /* fold steps (copied) + resolution notes */
 };
 
 void mp_compiled_free(struct mp_compiled *c);
@@ -144,5 +144,5 @@ int mp_resolve(const struct mp_policy *p, const struct mp_trace *fold_trace, con
 
 /* Split plan: for a range of len bytes in units of 'unit' bytes, the length given to
  * each weighted node in order.  Returns number of chunks written (<= max). */
-unsigned mp_compiled_split(const struct mp_compiled *c, uint64_t len, uint64_t unit, int *ret_node,
-			   uint64_t *ret_len, unsigned max);
+unsigned mp_compiled_split(const struct mp_compiled *c, uint64_t len, uint64_t unit, int *ret_node, uint64_t *ret_len,
+			   unsigned max);

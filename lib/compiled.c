@@ -13,7 +13,7 @@
 
 #define MAGIC "mplace-compiled/1"
 
-static const char *const am_names[] = { "unset", "off", "auto", "balancing", "damon", "touch" };
+static const char *const am_names[] = {"unset", "off", "auto", "balancing", "damon", "touch"};
 
 /* Appends with snprintf semantics into (buf, size), tracking the total. */
 struct out {
@@ -44,7 +44,7 @@ static void put_mask(struct out *o, const char *key, const struct mp_nodemask *m
 
 int mp_compiled_serialize(const struct mp_compiled *c, char *buf, size_t size)
 {
-	struct out o = { buf, size, 0 };
+	struct out o = {buf, size, 0};
 
 	if (size)
 		buf[0] = '\0';
@@ -130,8 +130,7 @@ static int mask_field(struct in *in, const char *key, struct mp_nodemask *m)
 }
 
 /* "a:b,c:d" style lists of node:number pairs; '-' for none. */
-static int pairs(const char *v, size_t n, int *nodes, uint64_t *vals, unsigned max, uint64_t maxval,
-		 unsigned *ret_n)
+static int pairs(const char *v, size_t n, int *nodes, uint64_t *vals, unsigned max, uint64_t maxval, unsigned *ret_n)
 {
 	unsigned k = 0;
 	size_t i = 0;
@@ -203,8 +202,7 @@ int mp_compiled_deserialize(const char *s, struct mp_compiled *ret)
 	if (int_field(&in, "narrows", 0, 1, &x) < 0)
 		return -EINVAL;
 	c.allow_narrows = x;
-	if (field(&in, "fallback", &v, &n) < 0 ||
-	    pairs(v, n, c.fallback, NULL, MP_COMPILED_MAX, 0, &c.n_fallback) < 0)
+	if (field(&in, "fallback", &v, &n) < 0 || pairs(v, n, c.fallback, NULL, MP_COMPILED_MAX, 0, &c.n_fallback) < 0)
 		return -EINVAL;
 	if (field(&in, "weights", &v, &n) < 0)
 		return -EINVAL;
@@ -238,7 +236,8 @@ int mp_compiled_deserialize(const char *s, struct mp_compiled *ret)
 				return -EINVAL;
 			if (mp_streqn(v + colon + 1, e - colon - 1, "none"))
 				mp_mask_zero(&c.order_masks[c.n_order_masks].nodes);
-			else if (mp_mask_parse(v + colon + 1, e - colon - 1, &c.order_masks[c.n_order_masks].nodes, NULL) < 0)
+			else if (mp_mask_parse(v + colon + 1, e - colon - 1, &c.order_masks[c.n_order_masks].nodes,
+					       NULL) < 0)
 				return -EINVAL;
 			c.n_order_masks++;
 			i = e + 1;

@@ -45,9 +45,9 @@ static const char *const scope_kind_names[] = {
 
 /* MP_KIND_ALL is spelled "policy", the generic key, so names round-trip. */
 static const char *const kind_names[] = {
-	[MP_KIND_ALL] = "policy",    [MP_KIND_HEAP] = "heap",	[MP_KIND_STACK] = "stack",
-	[MP_KIND_TEXT] = "text",     [MP_KIND_DATA] = "data",	[MP_KIND_ANON] = "anon",
-	[MP_KIND_FILE] = "file",     [MP_KIND_SHM] = "shm",	[MP_KIND_HUGETLB] = "hugetlb",
+	[MP_KIND_ALL] = "policy",      [MP_KIND_HEAP] = "heap",	    [MP_KIND_STACK] = "stack",
+	[MP_KIND_TEXT] = "text",       [MP_KIND_DATA] = "data",	    [MP_KIND_ANON] = "anon",
+	[MP_KIND_FILE] = "file",       [MP_KIND_SHM] = "shm",	    [MP_KIND_HUGETLB] = "hugetlb",
 	[MP_KIND_MLOCKED] = "mlocked", [MP_KIND_KERNEL] = "kernel",
 };
 
@@ -235,16 +235,16 @@ static const struct {
 	const char *arg; /* what the argument is, or NULL when there is none */
 	const char *example;
 } section_kinds[] = {
-	{ "system", MP_SCOPE_SYSTEM, NULL, "[system]" },
-	{ "cgroup", MP_SCOPE_CGROUP, "PATH", "[cgroup /db.slice]" },
-	{ "exe", MP_SCOPE_EXE, "GLOB", "[exe /usr/lib/postgresql/*/bin/postgres]" },
-	{ "comm", MP_SCOPE_COMM, "NAME", "[comm postgres]" },
-	{ "unit", MP_SCOPE_UNIT, "NAME", "[unit postgresql.service]" },
-	{ "device", MP_SCOPE_DEVICE, "NAME", "[device pci:0000:3b:00.0]" },
+	{"system", MP_SCOPE_SYSTEM, NULL, "[system]"},
+	{"cgroup", MP_SCOPE_CGROUP, "PATH", "[cgroup /db.slice]"},
+	{"exe", MP_SCOPE_EXE, "GLOB", "[exe /usr/lib/postgresql/*/bin/postgres]"},
+	{"comm", MP_SCOPE_COMM, "NAME", "[comm postgres]"},
+	{"unit", MP_SCOPE_UNIT, "NAME", "[unit postgresql.service]"},
+	{"device", MP_SCOPE_DEVICE, "NAME", "[device pci:0000:3b:00.0]"},
 };
 
 #define SECTIONS_HINT "sections are [system], [cgroup PATH], [exe GLOB], [comm NAME], [unit NAME] and [device NAME]"
-#define DEVICE_HINT "device names are pci:DDDD:BB:DD.F, net:IFNAME or block:DEVNAME, as in [device pci:0000:3b:00.0]"
+#define DEVICE_HINT   "device names are pci:DDDD:BB:DD.F, net:IFNAME or block:DEVNAME, as in [device pci:0000:3b:00.0]"
 
 static bool is_hex(char ch)
 {
@@ -319,8 +319,7 @@ static bool check_device(struct cparser *p, unsigned line, unsigned col, const c
 }
 
 /* Validates the argument of a known section kind; reports and returns false on a problem. */
-static bool check_arg(struct cparser *p, enum mp_scope_kind kind, unsigned line, unsigned col, const char *s,
-		      size_t n)
+static bool check_arg(struct cparser *p, enum mp_scope_kind kind, unsigned line, unsigned col, const char *s, size_t n)
 {
 	struct mp_config_error *e;
 
@@ -431,7 +430,7 @@ static int parse_header(struct cparser *p, unsigned line, const char *s, size_t 
 		if (mp_streqn(kw, kn, section_kinds[x].name))
 			k = (int)x;
 	if (k < 0) {
-		static const char *const names[] = { "system", "cgroup", "exe", "comm", "unit", "device" };
+		static const char *const names[] = {"system", "cgroup", "exe", "comm", "unit", "device"};
 		const char *near = nearest(kw, kn, names, MP_ARRAY_SIZE(names));
 
 		e = perr(p, line, col0 + (unsigned)i, "unknown section kind '%.*s'", (int)kn, kw);
@@ -451,8 +450,7 @@ static int parse_header(struct cparser *p, unsigned line, const char *s, size_t 
 		return 0;
 	}
 	if (section_kinds[k].arg && !an) {
-		e = perr(p, line, col0 + (unsigned)end, "[%s] needs a %s", section_kinds[k].name,
-			 section_kinds[k].arg);
+		e = perr(p, line, col0 + (unsigned)end, "[%s] needs a %s", section_kinds[k].name, section_kinds[k].arg);
 		phint(e, "write it as %s", section_kinds[k].example);
 		return 0;
 	}
@@ -477,27 +475,33 @@ static const struct {
 	const char *name;
 	enum opt_type type;
 } options[] = {
-	{ "allow", OPT_VALUE },	     { "phys", OPT_PHYS },	 { "strict", OPT_BOOL },
-	{ "fallback", OPT_VALUE },   { "weights", OPT_VALUE },	 { "order", OPT_VALUE },
-	{ "automigrate", OPT_AUTOMIGRATE }, { "replicate", OPT_BOOL }, { "home", OPT_VALUE },
-	{ "migrate", OPT_BOOL },
+	{"allow", OPT_VALUE},
+	{"phys", OPT_PHYS},
+	{"strict", OPT_BOOL},
+	{"fallback", OPT_VALUE},
+	{"weights", OPT_VALUE},
+	{"order", OPT_VALUE},
+	{"automigrate", OPT_AUTOMIGRATE},
+	{"replicate", OPT_BOOL},
+	{"home", OPT_VALUE},
+	{"migrate", OPT_BOOL},
 };
 
 static const char *const key_names[] = {
-	"policy", "heap",   "stack",	"text",	   "data",	  "anon",      "file",	  "shm",
-	"hugetlb", "mlocked", "kernel", "allow",  "phys",	  "strict",    "fallback", "weights",
-	"order",  "automigrate", "replicate", "home", "migrate",
+	"policy",   "heap",    "stack",	  "text",	 "data",      "anon", "file",
+	"shm",	    "hugetlb", "mlocked", "kernel",	 "allow",     "phys", "strict",
+	"fallback", "weights", "order",	  "automigrate", "replicate", "home", "migrate",
 };
 
-#define KEYS_HINT                                                                                        \
+#define KEYS_HINT                                                                                              \
 	"valid keys: policy, heap, stack, text, data, anon, file:GLOB, shm[:GLOB], hugetlb, mlocked, kernel, " \
 	"allow, phys, order, order.SIZE, strict, fallback, weights, automigrate, replicate, home, migrate"
 
 /* yes/no spellings people write in configuration files */
 static int parse_bool(const char *s, size_t n)
 {
-	static const char *const yes[] = { "yes", "true", "1", "on" };
-	static const char *const no[] = { "no", "false", "0", "off" };
+	static const char *const yes[] = {"yes", "true", "1", "on"};
+	static const char *const no[] = {"no", "false", "0", "off"};
 
 	for (size_t i = 0; i < MP_ARRAY_SIZE(yes); i++)
 		if (mp_streqn(s, n, yes[i]))
@@ -509,7 +513,7 @@ static int parse_bool(const char *s, size_t n)
 }
 
 struct keyinfo {
-	bool option;	 /* a stand-alone option, turned into "key=value" */
+	bool option; /* a stand-alone option, turned into "key=value" */
 	enum opt_type type;
 	enum mp_kind kind;
 	const char *glob; /* into the key copy */
@@ -563,7 +567,7 @@ static bool classify_key(struct cparser *p, unsigned line, unsigned col, const c
 		return false;
 	}
 	if (colon) {
-		static const char *const globbed[] = { "file", "shm" };
+		static const char *const globbed[] = {"file", "shm"};
 
 		near = nearest(key, (size_t)(colon - key), globbed, MP_ARRAY_SIZE(globbed));
 		e = perr(p, line, col, "unknown key '%s'", key);
@@ -766,8 +770,9 @@ static int parse_keyline(struct cparser *p, unsigned line, const char *s, size_t
 		   ki.kind != MP_KIND_ALL) {
 		e = perr(p, line, col0, "'%s' is a kind of memory inside a process; [device ...] takes no such key",
 			 key);
-		phint(e, "devices take only 'policy' and option keys such as allow and phys; "
-			 "put '%s' in an [exe GLOB], [comm NAME] or [unit NAME] section",
+		phint(e,
+		      "devices take only 'policy' and option keys such as allow and phys; "
+		      "put '%s' in an [exe GLOB], [comm NAME] or [unit NAME] section",
 		      key);
 		bad = true;
 	} else if (!outside) {
@@ -789,8 +794,8 @@ static int parse_keyline(struct cparser *p, unsigned line, const char *s, size_t
 
 	if (!vn) {
 		e = perr(p, line, col0 + (unsigned)(eq - s) + 1, "empty value for '%s'", key);
-		phint(e, "give a value, e.g. %s = %s, or delete the line to inherit it",
-		      key, ki.option ? "yes" : "bind:0-1");
+		phint(e, "give a value, e.g. %s = %s, or delete the line to inherit it", key,
+		      ki.option ? "yes" : "bind:0-1");
 		goto out;
 	}
 	if (bad)
@@ -894,8 +899,8 @@ static void drop_last_file(struct mp_config *c)
 	free(c->files[--c->n_files]);
 }
 
-int mp_config_parse(struct mp_config *c, const char *name, const char *text, size_t len,
-		    struct mp_config_error *errs, unsigned max_err)
+int mp_config_parse(struct mp_config *c, const char *name, const char *text, size_t len, struct mp_config_error *errs,
+		    unsigned max_err)
 {
 	struct cparser p;
 	struct mp_scope *ns;
@@ -1021,8 +1026,7 @@ int mp_config_load_file(struct mp_config *c, const char *path, struct mp_config_
 			snprintf(errs[0].msg, sizeof(errs[0].msg), "cannot read: %s",
 				 strerror_r(-r, ebuf, sizeof(ebuf)));
 			if (r == -EACCES)
-				snprintf(errs[0].hint, sizeof(errs[0].hint),
-					 "run as root or make the file readable");
+				snprintf(errs[0].hint, sizeof(errs[0].hint), "run as root or make the file readable");
 			else if (r == -EFBIG)
 				snprintf(errs[0].hint, sizeof(errs[0].hint),
 					 "configuration files are at most %u MiB; is this the right file?",

@@ -24,10 +24,10 @@ enum mp_scope_kind {
 	MP_SCOPE_UNIT,
 	MP_SCOPE_EXE,
 	MP_SCOPE_COMM,
-	MP_SCOPE_PID,	  /* only from the command line */
+	MP_SCOPE_PID, /* only from the command line */
 	MP_SCOPE_DEVICE,
-	MP_SCOPE_RANGE,	  /* an address range set at run time */
-	MP_SCOPE_CALL,	  /* the policy argument of one call, or the command line */
+	MP_SCOPE_RANGE, /* an address range set at run time */
+	MP_SCOPE_CALL,	/* the policy argument of one call, or the command line */
 };
 
 /* Kinds of memory inside a process.  MP_KIND_ALL is the generic "policy" key. */
@@ -48,17 +48,17 @@ enum mp_kind {
 
 struct mp_rule {
 	enum mp_kind kind;
-	char *glob;	       /* MP_KIND_FILE / MP_KIND_SHM pattern, or NULL */
-	char *key;	       /* the key as written, for traces */
-	char *text;	       /* the value as written */
-	struct mp_policy pol;  /* parsed, canonical */
-	const char *file;      /* owned by the config's file table */
-	unsigned line, col;    /* of the value */
+	char *glob;	      /* MP_KIND_FILE / MP_KIND_SHM pattern, or NULL */
+	char *key;	      /* the key as written, for traces */
+	char *text;	      /* the value as written */
+	struct mp_policy pol; /* parsed, canonical */
+	const char *file;     /* owned by the config's file table */
+	unsigned line, col;   /* of the value */
 };
 
 struct mp_scope {
 	enum mp_scope_kind kind;
-	char *arg;	       /* path / glob / name; NULL for system */
+	char *arg; /* path / glob / name; NULL for system */
 	const char *file;
 	unsigned line;
 	unsigned n_rules;
@@ -90,8 +90,8 @@ void mp_config_free(struct mp_config *c);
  * are reported.  Returns -ENOMEM on allocation failure.  Nothing from a file
  * with errors is added to c.
  */
-int mp_config_parse(struct mp_config *c, const char *name, const char *text, size_t len,
-		    struct mp_config_error *errs, unsigned max_err);
+int mp_config_parse(struct mp_config *c, const char *name, const char *text, size_t len, struct mp_config_error *errs,
+		    unsigned max_err);
 /* Read a file and parse it.  -errno when it cannot be read (errs[0] says why). */
 int mp_config_load_file(struct mp_config *c, const char *path, struct mp_config_error *errs, unsigned max_err);
 /* /etc/mplace/mplace.conf then /etc/mplace/conf.d/ *.conf in name order, under root;

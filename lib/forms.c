@@ -80,8 +80,9 @@ static void lose_common(struct out *o, const struct mp_compiled *c, bool flags_o
 		mp_sb_init(&b);
 		for (unsigned i = 0; i < c->n_weights; i++)
 			mp_sb_printf(&b, "%s%d:%u", i ? "," : "", c->weight_node[i], c->weight[i]);
-		lose(o, "weights %s (%s has no per-policy weights; the kernel's come from "
-			"/sys/kernel/mm/mempolicy/weighted_interleave)",
+		lose(o,
+		     "weights %s (%s has no per-policy weights; the kernel's come from "
+		     "/sys/kernel/mm/mempolicy/weighted_interleave)",
 		     b.s ? b.s : "", o->form);
 		mp_sb_free(&b);
 	}
@@ -106,8 +107,7 @@ static void lose_common(struct out *o, const struct mp_compiled *c, bool flags_o
 	if (balancing(c) && !balancing_ok)
 		lose(o, "automigrate=balancing (%s has no MPOL_F_NUMA_BALANCING)", o->form);
 	if (!balancing(c) && c->automigrate != MP_AM_UNSET && c->automigrate != MP_AM_OFF)
-		lose(o, "automigrate%s%s (done by mplace, not by a %s policy)",
-		     c->automigrate == MP_AM_AUTO ? "" : "=",
+		lose(o, "automigrate%s%s (done by mplace, not by a %s policy)", c->automigrate == MP_AM_AUTO ? "" : "=",
 		     c->automigrate == MP_AM_AUTO ? "" : mp_automigrate_name(c->automigrate), o->form);
 	if (c->replicate)
 		lose(o, "replicate (a kernel policy places one copy)");
@@ -173,9 +173,8 @@ static int fmt_numactl(struct out *o, const struct mp_compiled *c)
 static int fmt_systemd(struct out *o, const struct mp_compiled *c)
 {
 	static const char *const names[] = {
-		[MP_MODE_UNSET] = "default",	  [MP_MODE_DEFAULT] = "default", [MP_MODE_LOCAL] = "local",
-		[MP_MODE_BIND] = "bind",	  [MP_MODE_PREFER] = "preferred",
-		[MP_MODE_INTERLEAVE] = "interleave",
+		[MP_MODE_UNSET] = "default", [MP_MODE_DEFAULT] = "default",  [MP_MODE_LOCAL] = "local",
+		[MP_MODE_BIND] = "bind",     [MP_MODE_PREFER] = "preferred", [MP_MODE_INTERLEAVE] = "interleave",
 	};
 	char nodes[4096];
 
@@ -239,14 +238,10 @@ static int fmt_mpol(struct out *o, const struct mp_compiled *c)
 static int fmt_oci(struct out *o, const struct mp_compiled *c)
 {
 	static const char *const names[] = {
-		[MP_MODE_UNSET] = "MPOL_DEFAULT",
-		[MP_MODE_DEFAULT] = "MPOL_DEFAULT",
-		[MP_MODE_LOCAL] = "MPOL_LOCAL",
-		[MP_MODE_BIND] = "MPOL_BIND",
-		[MP_MODE_PREFER] = "MPOL_PREFERRED",
-		[MP_MODE_PREFER_MANY] = "MPOL_PREFERRED_MANY",
-		[MP_MODE_INTERLEAVE] = "MPOL_INTERLEAVE",
-		[MP_MODE_WEIGHTED_INTERLEAVE] = "MPOL_WEIGHTED_INTERLEAVE",
+		[MP_MODE_UNSET] = "MPOL_DEFAULT",	  [MP_MODE_DEFAULT] = "MPOL_DEFAULT",
+		[MP_MODE_LOCAL] = "MPOL_LOCAL",		  [MP_MODE_BIND] = "MPOL_BIND",
+		[MP_MODE_PREFER] = "MPOL_PREFERRED",	  [MP_MODE_PREFER_MANY] = "MPOL_PREFERRED_MANY",
+		[MP_MODE_INTERLEAVE] = "MPOL_INTERLEAVE", [MP_MODE_WEIGHTED_INTERLEAVE] = "MPOL_WEIGHTED_INTERLEAVE",
 	};
 	struct json_object *obj, *flags = NULL;
 	char nodes[4096];
@@ -368,7 +363,7 @@ out:
 
 int mp_compiled_format_as(const struct mp_compiled *c, enum mp_form form, char **ret_text, char **ret_lost)
 {
-	struct out o = { .form = "" };
+	struct out o = {.form = ""};
 	int r;
 
 	if ((unsigned)c->mode > MP_MODE_SPLIT)

@@ -29,8 +29,8 @@
 
 /* ---- diagnostics ------------------------------------------------------- */
 
-__attribute__((format(printf, 4, 5))) static int fail(struct mp_diag *d, size_t pos, const char *hint,
-						      const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int fail(struct mp_diag *d, size_t pos, const char *hint, const char *fmt,
+						      ...)
 {
 	va_list ap;
 
@@ -132,11 +132,11 @@ static bool same_term(const struct mp_ns_term *a, const struct mp_ns_term *b)
 }
 
 static const char *const term_words[] = {
-	"all", "cpuset", "local", "cpu-nodes", "tier:fast", "tier:slow", "best:bandwidth", "best:latency",
-	"best:capacity", "near", "dist<=", NULL,
+	"all",		"cpuset",	 "local", "cpu-nodes", "tier:fast", "tier:slow", "best:bandwidth",
+	"best:latency", "best:capacity", "near",  "dist<=",    NULL,
 };
 
-#define TERM_HINT                                                                                 \
+#define TERM_HINT                                                                                   \
 	"terms: 0-3,7 all cpuset local cpu-nodes tier:fast|slow|N best:bandwidth|latency|capacity " \
 	"near[:pci:BDF|net:IF|block:DEV] dist<=N +LIST; '!' subtracts"
 
@@ -231,7 +231,7 @@ static int parse_term(const char *s, size_t len, size_t base, struct mp_ns_term 
 		return 0;
 	}
 	if (len >= 5 && memcmp(s, "near:", 5) == 0) {
-		static const char *const types[] = { "pci:", "net:", "block:" };
+		static const char *const types[] = {"pci:", "net:", "block:"};
 		const char *dev = s + 5;
 		size_t dlen = len - 5, tl = 0;
 
@@ -261,8 +261,8 @@ static int parse_term(const char *s, size_t len, size_t base, struct mp_ns_term 
 				    "bad distance '%.*s'", Q(len - 6), s + 6);
 		return 0;
 	}
-	return fail(d, base, suggest(hint, sizeof(hint), s, len, term_words, TERM_HINT),
-		    "unknown node-set term '%.*s'", Q(len), s);
+	return fail(d, base, suggest(hint, sizeof(hint), s, len, term_words, TERM_HINT), "unknown node-set term '%.*s'",
+		    Q(len), s);
 }
 
 /*
@@ -274,9 +274,9 @@ static int parse_term(const char *s, size_t len, size_t base, struct mp_ns_term 
  */
 static int ns_canonical(struct termvec *in, struct mp_nodeset *ret)
 {
-	struct termvec out = { 0 };
+	struct termvec out = {0};
 	struct mp_nodemask lists[2];
-	bool have[2] = { false, false };
+	bool have[2] = {false, false};
 	int r = -ENOMEM;
 
 	mp_mask_zero(&lists[0]);
@@ -288,7 +288,7 @@ static int ns_canonical(struct termvec *in, struct mp_nodeset *ret)
 		}
 	for (int neg = 0; neg < 2; neg++) {
 		if (have[neg]) {
-			struct mp_ns_term t = { .atom = MP_NS_LIST, .neg = neg, .mask = lists[neg] };
+			struct mp_ns_term t = {.atom = MP_NS_LIST, .neg = neg, .mask = lists[neg]};
 
 			if (termvec_push(&out, &t) < 0)
 				goto out;
@@ -300,7 +300,8 @@ static int ns_canonical(struct termvec *in, struct mp_nodeset *ret)
 			if (t->neg != neg || t->atom == MP_NS_LIST)
 				continue;
 			for (unsigned j = 0; j < out.n && !dup; j++) {
-				if (t->atom == MP_NS_RELATIVE && out.t[j].atom == MP_NS_RELATIVE && out.t[j].neg == t->neg) {
+				if (t->atom == MP_NS_RELATIVE && out.t[j].atom == MP_NS_RELATIVE &&
+				    out.t[j].neg == t->neg) {
 					mp_mask_or(&out.t[j].mask, &out.t[j].mask, &t->mask);
 					dup = true;
 				} else if (t->atom != MP_NS_RELATIVE && same_term(t, &out.t[j])) {
@@ -324,7 +325,7 @@ out:
 /* Node set s[0..len), located at 'base' in the text being parsed. */
 static int ns_parse_at(const char *s, size_t len, size_t base, struct mp_nodeset *ret, struct mp_diag *d)
 {
-	struct termvec v = { 0 };
+	struct termvec v = {0};
 	struct mp_nodeset ns;
 	size_t i = 0;
 	int r;
@@ -478,29 +479,28 @@ struct name_val {
 };
 
 static const struct name_val modes[] = {
-	{ "default", MP_MODE_DEFAULT },
-	{ "local", MP_MODE_LOCAL },
-	{ "bind", MP_MODE_BIND },
-	{ "prefer", MP_MODE_PREFER },
-	{ "prefer-many", MP_MODE_PREFER_MANY },
-	{ "interleave", MP_MODE_INTERLEAVE },
-	{ "weighted-interleave", MP_MODE_WEIGHTED_INTERLEAVE },
-	{ "split", MP_MODE_SPLIT },
+	{"default", MP_MODE_DEFAULT},
+	{"local", MP_MODE_LOCAL},
+	{"bind", MP_MODE_BIND},
+	{"prefer", MP_MODE_PREFER},
+	{"prefer-many", MP_MODE_PREFER_MANY},
+	{"interleave", MP_MODE_INTERLEAVE},
+	{"weighted-interleave", MP_MODE_WEIGHTED_INTERLEAVE},
+	{"split", MP_MODE_SPLIT},
 	/* numactl and kernel spellings */
-	{ "membind", MP_MODE_BIND },
-	{ "preferred", MP_MODE_PREFER },
-	{ "localalloc", MP_MODE_LOCAL },
-	{ "preferred-many", MP_MODE_PREFER_MANY },
-	{ "weighted", MP_MODE_WEIGHTED_INTERLEAVE },
+	{"membind", MP_MODE_BIND},
+	{"preferred", MP_MODE_PREFER},
+	{"localalloc", MP_MODE_LOCAL},
+	{"preferred-many", MP_MODE_PREFER_MANY},
+	{"weighted", MP_MODE_WEIGHTED_INTERLEAVE},
 };
 
 static const char *const mode_words[] = {
-	"default", "local", "bind", "prefer", "prefer-many", "interleave", "weighted-interleave", "split",
-	"membind", "preferred", "localalloc", "preferred-many", "weighted", NULL,
+	"default", "local",   "bind",	   "prefer",	 "prefer-many",	   "interleave", "weighted-interleave",
+	"split",   "membind", "preferred", "localalloc", "preferred-many", "weighted",	 NULL,
 };
 
-#define MODE_HINT \
-	"modes: default, local, bind, prefer, prefer-many, interleave, weighted-interleave, split"
+#define MODE_HINT "modes: default, local, bind, prefer, prefer-many, interleave, weighted-interleave, split"
 
 static int lookup(const struct name_val *t, size_t n, const char *s, size_t len)
 {
@@ -514,25 +514,22 @@ static int lookup(const struct name_val *t, size_t n, const char *s, size_t len)
 static const struct {
 	const char *name, *text;
 } presets[] = {
-	{ "gfp:thisnode", "bind:local strict" },
-	{ "gfp:dma", "phys<16M strict" },
-	{ "gfp:dma32", "phys<4G strict" },
-	{ "gfp:hardwall", "allow=cpuset strict" },
-	{ "hbw", "bind:best:bandwidth strict" },
-	{ "hbw-preferred", "prefer:best:bandwidth" },
-	{ "capacity", "bind:best:capacity" },
-	{ "latency", "bind:best:latency" },
+	{"gfp:thisnode", "bind:local strict"}, {"gfp:dma", "phys<16M strict"},
+	{"gfp:dma32", "phys<4G strict"},       {"gfp:hardwall", "allow=cpuset strict"},
+	{"hbw", "bind:best:bandwidth strict"}, {"hbw-preferred", "prefer:best:bandwidth"},
+	{"capacity", "bind:best:capacity"},    {"latency", "bind:best:latency"},
 };
 
 static const char *const option_words[] = {
-	"allow=", "nodes=", "phys<", "phys=", "order.", "strict", "fallback=", "weights=", "order=",
-	"automigrate", "replicate", "home=", "static", "relative", "nodeflags=", "migrate", "gfp:thisnode",
-	"gfp:dma", "gfp:dma32", "gfp:hardwall", "hbw", "hbw-preferred", "capacity", "latency", NULL,
+	"allow=",	 "nodes=",   "phys<",	     "phys=",	  "order.",    "strict",       "fallback=",
+	"weights=",	 "order=",   "automigrate",  "replicate", "home=",     "static",       "relative",
+	"nodeflags=",	 "migrate",  "gfp:thisnode", "gfp:dma",	  "gfp:dma32", "gfp:hardwall", "hbw",
+	"hbw-preferred", "capacity", "latency",	     NULL,
 };
 
-#define OPTION_HINT                                                                              \
+#define OPTION_HINT                                                                                    \
 	"options: allow= nodes= phys< phys= order.SIZE= strict fallback= weights= order= automigrate " \
-	"replicate home= static relative migrate; presets: gfp:thisnode gfp:dma gfp:dma32 "          \
+	"replicate home= static relative migrate; presets: gfp:thisnode gfp:dma gfp:dma32 "            \
 	"gfp:hardwall hbw hbw-preferred capacity latency"
 
 static int parse_yesno(const char *v, size_t len, enum mp_tristate *ret)
@@ -633,8 +630,7 @@ static int parse_weights(struct mp_policy *p, const char *v, size_t len, size_t 
 	return 0;
 }
 
-static int apply_text(struct mp_policy *p, const char *text, size_t len, size_t base, bool preset,
-		      struct mp_diag *d);
+static int apply_text(struct mp_policy *p, const char *text, size_t len, size_t base, bool preset, struct mp_diag *d);
 
 /* Expands a preset whose name is tok[0..len); returns 1 if it was one. */
 static int try_preset(struct mp_policy *p, const char *tok, size_t len, size_t base, struct mp_diag *d)
@@ -659,8 +655,8 @@ static size_t at(const struct ctx *c, size_t off)
 	return c->preset ? c->base : c->base + off;
 }
 
-static int parse_mode_token(struct mp_policy *p, const char *tok, size_t len, const struct ctx *c,
-			    struct mp_diag *d, bool *ret_was_mode)
+static int parse_mode_token(struct mp_policy *p, const char *tok, size_t len, const struct ctx *c, struct mp_diag *d,
+			    bool *ret_was_mode)
 {
 	size_t nl = 0;
 	int m;
@@ -701,8 +697,8 @@ static int parse_option(struct mp_policy *p, const char *tok, size_t len, const 
 		uint64_t hi;
 
 		if (mp_parse_size(tok + 5, len - 5, &hi) < 0 || hi == 0)
-			return fail(d, at(c, 5), "write a size above zero, e.g. phys<4G",
-				    "bad size '%.*s' in '%.*s'", Q(len - 5), tok + 5, Q(len), tok);
+			return fail(d, at(c, 5), "write a size above zero, e.g. phys<4G", "bad size '%.*s' in '%.*s'",
+				    Q(len - 5), tok + 5, Q(len), tok);
 		p->phys_set = true;
 		p->phys_lo = 0;
 		p->phys_hi = hi;
@@ -716,23 +712,23 @@ static int parse_option(struct mp_policy *p, const char *tok, size_t len, const 
 	vl = has_val ? len - vo : 0;
 
 #define KEY(s) mp_streqn(tok, kl, s)
-#define NEED_VAL(h)                                                                          \
-	do {                                                                                 \
-		if (!has_val || vl == 0)                                                     \
+#define NEED_VAL(h)                                                                              \
+	do {                                                                                     \
+		if (!has_val || vl == 0)                                                         \
 			return fail(d, at(c, kl), h, "option '%.*s' needs a value", Q(kl), tok); \
 	} while (0)
-#define NO_VAL(h)                                                                                    \
-	do {                                                                                         \
-		if (has_val)                                                                         \
+#define NO_VAL(h)                                                                                 \
+	do {                                                                                      \
+		if (has_val)                                                                      \
 			return fail(d, at(c, kl), h, "option '%.*s' takes no value", Q(kl), tok); \
 	} while (0)
-#define YESNO(field)                                                                                   \
-	do {                                                                                           \
-		if (!has_val)                                                                          \
-			(field) = MP_YES;                                                              \
-		else if (parse_yesno(v, vl, &(field)) < 0)                                             \
-			return fail(d, at(c, vo), "write yes or no", "bad value '%.*s' for '%.*s'", Q(vl), v, \
-				    Q(kl), tok);                                                       \
+#define YESNO(field)                                                                                                 \
+	do {                                                                                                         \
+		if (!has_val)                                                                                        \
+			(field) = MP_YES;                                                                            \
+		else if (parse_yesno(v, vl, &(field)) < 0)                                                           \
+			return fail(d, at(c, vo), "write yes or no", "bad value '%.*s' for '%.*s'", Q(vl), v, Q(kl), \
+				    tok);                                                                            \
 	} while (0)
 
 	if (KEY("allow")) {
@@ -762,11 +758,12 @@ static int parse_option(struct mp_policy *p, const char *tok, size_t len, const 
 			return fail(d, at(c, vo), "write phys=START-END, e.g. phys=1G-4G", "'%.*s' is not a range",
 				    Q(vl), v);
 		if (mp_parse_size(v, (size_t)(dash - v), &lo) < 0)
-			return fail(d, at(c, vo), "sizes are numbers with an optional K, M, G or T",
-				    "bad size '%.*s'", Q(dash - v), v);
+			return fail(d, at(c, vo), "sizes are numbers with an optional K, M, G or T", "bad size '%.*s'",
+				    Q(dash - v), v);
 		if (mp_parse_size(dash + 1, vl - (size_t)(dash - v) - 1, &hi) < 0)
-			return fail(d, at(c, vo + (size_t)(dash - v) + 1), "sizes are numbers with an optional K, M, G or T",
-				    "bad size '%.*s'", Q(vl - (size_t)(dash - v) - 1), dash + 1);
+			return fail(d, at(c, vo + (size_t)(dash - v) + 1),
+				    "sizes are numbers with an optional K, M, G or T", "bad size '%.*s'",
+				    Q(vl - (size_t)(dash - v) - 1), dash + 1);
 		if (lo >= hi)
 			return fail(d, at(c, vo), "the range is [START, END): START must be below END",
 				    "empty physical range '%.*s'", Q(vl), v);
@@ -818,8 +815,8 @@ static int parse_option(struct mp_policy *p, const char *tok, size_t len, const 
 	}
 	if (KEY("automigrate")) {
 		static const struct name_val am[] = {
-			{ "auto", MP_AM_AUTO },	      { "off", MP_AM_OFF },	{ "balancing", MP_AM_BALANCING },
-			{ "damon", MP_AM_DAMON }, { "touch", MP_AM_TOUCH },
+			{"auto", MP_AM_AUTO},	{"off", MP_AM_OFF},	{"balancing", MP_AM_BALANCING},
+			{"damon", MP_AM_DAMON}, {"touch", MP_AM_TOUCH},
 		};
 		int a;
 
@@ -863,9 +860,9 @@ static int parse_option(struct mp_policy *p, const char *tok, size_t len, const 
 	}
 	if (KEY("nodeflags")) {
 		static const struct name_val nf[] = {
-			{ "none", MP_NF_NONE },
-			{ "static", MP_NF_STATIC },
-			{ "relative", MP_NF_RELATIVE },
+			{"none", MP_NF_NONE},
+			{"static", MP_NF_STATIC},
+			{"relative", MP_NF_RELATIVE},
 		};
 		int f = has_val ? lookup(nf, MP_ARRAY_SIZE(nf), v, vl) : -1;
 
@@ -902,8 +899,7 @@ static int parse_option(struct mp_policy *p, const char *tok, size_t len, const 
  * The mplace form: words separated by blanks; the first may be a mode or a
  * preset, every word may be an option or a preset.
  */
-static int apply_text(struct mp_policy *p, const char *text, size_t len, size_t base, bool preset,
-		      struct mp_diag *d)
+static int apply_text(struct mp_policy *p, const char *text, size_t len, size_t base, bool preset, struct mp_diag *d)
 {
 	size_t i = 0;
 	bool first = true;
@@ -986,8 +982,8 @@ static int numactl_nodes(const char *s, size_t len, size_t base, struct mp_nodes
 	static const char hint[] = "numactl node strings: all, 0-3,7, !LIST, +LIST, netdev:IF, pci:BDF, block:DEV";
 	static const struct {
 		const char *numactl, *ours;
-	} devs[] = { { "netdev:", "net:" }, { "pci:", "pci:" }, { "block:", "block:" } };
-	struct mp_ns_term t = { 0 };
+	} devs[] = {{"netdev:", "net:"}, {"pci:", "pci:"}, {"block:", "block:"}};
+	struct mp_ns_term t = {0};
 	size_t off = 0, pos;
 
 	if (len == 0)
@@ -1039,21 +1035,21 @@ static const struct {
 	int mode; /* -1: --balancing; -2: a CPU option; -3: not a policy */
 	enum na_kind arg;
 } numactl_opts[] = {
-	{ "membind", 'm', MP_MODE_BIND, NA_NODES },
-	{ "interleave", 'i', MP_MODE_INTERLEAVE, NA_NODES },
-	{ "preferred", 'p', MP_MODE_PREFER, NA_NODE },
-	{ "preferred-many", 'P', MP_MODE_PREFER_MANY, NA_NODES },
-	{ "weighted-interleave", 'w', MP_MODE_WEIGHTED_INTERLEAVE, NA_NODES },
-	{ "localalloc", 'l', MP_MODE_LOCAL, NA_NONE },
-	{ "balancing", 'b', -1, NA_NONE },
-	{ "cpunodebind", 'N', -2, NA_NODES },
-	{ "physcpubind", 'C', -2, NA_NODES },
-	{ "all", 'a', -2, NA_NONE },
-	{ "hardware", 'H', -3, NA_NONE },
-	{ "show", 's', -3, NA_NONE },
+	{"membind", 'm', MP_MODE_BIND, NA_NODES},
+	{"interleave", 'i', MP_MODE_INTERLEAVE, NA_NODES},
+	{"preferred", 'p', MP_MODE_PREFER, NA_NODE},
+	{"preferred-many", 'P', MP_MODE_PREFER_MANY, NA_NODES},
+	{"weighted-interleave", 'w', MP_MODE_WEIGHTED_INTERLEAVE, NA_NODES},
+	{"localalloc", 'l', MP_MODE_LOCAL, NA_NONE},
+	{"balancing", 'b', -1, NA_NONE},
+	{"cpunodebind", 'N', -2, NA_NODES},
+	{"physcpubind", 'C', -2, NA_NODES},
+	{"all", 'a', -2, NA_NONE},
+	{"hardware", 'H', -3, NA_NONE},
+	{"show", 's', -3, NA_NONE},
 };
 
-#define NUMACTL_HINT \
+#define NUMACTL_HINT                                                                           \
 	"memory options: --membind/-m, --interleave/-i, --preferred/-p, --preferred-many/-P, " \
 	"--weighted-interleave/-w, --localalloc/-l, --balancing/-b"
 
@@ -1122,8 +1118,8 @@ static int parse_numactl(const char *text, struct mp_policy *ret, struct mp_diag
 			goto out;
 		}
 		if (numactl_opts[k].mode == -3) {
-			r = fail(d, s, "use 'mplace topo' or 'mplace show'", "'%.*s' is not a memory policy",
-				 Q(e - s), text + s);
+			r = fail(d, s, "use 'mplace topo' or 'mplace show'", "'%.*s' is not a memory policy", Q(e - s),
+				 text + s);
 			goto out;
 		}
 		if (numactl_opts[k].arg == NA_NONE) {
@@ -1150,7 +1146,7 @@ static int parse_numactl(const char *text, struct mp_policy *ret, struct mp_diag
 		}
 		set_mode(&p, (enum mp_mode)numactl_opts[k].mode);
 		if (numactl_opts[k].arg == NA_NODE) {
-			struct mp_ns_term t = { .atom = MP_NS_LIST };
+			struct mp_ns_term t = {.atom = MP_NS_LIST};
 			struct mp_nodeset ns;
 			uint64_t n;
 
@@ -1194,12 +1190,12 @@ static int parse_mpol(const char *text, struct mp_policy *ret, struct mp_diag *d
 	static const char hint[] = "tmpfs mpol=: default, local, prefer:N, bind:NODES, interleave[:NODES], "
 				   "with =static or =relative after the mode";
 	static const struct name_val kmodes[] = {
-		{ "default", MP_MODE_DEFAULT }, { "prefer", MP_MODE_PREFER },	      { "bind", MP_MODE_BIND },
-		{ "interleave", MP_MODE_INTERLEAVE }, { "local", MP_MODE_LOCAL },
+		{"default", MP_MODE_DEFAULT},	    {"prefer", MP_MODE_PREFER}, {"bind", MP_MODE_BIND},
+		{"interleave", MP_MODE_INTERLEAVE}, {"local", MP_MODE_LOCAL},
 	};
 	size_t len = strlen(text), s = 0, e, me, fe;
 	struct mp_policy p;
-	struct mp_ns_term t = { 0 };
+	struct mp_ns_term t = {0};
 	struct mp_nodeset ns;
 	int m, r;
 
@@ -1301,8 +1297,8 @@ static int parse_systemd(const char *text, struct mp_policy *ret, struct mp_diag
 {
 	static const char hint[] = "write NUMAPolicy=default|preferred|bind|interleave|local and NUMAMask=NODES|all";
 	static const struct name_val smodes[] = {
-		{ "default", MP_MODE_DEFAULT }, { "preferred", MP_MODE_PREFER },      { "bind", MP_MODE_BIND },
-		{ "interleave", MP_MODE_INTERLEAVE }, { "local", MP_MODE_LOCAL },
+		{"default", MP_MODE_DEFAULT},	    {"preferred", MP_MODE_PREFER}, {"bind", MP_MODE_BIND},
+		{"interleave", MP_MODE_INTERLEAVE}, {"local", MP_MODE_LOCAL},
 	};
 	size_t len = strlen(text), i = 0, mask_pos = 0;
 	struct mp_nodeset mask;
@@ -1326,11 +1322,12 @@ static int parse_systemd(const char *text, struct mp_policy *ret, struct mp_diag
 		if (e - s >= 11 && memcmp(text + s, "NUMAPolicy=", 11) == 0) {
 			mode = lookup(smodes, MP_ARRAY_SIZE(smodes), text + s + 11, e - s - 11);
 			if (mode < 0) {
-				r = fail(d, s + 11, hint, "unknown NUMAPolicy= value '%.*s'", Q(e - s - 11), text + s + 11);
+				r = fail(d, s + 11, hint, "unknown NUMAPolicy= value '%.*s'", Q(e - s - 11),
+					 text + s + 11);
 				goto out;
 			}
 		} else if (e - s >= 9 && memcmp(text + s, "NUMAMask=", 9) == 0) {
-			struct mp_ns_term t = { 0 };
+			struct mp_ns_term t = {0};
 			size_t pos;
 
 			if (mp_streqn(text + s + 9, e - s - 9, "all")) {
@@ -1396,13 +1393,10 @@ static int parse_oci(const char *text, struct mp_policy *ret, struct mp_diag *d)
 {
 	static const char hint[] = "OCI linux.memoryPolicy: {\"mode\":\"MPOL_BIND\",\"nodes\":\"0-1\",\"flags\":[...]}";
 	static const struct name_val omodes[] = {
-		{ "MPOL_DEFAULT", MP_MODE_DEFAULT },
-		{ "MPOL_BIND", MP_MODE_BIND },
-		{ "MPOL_INTERLEAVE", MP_MODE_INTERLEAVE },
-		{ "MPOL_WEIGHTED_INTERLEAVE", MP_MODE_WEIGHTED_INTERLEAVE },
-		{ "MPOL_PREFERRED", MP_MODE_PREFER },
-		{ "MPOL_PREFERRED_MANY", MP_MODE_PREFER_MANY },
-		{ "MPOL_LOCAL", MP_MODE_LOCAL },
+		{"MPOL_DEFAULT", MP_MODE_DEFAULT},	 {"MPOL_BIND", MP_MODE_BIND},
+		{"MPOL_INTERLEAVE", MP_MODE_INTERLEAVE}, {"MPOL_WEIGHTED_INTERLEAVE", MP_MODE_WEIGHTED_INTERLEAVE},
+		{"MPOL_PREFERRED", MP_MODE_PREFER},	 {"MPOL_PREFERRED_MANY", MP_MODE_PREFER_MANY},
+		{"MPOL_LOCAL", MP_MODE_LOCAL},
 	};
 	struct json_tokener *tok = NULL;
 	struct json_object *obj = NULL, *mode_o = NULL, *nodes_o = NULL, *flags_o = NULL;
@@ -1446,7 +1440,8 @@ static int parse_oci(const char *text, struct mp_policy *ret, struct mp_diag *d)
 		}
 	}
 	if (!mode_o || !json_object_is_type(mode_o, json_type_string)) {
-		r = fail(d, mode_o ? json_pos(text, "mode", NULL) : 0, hint, "\"mode\" must be a string and is required");
+		r = fail(d, mode_o ? json_pos(text, "mode", NULL) : 0, hint,
+			 "\"mode\" must be a string and is required");
 		goto out;
 	}
 	ms = json_object_get_string(mode_o);
@@ -1465,7 +1460,7 @@ static int parse_oci(const char *text, struct mp_policy *ret, struct mp_diag *d)
 	}
 	set_mode(&p, (enum mp_mode)m);
 	if (nodes_o) {
-		struct mp_ns_term t = { .atom = MP_NS_LIST };
+		struct mp_ns_term t = {.atom = MP_NS_LIST};
 		struct mp_nodeset ns;
 		const char *n;
 		size_t pos;
@@ -1491,7 +1486,8 @@ static int parse_oci(const char *text, struct mp_policy *ret, struct mp_diag *d)
 		}
 		set_nodes(&p, &ns);
 	} else if (m != MP_MODE_DEFAULT && m != MP_MODE_LOCAL) {
-		r = fail(d, json_pos(text, "mode", NULL), "add \"nodes\":\"0-1\" (the runtime spec requires it for this mode)",
+		r = fail(d, json_pos(text, "mode", NULL),
+			 "add \"nodes\":\"0-1\" (the runtime spec requires it for this mode)",
 			 "mode %s needs \"nodes\"", ms);
 		goto out;
 	}
@@ -1573,14 +1569,14 @@ static enum mp_form detect(const char *text)
 	if (word_starts(text + s, e - s, "mpol="))
 		return MP_FORM_MPOL;
 	{
-		static const char *const kmodes[] = { "default", "prefer", "bind", "interleave", "local" };
+		static const char *const kmodes[] = {"default", "prefer", "bind", "interleave", "local"};
 		const char *eq = memchr(text + s, '=', e - s);
 		bool kmode = false;
 
 		for (size_t k = 0; eq && k < MP_ARRAY_SIZE(kmodes); k++)
 			kmode |= mp_streqn(text + s, (size_t)(eq - text - s), kmodes[k]);
 		if (kmode && (word_starts(eq + 1, (size_t)(text + e - eq - 1), "static") ||
-			   word_starts(eq + 1, (size_t)(text + e - eq - 1), "relative"))) {
+			      word_starts(eq + 1, (size_t)(text + e - eq - 1), "relative"))) {
 			size_t rest = (size_t)(text + e - eq - 1);
 			size_t fl = word_starts(eq + 1, rest, "static") ? 6 : 8;
 

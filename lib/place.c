@@ -49,8 +49,8 @@
 #define MAP_HUGE_SHIFT 26
 #endif
 
-#define MAX_SEGS 256 /* VMAs a placement may create; far below vm.max_map_count */
-#define BATCH 1024   /* pages per move_pages call */
+#define MAX_SEGS 256  /* VMAs a placement may create; far below vm.max_map_count */
+#define BATCH	 1024 /* pages per move_pages call */
 #define THP_SIZE (UINT64_C(2) << 20)
 
 /* One piece of the plan: [off, off + len) gets 'kmode' over 'node' (one node)
@@ -221,7 +221,7 @@ static int push(struct plan *pl, uint64_t off, uint64_t len, int kmode, int node
 	}
 	if (pl->n == MAX_SEGS)
 		return -E2BIG;
-	pl->s[pl->n++] = (struct seg){ .off = off, .len = len, .kmode = kmode, .node = node };
+	pl->s[pl->n++] = (struct seg){.off = off, .len = len, .kmode = kmode, .node = node};
 	return 0;
 }
 
@@ -316,8 +316,8 @@ static int make_plan(struct plan *pl, const struct mp_compiled *c, uint64_t len,
 	int r;
 
 	pl->n = 0;
-	if (c->mode == MP_MODE_SPLIT || (c->has_weights && c->kmode != MP_MPOL_WEIGHTED_INTERLEAVE &&
-					 c->kmode != MP_MPOL_INTERLEAVE)) {
+	if (c->mode == MP_MODE_SPLIT ||
+	    (c->has_weights && c->kmode != MP_MPOL_WEIGHTED_INTERLEAVE && c->kmode != MP_MPOL_INTERLEAVE)) {
 		/* split, and bind / prefer-many with per-policy weights: one
 		 * consecutive chunk per node in proportion */
 		pl->backend = MP_BACKEND_CHUNKS;
@@ -398,7 +398,7 @@ static int plan_spill(struct plan *pl, const struct mp_compiled *c, uint64_t ps,
 			continue;
 		}
 		if (a) {
-			out.s[out.n++] = (struct seg){ .off = off, .len = a, .kmode = s.kmode, .node = s.node };
+			out.s[out.n++] = (struct seg){.off = off, .len = a, .kmode = s.kmode, .node = s.node};
 			avail[k] = 0;
 			off += a;
 			left -= a;
@@ -416,21 +416,25 @@ static int plan_spill(struct plan *pl, const struct mp_compiled *c, uint64_t ps,
 				continue;
 			if (out.n == MAX_SEGS)
 				return -E2BIG;
-			out.s[out.n++] = (struct seg){ .off = off, .len = take, .kmode = MP_MPOL_PREFERRED,
-						       .node = c->fallback[f], .spill = true };
+			out.s[out.n++] = (struct seg){.off = off,
+						      .len = take,
+						      .kmode = MP_MPOL_PREFERRED,
+						      .node = c->fallback[f],
+						      .spill = true};
 			avail[k] -= take;
 			off += take;
 			left -= take;
-			say(rep, "node %d has room for %" PRIu64 " of its %" PRIu64 " KiB: %" PRIu64
-				 " KiB fall back to node %d", s.node, (s.len - left - take) >> 10, s.len >> 10,
-			    take >> 10, c->fallback[f]);
+			say(rep,
+			    "node %d has room for %" PRIu64 " of its %" PRIu64 " KiB: %" PRIu64
+			    " KiB fall back to node %d",
+			    s.node, (s.len - left - take) >> 10, s.len >> 10, take >> 10, c->fallback[f]);
 			any = true;
 		}
 		if (left) {
 			/* nowhere planned has room: leave it to the kernel's fallback */
 			if (out.n == MAX_SEGS)
 				return -E2BIG;
-			out.s[out.n++] = (struct seg){ .off = off, .len = left, .kmode = s.kmode, .node = s.node };
+			out.s[out.n++] = (struct seg){.off = off, .len = left, .kmode = s.kmode, .node = s.node};
 		}
 	}
 	if (any)
@@ -438,8 +442,8 @@ static int plan_spill(struct plan *pl, const struct mp_compiled *c, uint64_t ps,
 	return 0;
 }
 
-int mp_place_plan(const struct mp_compiled *c, size_t len, size_t page_size, bool kernel_wi,
-		  struct mp_place_chunk *ret, unsigned max, enum mp_backend *ret_backend)
+int mp_place_plan(const struct mp_compiled *c, size_t len, size_t page_size, bool kernel_wi, struct mp_place_chunk *ret,
+		  unsigned max, enum mp_backend *ret_backend)
 {
 	struct plan pl;
 	int r;
@@ -452,8 +456,8 @@ int mp_place_plan(const struct mp_compiled *c, size_t len, size_t page_size, boo
 	if (pl.n > max)
 		return -E2BIG;
 	for (unsigned i = 0; i < pl.n; i++)
-		ret[i] = (struct mp_place_chunk){ .off = pl.s[i].off, .len = pl.s[i].len, .node = pl.s[i].node,
-						  .kmode = pl.s[i].kmode };
+		ret[i] = (struct mp_place_chunk){
+			.off = pl.s[i].off, .len = pl.s[i].len, .node = pl.s[i].node, .kmode = pl.s[i].kmode};
 	if (ret_backend)
 		*ret_backend = pl.backend;
 	return (int)pl.n;
@@ -610,10 +614,9 @@ static void fill_report(struct mp_place_report *rep, const struct verify_ctx *v)
 /* Free memory is checked before anything is faulted, so the common failure
  * costs nothing: per one-node segment against its node, and for the others
  * against the sum over the placement nodes. */
-static int check_capacity(const struct plan *pl, const struct mp_compiled *c, uint64_t ps,
-			  struct mp_place_report *rep)
+static int check_capacity(const struct plan *pl, const struct mp_compiled *c, uint64_t ps, struct mp_place_report *rep)
 {
-	uint64_t need[MP_COMPILED_MAX] = { 0 }, need_all = 0;
+	uint64_t need[MP_COMPILED_MAX] = {0}, need_all = 0;
 
 	for (unsigned i = 0; i < pl->n; i++) {
 		const struct seg *s = &pl->s[i];
@@ -633,9 +636,10 @@ static int check_capacity(const struct plan *pl, const struct mp_compiled *c, ui
 		a = node_avail(c, n, false);
 		if (a < need[n]) {
 			if (is_hugetlb(c))
-				say(rep, "node %d has %" PRIu64 " free %" PRIu64 " KiB huge pages in its pool "
-					 "(hugepages-%" PRIu64 "kB), %" PRIu64 " needed", n, a / ps, ps >> 10, ps >> 10,
-				    need[n] / ps);
+				say(rep,
+				    "node %d has %" PRIu64 " free %" PRIu64 " KiB huge pages in its pool "
+				    "(hugepages-%" PRIu64 "kB), %" PRIu64 " needed",
+				    n, a / ps, ps >> 10, ps >> 10, need[n] / ps);
 			else
 				say(rep, "node %d has %" PRIu64 " KiB free, %" PRIu64 " KiB needed", n, a >> 10,
 				    need[n] >> 10);
@@ -651,8 +655,10 @@ static int check_capacity(const struct plan *pl, const struct mp_compiled *c, ui
 
 			sum = a == UINT64_MAX || sum + a < sum ? UINT64_MAX : sum + a;
 			if (is_hugetlb(c) && !a && c->strict) {
-				say(rep, "node %d has no free %" PRIu64 " KiB huge pages in its pool (hugepages-%" PRIu64
-					 "kB)", n, ps >> 10, ps >> 10);
+				say(rep,
+				    "node %d has no free %" PRIu64 " KiB huge pages in its pool (hugepages-%" PRIu64
+				    "kB)",
+				    n, ps >> 10, ps >> 10);
 				return -ENOMEM;
 			}
 		}
@@ -661,12 +667,13 @@ static int check_capacity(const struct plan *pl, const struct mp_compiled *c, ui
 
 			mp_mask_format(&c->nodes, nodes, sizeof(nodes));
 			if (is_hugetlb(c))
-				say(rep, "%s %s: %s (hugepages-%" PRIu64 "kB) %s %" PRIu64 " free pages, %" PRIu64
-					 " needed", many ? "nodes" : "node", nodes, many ? "their pools" : "its pool",
-				    ps >> 10, many ? "have" : "has", sum / ps, need_all / ps);
+				say(rep,
+				    "%s %s: %s (hugepages-%" PRIu64 "kB) %s %" PRIu64 " free pages, %" PRIu64 " needed",
+				    many ? "nodes" : "node", nodes, many ? "their pools" : "its pool", ps >> 10,
+				    many ? "have" : "has", sum / ps, need_all / ps);
 			else
-				say(rep, "%s %s %s %" PRIu64 " KiB free, %" PRIu64 " KiB needed", many ? "nodes" : "node",
-				    nodes, many ? "have" : "has", sum >> 10, need_all >> 10);
+				say(rep, "%s %s %s %" PRIu64 " KiB free, %" PRIu64 " KiB needed",
+				    many ? "nodes" : "node", nodes, many ? "have" : "has", sum >> 10, need_all >> 10);
 			return -ENOMEM;
 		}
 	}
@@ -675,8 +682,8 @@ static int check_capacity(const struct plan *pl, const struct mp_compiled *c, ui
 
 static const char *kmode_name(int kmode)
 {
-	static const char *const names[] = { "default", "preferred", "bind", "interleave",
-					     "local", "preferred-many", "weighted-interleave" };
+	static const char *const names[] = {"default",	      "preferred",	    "bind", "interleave", "local",
+					    "preferred-many", "weighted-interleave"};
 
 	return kmode >= 0 && (unsigned)kmode < MP_ARRAY_SIZE(names) ? names[kmode] : "?";
 }
@@ -752,8 +759,7 @@ static int set_home(void *addr, size_t len, const struct mp_compiled *c, struct 
 	return r;
 }
 
-int mp_place_range(void *addr, size_t len, const struct mp_compiled *c, unsigned flags,
-		   struct mp_place_report *ret)
+int mp_place_range(void *addr, size_t len, const struct mp_compiled *c, unsigned flags, struct mp_place_report *ret)
 {
 	struct plan pl;
 	struct verify_ctx v;
@@ -821,10 +827,11 @@ int mp_place_range(void *addr, size_t len, const struct mp_compiled *c, unsigned
 			goto fail_release;
 		fill_report(ret, &v);
 		if (v.misplaced || v.present < len / ps) {
-			say(ret, "%s: %" PRIu64 " of %" PRIu64 " pages were not on their placement node%s "
-				 "(first at page %" PRIu64 ", on node %d); released",
-			    c->strict ? "strict" : "no fallback node", v.misplaced + (len / ps - v.present), len / ps, pl.n > 1 ? "s" : "", v.first_bad_page,
-			    v.first_bad_node);
+			say(ret,
+			    "%s: %" PRIu64 " of %" PRIu64 " pages were not on their placement node%s "
+			    "(first at page %" PRIu64 ", on node %d); released",
+			    c->strict ? "strict" : "no fallback node", v.misplaced + (len / ps - v.present), len / ps,
+			    pl.n > 1 ? "s" : "", v.first_bad_page, v.first_bad_node);
 			r = -ENOMEM;
 			goto fail_release;
 		}
@@ -854,8 +861,10 @@ int mp_place_range(void *addr, size_t len, const struct mp_compiled *c, unsigned
 			r = populate(addr, len, is_hugetlb(c), ps);
 			if (r < 0) {
 				if (r == -EFAULT && is_hugetlb(c))
-					say(ret, "a %" PRIu64 " KiB huge page could not be had from any pool the policy "
-						 "allows", ps >> 10);
+					say(ret,
+					    "a %" PRIu64 " KiB huge page could not be had from any pool the policy "
+					    "allows",
+					    ps >> 10);
 				else
 					say(ret, "populating: %s", strerror(-r));
 				release(addr, len);
@@ -874,15 +883,17 @@ int mp_place_range(void *addr, size_t len, const struct mp_compiled *c, unsigned
 				/* name the fallback nodes that took pages, in the policy's order */
 				for (unsigned f = 0; f < c->n_fallback && o + 24 < sizeof(where); f++)
 					if (c->fallback[f] < MP_COMPILED_MAX && v.per_node[c->fallback[f]])
-						o += (size_t)snprintf(where + o, sizeof(where) - o, "%s%d (%" PRIu64 ")",
-								      o ? ", " : "", c->fallback[f],
-								      v.per_node[c->fallback[f]]);
+						o += (size_t)snprintf(where + o, sizeof(where) - o,
+								      "%s%d (%" PRIu64 ")", o ? ", " : "",
+								      c->fallback[f], v.per_node[c->fallback[f]]);
 				say(ret, "%" PRIu64 " pages fell back (the placement nodes were full): to node %s",
 				    v.fell_back, where);
 			}
 			if (v.outside)
-				say(ret, "%" PRIu64 " pages are not on the nodes the plan gave them (first at page %"
-					 PRIu64 ", on node %d)", v.outside, v.first_bad_page, v.first_bad_node);
+				say(ret,
+				    "%" PRIu64 " pages are not on the nodes the plan gave them (first at page %" PRIu64
+				    ", on node %d)",
+				    v.outside, v.first_bad_page, v.first_bad_node);
 		}
 	}
 	return 0;
@@ -918,7 +929,7 @@ static void where_batch(void *ctx, uint64_t first, const int *status, unsigned n
 int mp_place_where(const void *addr, size_t len, size_t page_size, uint64_t *ret_per_node, size_t n_nodes,
 		   int *ret_node_of)
 {
-	struct where_ctx w = { .n_nodes = n_nodes };
+	struct where_ctx w = {.n_nodes = n_nodes};
 	uint64_t counts[MP_COMPILED_MAX];
 	int r;
 
@@ -964,8 +975,7 @@ static int log2u(uint64_t v)
 	return n;
 }
 
-int mp_place_map(const struct mp_compiled *c, size_t len, unsigned flags, void **ret_addr,
-		 struct mp_place_report *ret)
+int mp_place_map(const struct mp_compiled *c, size_t len, unsigned flags, void **ret_addr, struct mp_place_report *ret)
 {
 	uint64_t l, ps;
 	char *p;
@@ -987,8 +997,10 @@ int mp_place_map(const struct mp_compiled *c, size_t len, unsigned flags, void *
 			r = -errno;
 			if (ret) {
 				memset(ret, 0, sizeof(*ret));
-				say(ret, "mmap of %" PRIu64 " KiB of %" PRIu64 " KiB huge pages: %s (the pools hold too few "
-					 "free pages)", l >> 10, ps >> 10, strerror(-r));
+				say(ret,
+				    "mmap of %" PRIu64 " KiB of %" PRIu64 " KiB huge pages: %s (the pools hold too few "
+				    "free pages)",
+				    l >> 10, ps >> 10, strerror(-r));
 			}
 			return r == -EINVAL ? -EOPNOTSUPP : -ENOMEM;
 		}

@@ -26,29 +26,29 @@
 
 #include "combine.h"
 
-#define MP_PLACE_POPULATE (1u << 0) /* fault the pages in now */
-#define MP_PLACE_VERIFY (1u << 1)   /* check each page's node afterwards (implies the pages exist) */
-#define MP_PLACE_MIGRATE (1u << 2)  /* move pages already present (MPOL_MF_MOVE), as 'migrate' does */
+#define MP_PLACE_POPULATE      (1u << 0) /* fault the pages in now */
+#define MP_PLACE_VERIFY	       (1u << 1) /* check each page's node afterwards (implies the pages exist) */
+#define MP_PLACE_MIGRATE       (1u << 2) /* move pages already present (MPOL_MF_MOVE), as 'migrate' does */
 #define MP_PLACE_NO_CHECK_FREE (1u << 3) /* skip the per-node free-memory check (the caller did it) */
 
 /* How a compiled policy was carried out. */
 enum mp_backend {
 	MP_BACKEND_NONE = 0,
-	MP_BACKEND_KERNEL,	      /* one mbind with the kernel's own mode */
-	MP_BACKEND_KERNEL_WEIGHTED,   /* MPOL_WEIGHTED_INTERLEAVE with the sysfs table */
-	MP_BACKEND_CHUNKS,	      /* user space: consecutive chunks bound per node */
-	MP_BACKEND_STRICT_POPULATE,   /* populated under prefer-many, checked, then bound */
+	MP_BACKEND_KERNEL,	    /* one mbind with the kernel's own mode */
+	MP_BACKEND_KERNEL_WEIGHTED, /* MPOL_WEIGHTED_INTERLEAVE with the sysfs table */
+	MP_BACKEND_CHUNKS,	    /* user space: consecutive chunks bound per node */
+	MP_BACKEND_STRICT_POPULATE, /* populated under prefer-many, checked, then bound */
 };
 
 struct mp_place_report {
 	enum mp_backend backend;
-	uint64_t pages;			 /* pages of the range (in the placement's page size) */
-	uint64_t present;		 /* pages that exist (after populate) */
+	uint64_t pages;			    /* pages of the range (in the placement's page size) */
+	uint64_t present;		    /* pages that exist (after populate) */
 	uint64_t per_node[MP_COMPILED_MAX]; /* pages on node i (i < MP_COMPILED_MAX) */
-	uint64_t elsewhere;		 /* pages on nodes >= MP_COMPILED_MAX */
-	uint64_t misplaced;		 /* present pages not on the placement nodes */
-	bool fell_back;			 /* non-strict: some pages went to fallback nodes */
-	char reason[256];		 /* why, when misplaced or fell back or failed */
+	uint64_t elsewhere;		    /* pages on nodes >= MP_COMPILED_MAX */
+	uint64_t misplaced;		    /* present pages not on the placement nodes */
+	bool fell_back;			    /* non-strict: some pages went to fallback nodes */
+	char reason[256];		    /* why, when misplaced or fell back or failed */
 };
 
 /*
@@ -58,8 +58,7 @@ struct mp_place_report {
  * reason in ret->reason), -EOPNOTSUPP (the kernel lacks the mode), -EINVAL.
  * ret may be NULL.
  */
-int mp_place_range(void *addr, size_t len, const struct mp_compiled *c, unsigned flags,
-		   struct mp_place_report *ret);
+int mp_place_range(void *addr, size_t len, const struct mp_compiled *c, unsigned flags, struct mp_place_report *ret);
 
 /* Pages per node of a range, and optionally the node of each page
  * (ret_node_of[i], -errno for a page that is not present). */
@@ -67,8 +66,7 @@ int mp_place_where(const void *addr, size_t len, size_t page_size, uint64_t *ret
 		   int *ret_node_of);
 
 /* mmap anonymous memory of len placed by c (huge pages when c->order asks). */
-int mp_place_map(const struct mp_compiled *c, size_t len, unsigned flags, void **ret_addr,
-		 struct mp_place_report *ret);
+int mp_place_map(const struct mp_compiled *c, size_t len, unsigned flags, void **ret_addr, struct mp_place_report *ret);
 int mp_place_unmap(void *addr, size_t len, const struct mp_compiled *c);
 
 /* One chunk of a placement plan: [off, off + len) of the range goes to node
@@ -86,6 +84,5 @@ struct mp_place_chunk {
  * table); false plans the user-space emulation.  Returns the number of chunks
  * (<= max) or -errno (-E2BIG when max is too small).  For tests and tools.
  */
-int mp_place_plan(const struct mp_compiled *c, size_t len, size_t page_size, bool kernel_wi,
-		  struct mp_place_chunk *ret, unsigned max, enum mp_backend *ret_backend);
-
+int mp_place_plan(const struct mp_compiled *c, size_t len, size_t page_size, bool kernel_wi, struct mp_place_chunk *ret,
+		  unsigned max, enum mp_backend *ret_backend);

@@ -312,21 +312,17 @@ bool mp_policy_equal(const struct mp_policy *a, const struct mp_policy *b)
 
 bool mp_policy_is_empty(const struct mp_policy *p)
 {
-	return p->mode == MP_MODE_UNSET && !p->nodes_set && p->n_allow == 0 && !p->phys_set &&
-	       p->n_order_nodes == 0 && p->strict == MP_UNSET && p->fallback == MP_FB_UNSET &&
-	       p->weights == MP_W_UNSET && p->order == 0 && p->automigrate == MP_AM_UNSET &&
-	       p->replicate == MP_UNSET && p->home < 0 && p->nodeflags == MP_NF_UNSET && p->migrate == MP_UNSET;
+	return p->mode == MP_MODE_UNSET && !p->nodes_set && p->n_allow == 0 && !p->phys_set && p->n_order_nodes == 0 &&
+	       p->strict == MP_UNSET && p->fallback == MP_FB_UNSET && p->weights == MP_W_UNSET && p->order == 0 &&
+	       p->automigrate == MP_AM_UNSET && p->replicate == MP_UNSET && p->home < 0 &&
+	       p->nodeflags == MP_NF_UNSET && p->migrate == MP_UNSET;
 }
 
 static const char *const mode_names[] = {
-	[MP_MODE_UNSET] = "unset",
-	[MP_MODE_DEFAULT] = "default",
-	[MP_MODE_LOCAL] = "local",
-	[MP_MODE_BIND] = "bind",
-	[MP_MODE_PREFER] = "prefer",
-	[MP_MODE_PREFER_MANY] = "prefer-many",
-	[MP_MODE_INTERLEAVE] = "interleave",
-	[MP_MODE_WEIGHTED_INTERLEAVE] = "weighted-interleave",
+	[MP_MODE_UNSET] = "unset",	     [MP_MODE_DEFAULT] = "default",
+	[MP_MODE_LOCAL] = "local",	     [MP_MODE_BIND] = "bind",
+	[MP_MODE_PREFER] = "prefer",	     [MP_MODE_PREFER_MANY] = "prefer-many",
+	[MP_MODE_INTERLEAVE] = "interleave", [MP_MODE_WEIGHTED_INTERLEAVE] = "weighted-interleave",
 	[MP_MODE_SPLIT] = "split",
 };
 
@@ -338,7 +334,7 @@ const char *mp_mode_name(enum mp_mode m)
 }
 
 static const char *const am_names[] = {
-	[MP_AM_UNSET] = "unset", [MP_AM_OFF] = "off",	  [MP_AM_AUTO] = "auto",
+	[MP_AM_UNSET] = "unset",	 [MP_AM_OFF] = "off",	  [MP_AM_AUTO] = "auto",
 	[MP_AM_BALANCING] = "balancing", [MP_AM_DAMON] = "damon", [MP_AM_TOUCH] = "touch",
 };
 
@@ -400,11 +396,11 @@ char *mp_policy_format(const struct mp_policy *p)
 		put_nodeset(&b, &p->nodes);
 		sep = " ";
 	}
-#define OPT(...)                                  \
-	do {                                      \
-		mp_sb_puts(&b, sep);              \
-		mp_sb_printf(&b, __VA_ARGS__);    \
-		sep = " ";                        \
+#define OPT(...)                               \
+	do {                                   \
+		mp_sb_puts(&b, sep);           \
+		mp_sb_printf(&b, __VA_ARGS__); \
+		sep = " ";                     \
 	} while (0)
 	for (unsigned i = 0; i < p->n_allow; i++) {
 		OPT("allow=");

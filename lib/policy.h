@@ -37,10 +37,10 @@ enum mp_tier_sel { MP_TIER_FAST = -1, MP_TIER_SLOW = -2 }; /* else arg = tier ra
 enum mp_best_sel { MP_BEST_BANDWIDTH, MP_BEST_LATENCY, MP_BEST_CAPACITY };
 
 struct mp_ns_term {
-	uint8_t atom;	       /* enum mp_ns_atom */
-	bool neg;	       /* "!term": subtract */
-	int32_t arg;	       /* tier selector, best selector, distance */
-	char *str;	       /* MP_NS_NEAR: "pci:0000:3b:00.0" etc., NULL for bare "near" */
+	uint8_t atom;		 /* enum mp_ns_atom */
+	bool neg;		 /* "!term": subtract */
+	int32_t arg;		 /* tier selector, best selector, distance */
+	char *str;		 /* MP_NS_NEAR: "pci:0000:3b:00.0" etc., NULL for bare "near" */
 	struct mp_nodemask mask; /* MP_NS_LIST, MP_NS_RELATIVE */
 };
 
@@ -119,16 +119,16 @@ struct mp_policy {
 	uint64_t order;		       /* 0 unset, MP_ORDER_THP, or page size */
 	enum mp_automigrate automigrate;
 	enum mp_tristate replicate;
-	int home;		       /* -1 unset */
+	int home; /* -1 unset */
 	enum mp_nodeflags nodeflags;
 	enum mp_tristate migrate;
 };
 
 /* A parse or resolution error with its position, for tools to print. */
 struct mp_diag {
-	unsigned pos;	    /* byte offset in the parsed text (0-based) */
-	char msg[256];	    /* what is wrong */
-	char hint[256];	    /* what would be right, or "" */
+	unsigned pos;	/* byte offset in the parsed text (0-based) */
+	char msg[256];	/* what is wrong */
+	char hint[256]; /* what would be right, or "" */
 };
 
 /* Input spellings mp_policy_parse_as() understands. */
@@ -141,8 +141,8 @@ enum mp_form {
 	MP_FORM_OCI,	  /* {"mode":"MPOL_BIND","nodes":"0-1",...}  */
 };
 
-void mp_policy_init(struct mp_policy *p); /* the empty policy */
-void mp_policy_free(struct mp_policy *p); /* leaves p empty */
+void mp_policy_init(struct mp_policy *p);				/* the empty policy */
+void mp_policy_free(struct mp_policy *p);				/* leaves p empty */
 int mp_policy_copy(struct mp_policy *dst, const struct mp_policy *src); /* dst must be uninitialised or freed */
 bool mp_policy_equal(const struct mp_policy *a, const struct mp_policy *b);
 bool mp_policy_is_empty(const struct mp_policy *p);

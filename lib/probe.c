@@ -265,8 +265,8 @@ static void probe_thp(const char *root, struct mp_features *f)
 	}
 	closedir(d);
 	/* Before that, THP means the PMD size only. */
-	if (!f->n_thp_sizes && read_small(root, "sys/kernel/mm/transparent_hugepage/hpage_pmd_size", buf,
-					  sizeof(buf)) > 0) {
+	if (!f->n_thp_sizes &&
+	    read_small(root, "sys/kernel/mm/transparent_hugepage/hpage_pmd_size", buf, sizeof(buf)) > 0) {
 		uint64_t v;
 
 		if (mp_parse_uint(buf, strlen(buf), UINT64_MAX, &v) == 0 && v)

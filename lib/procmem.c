@@ -60,7 +60,8 @@ static int parse_hex(const char **p, uint64_t *ret)
 	while (isxdigit((unsigned char)*s)) {
 		if (n++ == 16)
 			return -EINVAL;
-		v = v << 4 | (uint64_t)(isdigit((unsigned char)*s) ? *s - '0' : (tolower((unsigned char)*s) - 'a' + 10));
+		v = v << 4 |
+		    (uint64_t)(isdigit((unsigned char)*s) ? *s - '0' : (tolower((unsigned char)*s) - 'a' + 10));
 		s++;
 	}
 	if (!n)
@@ -98,13 +99,13 @@ int mp_pm_parse_kpolicy(const char *s, int *ret_mode, struct mp_nodemask *ret_no
 		int mode;
 	} modes[] = {
 		/* longest first: "prefer (many)" before "prefer" */
-		{ "weighted interleave", MP_MPOL_WEIGHTED_INTERLEAVE },
-		{ "prefer (many)", MP_MPOL_PREFERRED_MANY },
-		{ "interleave", MP_MPOL_INTERLEAVE },
-		{ "default", MP_MPOL_DEFAULT },
-		{ "prefer", MP_MPOL_PREFERRED },
-		{ "local", MP_MPOL_LOCAL },
-		{ "bind", MP_MPOL_BIND },
+		{"weighted interleave", MP_MPOL_WEIGHTED_INTERLEAVE},
+		{"prefer (many)", MP_MPOL_PREFERRED_MANY},
+		{"interleave", MP_MPOL_INTERLEAVE},
+		{"default", MP_MPOL_DEFAULT},
+		{"prefer", MP_MPOL_PREFERRED},
+		{"local", MP_MPOL_LOCAL},
+		{"bind", MP_MPOL_BIND},
 	};
 	struct mp_nodemask nodes;
 	const char *colon;
@@ -197,8 +198,8 @@ static void classify(struct mp_pm_range *r, const struct mp_pm_range *prev, cons
 		r->kind = MP_KIND_HUGETLB;
 	} else if (!path) {
 		/* .bss: anonymous memory right after the executable's data */
-		if (prev && prev->kind == MP_KIND_DATA && prev->end == r->start && prev->path &&
-		    r->perms[0] == 'r' && r->perms[1] == 'w')
+		if (prev && prev->kind == MP_KIND_DATA && prev->end == r->start && prev->path && r->perms[0] == 'r' &&
+		    r->perms[1] == 'w')
 			r->kind = MP_KIND_DATA;
 		else
 			r->kind = r->thread_stack ? MP_KIND_STACK : MP_KIND_ANON;
@@ -212,8 +213,8 @@ static void classify(struct mp_pm_range *r, const struct mp_pm_range *prev, cons
 	} else if (path[0] == '[') {
 		/* [anon:NAME] (prctl PR_SET_VMA_ANON_NAME) and [anon_shmem:NAME] */
 		r->kind = has_prefix(path, "[anon_shmem:") ? MP_KIND_SHM
-			  : r->thread_stack		    ? MP_KIND_STACK
-							    : MP_KIND_ANON;
+			  : r->thread_stack		   ? MP_KIND_STACK
+							   : MP_KIND_ANON;
 	} else if (has_prefix(path, "/dev/shm/") || has_prefix(path, "/SYSV") || has_prefix(path, "/memfd:") ||
 		   (r->perms[3] == 's' && has_prefix(path, "/dev/zero"))) {
 		r->kind = MP_KIND_SHM;
@@ -250,7 +251,7 @@ static struct mp_pm_range *find_range(struct mp_pm_range *r, unsigned n, uint64_
 /* "7f00... bind:0-1 file=/x anon=3 dirty=3 N0=2 N1=1 kernelpagesize_kB=4" */
 static int parse_numa_maps_line(const char *line, const char *eol, struct mp_pm_range *ranges, unsigned n)
 {
-	static const char *const spaced[] = { "weighted interleave", "prefer (many)" };
+	static const char *const spaced[] = {"weighted interleave", "prefer (many)"};
 	const char *p = line, *pol, *q;
 	struct mp_pm_range *r;
 	uint64_t start;
@@ -336,7 +337,7 @@ static void parse_smaps(const char *s, struct mp_pm_range *ranges, unsigned n)
 int mp_procmem_parse(const char *maps, const char *numa_maps, const char *smaps, const char *exe,
 		     const uint64_t *stack_sp, unsigned n_sp, struct mp_procmem *ret)
 {
-	struct mp_procmem pm = { 0 };
+	struct mp_procmem pm = {0};
 	unsigned cap = 0;
 	const char *s;
 	int r = 0;
@@ -635,7 +636,7 @@ int mp_procmem_count(struct mp_procmem *pm)
 {
 	for (unsigned i = 0; i < pm->n; i++) {
 		struct mp_pm_range *r = &pm->r[i];
-		uint64_t per_node[MP_PM_NODES] = { 0 }, present = 0, elsewhere = 0;
+		uint64_t per_node[MP_PM_NODES] = {0}, present = 0, elsewhere = 0;
 		int e;
 
 		/* numa_maps lists no mapped page: nothing to ask (and a

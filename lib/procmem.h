@@ -25,42 +25,42 @@
 #define MP_PM_KIND_SPECIAL MP_KIND__COUNT /* [vdso], [vvar], [vsyscall] */
 
 enum mp_pm_method {
-	MP_PM_NONE = 0,	      /* nothing counted yet */
-	MP_PM_MOVE_PAGES,     /* every present page asked with move_pages */
-	MP_PM_NUMA_MAPS,      /* the kernel's N<node>= counts in numa_maps */
+	MP_PM_NONE = 0,	  /* nothing counted yet */
+	MP_PM_MOVE_PAGES, /* every present page asked with move_pages */
+	MP_PM_NUMA_MAPS,  /* the kernel's N<node>= counts in numa_maps */
 };
 
 struct mp_pm_range {
 	uint64_t start, end;
-	char perms[5];	      /* "rw-p" */
+	char perms[5]; /* "rw-p" */
 	uint64_t offset;
 	uint64_t inode;
-	char *path;	      /* NULL for anonymous memory */
-	int kind;	      /* enum mp_kind, or MP_PM_KIND_SPECIAL */
-	bool locked;	      /* smaps Locked: > 0 */
-	bool huge;	      /* numa_maps "huge": hugetlbfs */
-	bool thread_stack;    /* holds a thread's stack pointer */
-	bool in_numa_maps;    /* numa_maps had a line for it */
-	char kpolicy[64];     /* numa_maps' policy text: "default", "bind:0-1" */
-	int kmode;	      /* MP_MPOL_* parsed from kpolicy, -1 unknown */
+	char *path;		   /* NULL for anonymous memory */
+	int kind;		   /* enum mp_kind, or MP_PM_KIND_SPECIAL */
+	bool locked;		   /* smaps Locked: > 0 */
+	bool huge;		   /* numa_maps "huge": hugetlbfs */
+	bool thread_stack;	   /* holds a thread's stack pointer */
+	bool in_numa_maps;	   /* numa_maps had a line for it */
+	char kpolicy[64];	   /* numa_maps' policy text: "default", "bind:0-1" */
+	int kmode;		   /* MP_MPOL_* parsed from kpolicy, -1 unknown */
 	struct mp_nodemask knodes; /* its nodes (empty for default/local) */
-	uint64_t page_size;   /* numa_maps kernelpagesize_kB, else 4096 */
-	uint64_t nm_present;  /* numa_maps: sum of its N<node>= counts */
+	uint64_t page_size;	   /* numa_maps kernelpagesize_kB, else 4096 */
+	uint64_t nm_present;	   /* numa_maps: sum of its N<node>= counts */
 	uint64_t nm_node[MP_PM_NODES];
 	/* counted pages (by mp_procmem_count, or copied from numa_maps) */
 	uint64_t present;
 	uint64_t per_node[MP_PM_NODES];
-	uint64_t elsewhere;   /* pages on nodes >= MP_PM_NODES */
-	bool nm_counted;      /* too large to ask page by page: numa_maps' counts */
+	uint64_t elsewhere; /* pages on nodes >= MP_PM_NODES */
+	bool nm_counted;    /* too large to ask page by page: numa_maps' counts */
 };
 
 struct mp_procmem {
 	int pid;
-	char *comm, *exe;     /* may be NULL */
+	char *comm, *exe; /* may be NULL */
 	unsigned n;
 	struct mp_pm_range *r;
 	enum mp_pm_method method;
-	int refused;	      /* the -errno move_pages gave when method is NUMA_MAPS */
+	int refused; /* the -errno move_pages gave when method is NUMA_MAPS */
 };
 
 const char *mp_pm_kind_name(int kind);

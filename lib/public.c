@@ -157,8 +157,8 @@ int mplace_resolve(const struct mplace_policy *policy, const struct mplace_topo 
 		   const struct mplace_resolve_opts *opts, struct mplace_compiled **ret_compiled,
 		   struct mplace_error *err)
 {
-	struct mp_resolve_ctx ctx = { .local_node = -1 };
-	struct mplace_resolve_opts o = { 0 };
+	struct mp_resolve_ctx ctx = {.local_node = -1};
+	struct mplace_resolve_opts o = {0};
 	struct mplace_compiled *c;
 	struct mp_cgroup cg;
 	bool have_cg = false;
@@ -267,8 +267,8 @@ static void diag_msg(struct mplace_error *err, const char *what, int r)
 int mplace_compile(const char *policy_text, const struct mplace_compile_opts *opts,
 		   struct mplace_compiled **ret_compiled, struct mplace_error *err)
 {
-	struct mp_resolve_ctx ctx = { .local_node = -1 };
-	struct mplace_compile_opts o = { 0 };
+	struct mp_resolve_ctx ctx = {.local_node = -1};
+	struct mplace_compile_opts o = {0};
 	struct mplace_compiled *c = NULL;
 	struct mp_topo *topo = NULL;
 	struct mp_features feat;

@@ -22,13 +22,13 @@
 
 struct mp_replica {
 	size_t len;
-	unsigned n;			/* copies */
-	int node[MP_COMPILED_MAX];	/* node of copy i */
+	unsigned n;		   /* copies */
+	int node[MP_COMPILED_MAX]; /* node of copy i */
 	void *copy[MP_COMPILED_MAX];
 	uint64_t misplaced[MP_COMPILED_MAX]; /* pages of copy i not on node[i] */
-	struct mp_compiled one;		/* the policy of copy 0; others differ in the node */
+	struct mp_compiled one;		     /* the policy of copy 0; others differ in the node */
 	unsigned n_cpus;
-	uint16_t *copy_of_cpu;		/* n_cpus entries */
+	uint16_t *copy_of_cpu; /* n_cpus entries */
 };
 
 /* One copy of src[0, len) on each node of c (each memory node when c names

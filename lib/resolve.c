@@ -102,8 +102,7 @@ static void who(const struct rctx *r, int step, char *buf, size_t size)
 		snprintf(buf, size, " (set by %s)", s->scope);
 }
 
-static int fail(struct rctx *r, int err, const char *hint, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+static int fail(struct rctx *r, int err, const char *hint, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int fail(struct rctx *r, int err, const char *hint, const char *fmt, ...)
 {
 	va_list ap;
@@ -167,7 +166,8 @@ static int best_nodes(struct rctx *r, int sel, const struct mp_nodemask *among, 
 		}
 	if (!known && sel != MP_BEST_CAPACITY) {
 		warn(r, "best:%s: the firmware gives no HMAT %s for these nodes; using the CPU nodes",
-		     sel == MP_BEST_BANDWIDTH ? "bandwidth" : "latency", sel == MP_BEST_BANDWIDTH ? "bandwidth" : "latency");
+		     sel == MP_BEST_BANDWIDTH ? "bandwidth" : "latency",
+		     sel == MP_BEST_BANDWIDTH ? "bandwidth" : "latency");
 		mp_mask_and(ret, among, &t->cpu_nodes);
 		if (mp_mask_empty(ret))
 			*ret = *among;
@@ -474,7 +474,8 @@ static int resolve_weights(struct rctx *r, const struct mp_policy *p)
 	c->has_weights = true;
 	if (p->weights == MP_W_AUTO) {
 		if (!known || !maxbw) {
-			warn(r, "weights=auto: the firmware gives no HMAT bandwidth for every node; using equal weights");
+			warn(r,
+			     "weights=auto: the firmware gives no HMAT bandwidth for every node; using equal weights");
 			return 0;
 		}
 		/* weights in proportion to read bandwidth, on a scale of 100, then
@@ -559,8 +560,10 @@ static int resolve_placement(struct rctx *r, const struct mp_policy *p)
 				return fail(r, -EXDEV, "widen the allow= sets, or the cgroup's cpuset.mems",
 					    "the constraints leave no node with memory%s", w);
 			}
-			note(r, "%s inside allowed nodes %s becomes bind:%s (the kernel's bind allocates nearest the "
-				"running CPU first)", mp_mode_name(mode), a, a);
+			note(r,
+			     "%s inside allowed nodes %s becomes bind:%s (the kernel's bind allocates nearest the "
+			     "running CPU first)",
+			     mp_mode_name(mode), a, a);
 			c->mode = MP_MODE_BIND;
 			c->kmode = MP_MPOL_BIND;
 			c->nodes = c->allowed;
@@ -591,7 +594,8 @@ static int resolve_placement(struct rctx *r, const struct mp_policy *p)
 		if (strict) {
 			char hint[400];
 
-			snprintf(hint, sizeof(hint), "run 'mplace topo' to list nodes; strict%s forbids falling back", w2);
+			snprintf(hint, sizeof(hint), "run 'mplace topo' to list nodes; strict%s forbids falling back",
+				 w2);
 			/* the machine first, then which scope asked for it */
 			return fail(r, -ENOENT, hint, "%s %s %s (this machine has memory on nodes %s)%s",
 				    mp_mask_weight(&missing) > 1 ? "nodes" : "node", a,
@@ -621,13 +625,16 @@ static int resolve_placement(struct rctx *r, const struct mp_policy *p)
 		who(r, ws, w2, sizeof(w2));
 		if (ws < 0 && r->ctx->cgroup && r->ctx->cgroup->has_mems &&
 		    !mp_mask_subset(&outside, &r->ctx->cgroup->mems))
-			snprintf(w2, sizeof(w2), " (cpuset.mems of %s)", r->ctx->cgroup->path ? r->ctx->cgroup->path : "the cgroup");
+			snprintf(w2, sizeof(w2), " (cpuset.mems of %s)",
+				 r->ctx->cgroup->path ? r->ctx->cgroup->path : "the cgroup");
 		if (strict)
 			return fail(r, -EXDEV, "a specific scope cannot escape a general constraint",
-				    "%s %s %s outside the allowed nodes %s%s", mp_mask_weight(&outside) > 1 ? "nodes" : "node",
-				    a, mp_mask_weight(&outside) > 1 ? "are" : "is", b, w2);
-		warn(r, "%s %s %s outside the allowed nodes %s%s; left out", mp_mask_weight(&outside) > 1 ? "nodes" : "node",
-		     a, mp_mask_weight(&outside) > 1 ? "are" : "is", b, w2);
+				    "%s %s %s outside the allowed nodes %s%s",
+				    mp_mask_weight(&outside) > 1 ? "nodes" : "node", a,
+				    mp_mask_weight(&outside) > 1 ? "are" : "is", b, w2);
+		warn(r, "%s %s %s outside the allowed nodes %s%s; left out",
+		     mp_mask_weight(&outside) > 1 ? "nodes" : "node", a, mp_mask_weight(&outside) > 1 ? "are" : "is", b,
+		     w2);
 		mp_mask_andnot(&want, &want, &outside);
 	}
 	if (mp_mask_empty(&want)) {
@@ -742,9 +749,11 @@ static void resolve_flags(struct rctx *r, const struct mp_policy *p)
 			ok = f->numa_balancing_mode[c->mode] == MP_FEAT_YES;
 		if (ok) {
 			c->kflags |= MP_MPOL_F_NUMA_BALANCING;
-			note(r, "automigrate: kernel NUMA balancing (MPOL_F_NUMA_BALANCING) with %s", mp_mode_name(c->mode));
+			note(r, "automigrate: kernel NUMA balancing (MPOL_F_NUMA_BALANCING) with %s",
+			     mp_mode_name(c->mode));
 		} else if (c->automigrate == MP_AM_BALANCING) {
-			warn(r, "automigrate=balancing: the kernel takes MPOL_F_NUMA_BALANCING only with bind%s; not set",
+			warn(r,
+			     "automigrate=balancing: the kernel takes MPOL_F_NUMA_BALANCING only with bind%s; not set",
 			     c->kmode == MP_MPOL_PREFERRED_MANY ? "" : " and prefer-many");
 		} else {
 			note(r, "automigrate: no kernel NUMA balancing for %s; the mover is chosen when applied",
@@ -772,8 +781,10 @@ static void resolve_flags(struct rctx *r, const struct mp_policy *p)
 				if (r->topo->nodes[i].huge[k].page_size == c->order) {
 					found = true;
 					if (!r->topo->nodes[i].huge[k].free)
-						warn(r, "node %d has no free huge pages of that size; hugetlb memory "
-							"there fails until the pool grows", x);
+						warn(r,
+						     "node %d has no free huge pages of that size; hugetlb memory "
+						     "there fails until the pool grows",
+						     x);
 				}
 			if (!found && r->topo->nodes[i < 0 ? 0 : i].n_huge)
 				warn(r, "node %d has no huge page pool of the requested size", x);
@@ -785,7 +796,7 @@ int mp_resolve(const struct mp_policy *p, const struct mp_trace *fold_trace, con
 	       struct mp_compiled *ret, struct mp_diag *diag)
 {
 	struct mp_compiled c;
-	struct rctx r = { .ctx = ctx, .topo = ctx->topo, .fold = fold_trace, .out = &c, .diag = diag };
+	struct rctx r = {.ctx = ctx, .topo = ctx->topo, .fold = fold_trace, .out = &c, .diag = diag};
 	int e;
 
 	memset(&c, 0, sizeof(c));
@@ -824,9 +835,11 @@ int mp_resolve(const struct mp_policy *p, const struct mp_trace *fold_trace, con
 	resolve_flags(&r, p);
 	if (c.allow_narrows && !c.strict && c.kmode != MP_MPOL_BIND && c.kmode != MP_MPOL_DEFAULT &&
 	    c.kmode != MP_MPOL_LOCAL)
-		note(&r, "allow= is narrower than the cgroup's nodes: memory placed now falls back only inside it, "
-			 "but the kernel's %s may later fall back outside it when the nodes are full (only bind, or "
-			 "the cgroup's cpuset.mems, is hard)", mp_mode_name(c.mode));
+		note(&r,
+		     "allow= is narrower than the cgroup's nodes: memory placed now falls back only inside it, "
+		     "but the kernel's %s may later fall back outside it when the nodes are full (only bind, or "
+		     "the cgroup's cpuset.mems, is hard)",
+		     mp_mode_name(c.mode));
 	*ret = c;
 	return 0;
 }
@@ -839,8 +852,8 @@ void mp_compiled_free(struct mp_compiled *c)
 	mp_trace_free(&c->trace);
 }
 
-unsigned mp_compiled_split(const struct mp_compiled *c, uint64_t len, uint64_t unit, int *ret_node,
-			   uint64_t *ret_len, unsigned max)
+unsigned mp_compiled_split(const struct mp_compiled *c, uint64_t len, uint64_t unit, int *ret_node, uint64_t *ret_len,
+			   unsigned max)
 {
 	uint64_t units, total = 0, given = 0;
 	unsigned n = 0;

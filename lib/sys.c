@@ -52,8 +52,7 @@ int mp_sys_set_mempolicy(int mode, const unsigned long *mask, unsigned long maxn
 	return ret_errno(syscall(SYS_set_mempolicy, mode, mask, maxnode));
 }
 
-int mp_sys_get_mempolicy(int *mode, unsigned long *mask, unsigned long maxnode, void *addr,
-			 unsigned long flags)
+int mp_sys_get_mempolicy(int *mode, unsigned long *mask, unsigned long maxnode, void *addr, unsigned long flags)
 {
 	return ret_errno(syscall(SYS_get_mempolicy, mode, mask, maxnode, addr, flags));
 }
@@ -77,8 +76,7 @@ int mp_sys_move_pages(pid_t pid, unsigned long count, void **pages, const int *n
 	return ret_errno(syscall(SYS_move_pages, pid, count, pages, nodes, status, flags));
 }
 
-int mp_sys_set_mempolicy_home_node(unsigned long start, unsigned long len, unsigned long home_node,
-				   unsigned long flags)
+int mp_sys_set_mempolicy_home_node(unsigned long start, unsigned long len, unsigned long home_node, unsigned long flags)
 {
 	return ret_errno(syscall(__NR_set_mempolicy_home_node, start, len, home_node, flags));
 }
@@ -116,8 +114,8 @@ int mp_sys_get_policy(int *ret_mode, struct mp_nodemask *ret_nodes, void *addr, 
 	unsigned long raw[MP_MASK_ULONGS];
 	int mode = 0, r;
 
-	r = mp_sys_get_mempolicy(&mode, ret_nodes ? raw : NULL, ret_nodes ? mp_sys_maxnode(MP_MAX_NODES) : 0,
-				 addr, flags);
+	r = mp_sys_get_mempolicy(&mode, ret_nodes ? raw : NULL, ret_nodes ? mp_sys_maxnode(MP_MAX_NODES) : 0, addr,
+				 flags);
 	if (r < 0)
 		return r;
 	if (ret_mode)

@@ -15,32 +15,32 @@
 #include "basic/nodemask.h"
 
 /* Policy modes (set_mempolicy, mbind; get_mempolicy returns them). */
-#define MP_MPOL_DEFAULT 0
-#define MP_MPOL_PREFERRED 1
-#define MP_MPOL_BIND 2
-#define MP_MPOL_INTERLEAVE 3
-#define MP_MPOL_LOCAL 4
-#define MP_MPOL_PREFERRED_MANY 5
+#define MP_MPOL_DEFAULT		    0
+#define MP_MPOL_PREFERRED	    1
+#define MP_MPOL_BIND		    2
+#define MP_MPOL_INTERLEAVE	    3
+#define MP_MPOL_LOCAL		    4
+#define MP_MPOL_PREFERRED_MANY	    5
 #define MP_MPOL_WEIGHTED_INTERLEAVE 6
 
 /* Mode flags, or'ed into the mode argument. */
-#define MP_MPOL_F_STATIC_NODES (1 << 15)
+#define MP_MPOL_F_STATIC_NODES	 (1 << 15)
 #define MP_MPOL_F_RELATIVE_NODES (1 << 14)
 #define MP_MPOL_F_NUMA_BALANCING (1 << 13)
-#define MP_MPOL_MODE_FLAGS (MP_MPOL_F_STATIC_NODES | MP_MPOL_F_RELATIVE_NODES | MP_MPOL_F_NUMA_BALANCING)
+#define MP_MPOL_MODE_FLAGS	 (MP_MPOL_F_STATIC_NODES | MP_MPOL_F_RELATIVE_NODES | MP_MPOL_F_NUMA_BALANCING)
 
 /* get_mempolicy flags. */
-#define MP_MPOL_F_NODE (1 << 0)
-#define MP_MPOL_F_ADDR (1 << 1)
+#define MP_MPOL_F_NODE	       (1 << 0)
+#define MP_MPOL_F_ADDR	       (1 << 1)
 #define MP_MPOL_F_MEMS_ALLOWED (1 << 2)
 
 /* mbind and move_pages flags. */
-#define MP_MPOL_MF_STRICT (1 << 0)
-#define MP_MPOL_MF_MOVE (1 << 1)
+#define MP_MPOL_MF_STRICT   (1 << 0)
+#define MP_MPOL_MF_MOVE	    (1 << 1)
 #define MP_MPOL_MF_MOVE_ALL (1 << 2)
 
 /* Bits in an unsigned long, for sizing raw mask arrays. */
-#define MP_ULONG_BITS (8 * sizeof(unsigned long))
+#define MP_ULONG_BITS  (8 * sizeof(unsigned long))
 #define MP_MASK_ULONGS (MP_MAX_NODES / MP_ULONG_BITS)
 
 /*
@@ -52,8 +52,7 @@ unsigned long mp_sys_maxnode(unsigned long nbits);
 /* ---- raw calls: masks as the kernel wants them (arrays of unsigned long) -- */
 
 int mp_sys_set_mempolicy(int mode, const unsigned long *mask, unsigned long maxnode);
-int mp_sys_get_mempolicy(int *mode, unsigned long *mask, unsigned long maxnode, void *addr,
-			 unsigned long flags);
+int mp_sys_get_mempolicy(int *mode, unsigned long *mask, unsigned long maxnode, void *addr, unsigned long flags);
 int mp_sys_mbind(void *addr, unsigned long len, int mode, const unsigned long *mask, unsigned long maxnode,
 		 unsigned flags);
 /* Returns the number of pages that could not be moved (>= 0) or -errno. */

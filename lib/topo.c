@@ -39,8 +39,7 @@ static const char *root_prefix(const char *root)
 	return root;
 }
 
-__attribute__((format(printf, 4, 5))) static int mkpath(char *buf, size_t size, const char *root,
-							const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int mkpath(char *buf, size_t size, const char *root, const char *fmt, ...)
 {
 	va_list ap;
 	int n, m;
@@ -87,8 +86,8 @@ out:
 	return r;
 }
 
-__attribute__((format(printf, 4, 5))) static int read_rel(const char *root, char *buf, size_t size,
-							  const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int read_rel(const char *root, char *buf, size_t size, const char *fmt,
+							  ...)
 {
 	char path[PATH_MAX], rel[PATH_MAX];
 	va_list ap;
@@ -141,8 +140,7 @@ static int parse_int(const char *s, int *ret)
 }
 
 /* A sysfs number attribute; *ret untouched when absent or malformed. */
-__attribute__((format(printf, 3, 4))) static void read_u64_rel(const char *root, uint64_t *ret, const char *fmt,
-							       ...)
+__attribute__((format(printf, 3, 4))) static void read_u64_rel(const char *root, uint64_t *ret, const char *fmt, ...)
 {
 	char rel[PATH_MAX], buf[64];
 	va_list ap;
@@ -305,8 +303,8 @@ static void load_meminfo(const char *root, struct mp_node *n)
 
 static void load_hmat(const char *root, struct mp_node *n)
 {
-	static const char *const attr[] = { "read_bandwidth", "write_bandwidth", "read_latency", "write_latency" };
-	uint32_t *dst[] = { &n->read_bw, &n->write_bw, &n->read_lat, &n->write_lat };
+	static const char *const attr[] = {"read_bandwidth", "write_bandwidth", "read_latency", "write_latency"};
+	uint32_t *dst[] = {&n->read_bw, &n->write_bw, &n->read_lat, &n->write_lat};
 
 	/* access0 is the best-performing initiator class (any initiator,
 	 * including generic initiators); access1 restricts to CPUs. */
@@ -587,7 +585,7 @@ static int cmp_dev(const void *a, const void *b)
  */
 static int device_node(const char *root, const char *cls, const char *name, bool *found)
 {
-	static const char *const tries[] = { "numa_node", "device/numa_node", "../numa_node" };
+	static const char *const tries[] = {"numa_node", "device/numa_node", "../numa_node"};
 	char buf[32];
 	int v;
 
@@ -626,9 +624,9 @@ static int load_devices(const char *root, struct mp_topo *t)
 		enum mp_dev_type type;
 		const char *dir;
 	} classes[] = {
-		{ MP_DEV_PCI, "sys/bus/pci/devices" },
-		{ MP_DEV_NET, "sys/class/net" },
-		{ MP_DEV_BLOCK, "sys/class/block" },
+		{MP_DEV_PCI, "sys/bus/pci/devices"},
+		{MP_DEV_NET, "sys/class/net"},
+		{MP_DEV_BLOCK, "sys/class/block"},
 	};
 
 	for (size_t c = 0; c < MP_ARRAY_SIZE(classes); c++) {
@@ -648,7 +646,8 @@ static int load_devices(const char *root, struct mp_topo *t)
 			if (de->d_name[0] == '.')
 				continue;
 			if (classes[c].type == MP_DEV_PCI) {
-				if (read_rel(root, buf, sizeof(buf), "%s/%s/numa_node", classes[c].dir, de->d_name) >= 0) {
+				if (read_rel(root, buf, sizeof(buf), "%s/%s/numa_node", classes[c].dir, de->d_name) >=
+				    0) {
 					found = true;
 					if (parse_int(buf, &node) < 0 || node < -1)
 						node = -1;
@@ -822,7 +821,7 @@ const struct mp_device *mp_topo_device(const struct mp_topo *t, const char *spec
 	static const struct {
 		enum mp_dev_type type;
 		const char *prefix;
-	} types[] = { { MP_DEV_PCI, "pci:" }, { MP_DEV_NET, "net:" }, { MP_DEV_BLOCK, "block:" } };
+	} types[] = {{MP_DEV_PCI, "pci:"}, {MP_DEV_NET, "net:"}, {MP_DEV_BLOCK, "block:"}};
 	const char *name = spec;
 	int want = -1;
 

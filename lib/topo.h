@@ -24,13 +24,13 @@ struct mp_node {
 	bool has_cpu;	 /* at least one online CPU */
 	bool has_memory; /* in has_memory (N_MEMORY) */
 	unsigned n_cpus;
-	int *cpus; /* sorted CPU numbers */
+	int *cpus;		      /* sorted CPU numbers */
 	uint64_t mem_total, mem_free; /* bytes, 0 when unknown */
 	/* HMAT access0 attributes towards this node from its best initiator;
 	 * 0 = unknown.  Bandwidth in MB/s, latency in ns, as sysfs gives them. */
 	uint32_t read_bw, write_bw, read_lat, write_lat;
-	int tier;	/* rank of its memory tier, 0 = fastest; -1 unknown */
-	int tier_id;	/* sysfs memory_tierN id, -1 unknown or derived */
+	int tier;    /* rank of its memory tier, 0 = fastest; -1 unknown */
+	int tier_id; /* sysfs memory_tierN id, -1 unknown or derived */
 	unsigned n_huge;
 	struct mp_hugepool *huge;
 	unsigned n_phys;
@@ -87,21 +87,21 @@ void mp_cgroup_free(struct mp_cgroup *c);
 enum mp_feat_state { MP_FEAT_NO = 0, MP_FEAT_YES = 1, MP_FEAT_UNKNOWN = 2 };
 
 struct mp_features {
-	char kernel[65];		 /* uname release */
-	uint8_t mode[9];		 /* by enum mp_mode: the kernel accepts it */
-	uint8_t numa_balancing_mode[9];	 /* MPOL_F_NUMA_BALANCING accepted with that mode */
-	uint8_t home_node;		 /* set_mempolicy_home_node */
+	char kernel[65];		   /* uname release */
+	uint8_t mode[9];		   /* by enum mp_mode: the kernel accepts it */
+	uint8_t numa_balancing_mode[9];	   /* MPOL_F_NUMA_BALANCING accepted with that mode */
+	uint8_t home_node;		   /* set_mempolicy_home_node */
 	uint8_t weighted_interleave_sysfs; /* /sys/kernel/mm/mempolicy/weighted_interleave */
 	uint8_t weighted_interleave_auto;  /* .../weighted_interleave/auto */
-	uint8_t numa_balancing;		 /* kernel.numa_balancing sysctl present */
-	int numa_balancing_value;	 /* its value, -1 unknown */
-	uint8_t damon;			 /* /sys/kernel/mm/damon/admin */
-	uint8_t damon_migrate;		 /* DAMOS migrate_hot/migrate_cold (6.11+) */
-	uint8_t memory_tiers;		 /* /sys/devices/virtual/memory_tiering */
-	uint8_t move_other;		 /* this process may move others' pages (CAP_SYS_NICE) */
+	uint8_t numa_balancing;		   /* kernel.numa_balancing sysctl present */
+	int numa_balancing_value;	   /* its value, -1 unknown */
+	uint8_t damon;			   /* /sys/kernel/mm/damon/admin */
+	uint8_t damon_migrate;		   /* DAMOS migrate_hot/migrate_cold (6.11+) */
+	uint8_t memory_tiers;		   /* /sys/devices/virtual/memory_tiering */
+	uint8_t move_other;		   /* this process may move others' pages (CAP_SYS_NICE) */
 	unsigned n_thp_sizes;
-	uint64_t thp_sizes[16];		 /* bytes, from transparent_hugepage/hugepages-*kB */
-	char thp_enabled[16];		 /* "always" | "madvise" | "never" | "" */
+	uint64_t thp_sizes[16]; /* bytes, from transparent_hugepage/hugepages-*kB */
+	char thp_enabled[16];	/* "always" | "madvise" | "never" | "" */
 };
 
 /* Probe.  Syscall probes are done only when root is the live system; on a

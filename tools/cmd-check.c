@@ -18,18 +18,17 @@
 #include "config.h"
 #include "tool.h"
 
-static const char usage_text[] =
-	"Usage: mplace check [OPTIONS] [FILE]...\n"
-	"\n"
-	"Validate mplace configuration files and report every error with its file,\n"
-	"line and column.  With no FILE, check the default configuration:\n"
-	"/etc/mplace/mplace.conf, then /etc/mplace/conf.d/*.conf in name order.\n"
-	"\n"
-	"Options:\n"
-	"      --json       print one JSON object per file, in an array, on stdout\n"
-	"  -q, --quiet      print nothing for valid files\n"
-	"      --root DIR   look for the default configuration under DIR instead of /\n"
-	"  -h, --help       show this help\n";
+static const char usage_text[] = "Usage: mplace check [OPTIONS] [FILE]...\n"
+				 "\n"
+				 "Validate mplace configuration files and report every error with its file,\n"
+				 "line and column.  With no FILE, check the default configuration:\n"
+				 "/etc/mplace/mplace.conf, then /etc/mplace/conf.d/*.conf in name order.\n"
+				 "\n"
+				 "Options:\n"
+				 "      --json       print one JSON object per file, in an array, on stdout\n"
+				 "  -q, --quiet      print nothing for valid files\n"
+				 "      --root DIR   look for the default configuration under DIR instead of /\n"
+				 "  -h, --help       show this help\n";
 
 enum {
 	OPT_JSON = 0x100,
@@ -37,10 +36,10 @@ enum {
 };
 
 static const struct option options[] = {
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "root", required_argument, NULL, OPT_ROOT },
-	{ "help", no_argument, NULL, 'h' },
+	{"json", no_argument, NULL, OPT_JSON},
+	{"quiet", no_argument, NULL, 'q'},
+	{"root", required_argument, NULL, OPT_ROOT},
+	{"help", no_argument, NULL, 'h'},
 	{},
 };
 
@@ -156,7 +155,7 @@ int cmd_check(int argc, char **argv)
 {
 	struct mp_config_error *errs = NULL;
 	const char *root = NULL;
-	struct check ck = { 0 };
+	struct check ck = {0};
 	struct mp_config c;
 	int opt, ret = EXIT_FAIL;
 

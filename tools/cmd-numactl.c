@@ -37,56 +37,55 @@
 #include "tool.h"
 #include "topo.h"
 
-static const char usage_text[] =
-	"usage: numactl [--all | -a] [--balancing | -b]\n"
-	"               [--interleave= | -i <nodes>] [--weighted-interleave= | -w <nodes>]\n"
-	"               [--membind= | -m <nodes>] [--preferred= | -p <node>]\n"
-	"               [--preferred-many= | -P <nodes>] [--localalloc | -l]\n"
-	"               [--cpunodebind= | -N <nodes>] [--physcpubind= | -C <cpus>]\n"
-	"               [--] command args ...\n"
-	"       numactl [--show | -s]\n"
-	"       numactl [--hardware | -H]\n"
-	"       numactl [--length | -L <length>] [--offset | -o <offset>]\n"
-	"               [--shmmode | -M <mode>] [--shmid | -I <id>] [--huge | -u]\n"
-	"               (--shm | -S <keyfile> | --file | -f <file>)\n"
-	"               [--strict | -t] <memory policy> [--touch | -T]\n"
-	"               [--dump | -d] [--dump-nodes | -D]\n"
-	"       numactl [--help | -h]\n"
-	"\n"
-	"mplace's implementation of numactl: the memory options become mplace\n"
-	"policies (see mplace-policy(7)), resolved against this machine.\n"
-	"<nodes>: node numbers and A-B ranges separated by commas, or all;\n"
-	"  !LIST inverts, +LIST counts within the cpuset, 'same' repeats the\n"
-	"  previous list; netdev:IF, pci:BDF and block:DEV name a device's node.\n"
-	"<cpus>: CPU numbers and ranges in the same forms.\n"
-	"<length>, <offset>: bytes, with an optional k, m or g suffix.\n";
+static const char usage_text[] = "usage: numactl [--all | -a] [--balancing | -b]\n"
+				 "               [--interleave= | -i <nodes>] [--weighted-interleave= | -w <nodes>]\n"
+				 "               [--membind= | -m <nodes>] [--preferred= | -p <node>]\n"
+				 "               [--preferred-many= | -P <nodes>] [--localalloc | -l]\n"
+				 "               [--cpunodebind= | -N <nodes>] [--physcpubind= | -C <cpus>]\n"
+				 "               [--] command args ...\n"
+				 "       numactl [--show | -s]\n"
+				 "       numactl [--hardware | -H]\n"
+				 "       numactl [--length | -L <length>] [--offset | -o <offset>]\n"
+				 "               [--shmmode | -M <mode>] [--shmid | -I <id>] [--huge | -u]\n"
+				 "               (--shm | -S <keyfile> | --file | -f <file>)\n"
+				 "               [--strict | -t] <memory policy> [--touch | -T]\n"
+				 "               [--dump | -d] [--dump-nodes | -D]\n"
+				 "       numactl [--help | -h]\n"
+				 "\n"
+				 "mplace's implementation of numactl: the memory options become mplace\n"
+				 "policies (see mplace-policy(7)), resolved against this machine.\n"
+				 "<nodes>: node numbers and A-B ranges separated by commas, or all;\n"
+				 "  !LIST inverts, +LIST counts within the cpuset, 'same' repeats the\n"
+				 "  previous list; netdev:IF, pci:BDF and block:DEV name a device's node.\n"
+				 "<cpus>: CPU numbers and ranges in the same forms.\n"
+				 "<length>, <offset>: bytes, with an optional k, m or g suffix.\n";
 
 static const struct option options[] = {
-	{ "all", no_argument, NULL, 'a' },
-	{ "interleave", required_argument, NULL, 'i' },
-	{ "weighted-interleave", required_argument, NULL, 'w' },
-	{ "preferred", required_argument, NULL, 'p' },
-	{ "preferred-many", required_argument, NULL, 'P' },
-	{ "cpubind", required_argument, NULL, 'c' },
-	{ "cpunodebind", required_argument, NULL, 'N' },
-	{ "physcpubind", required_argument, NULL, 'C' },
-	{ "membind", required_argument, NULL, 'm' },
-	{ "show", no_argument, NULL, 's' },
-	{ "localalloc", no_argument, NULL, 'l' },
-	{ "balancing", no_argument, NULL, 'b' },
-	{ "hardware", no_argument, NULL, 'H' },
-	{ "shm", required_argument, NULL, 'S' },
-	{ "file", required_argument, NULL, 'f' },
-	{ "offset", required_argument, NULL, 'o' },
-	{ "length", required_argument, NULL, 'L' },
-	{ "strict", no_argument, NULL, 't' },
-	{ "shmmode", required_argument, NULL, 'M' },
-	{ "dump", no_argument, NULL, 'd' },
-	{ "dump-nodes", no_argument, NULL, 'D' },
-	{ "shmid", required_argument, NULL, 'I' },
-	{ "huge", no_argument, NULL, 'u' },
-	{ "touch", no_argument, NULL, 'T' },
-	{ "help", no_argument, NULL, 'h' },
+	{"all", no_argument, NULL, 'a'},
+	{"interleave", required_argument, NULL, 'i'},
+	{"weighted-interleave", required_argument, NULL, 'w'},
+	{"preferred", required_argument, NULL, 'p'},
+	{"preferred-many", required_argument, NULL, 'P'},
+	{"cpubind", required_argument, NULL, 'c'},
+	{"cpunodebind", required_argument, NULL, 'N'},
+	{"physcpubind", required_argument, NULL, 'C'},
+	{"membind", required_argument, NULL, 'm'},
+	{"show", no_argument, NULL, 's'},
+	{"localalloc", no_argument, NULL, 'l'},
+	{"balancing", no_argument, NULL, 'b'},
+	{"hardware", no_argument, NULL, 'H'},
+	{"shm", required_argument, NULL, 'S'},
+	{"file", required_argument, NULL, 'f'},
+	{"offset", required_argument, NULL, 'o'},
+	{"length", required_argument, NULL, 'L'},
+	{"strict", no_argument, NULL, 't'},
+	{"shmmode", required_argument, NULL, 'M'},
+	{"dump", no_argument, NULL, 'd'},
+	{"dump-nodes", no_argument, NULL, 'D'},
+	{"shmid", required_argument, NULL, 'I'},
+	{"huge", no_argument, NULL, 'u'},
+	{"touch", no_argument, NULL, 'T'},
+	{"help", no_argument, NULL, 'h'},
 	{},
 };
 
@@ -99,10 +98,10 @@ struct numactl {
 	bool have_cg;
 	struct mp_features feat;
 	bool have_feat;
-	bool all;	 /* --all: node and CPU strings ignore the cpuset */
+	bool all; /* --all: node and CPU strings ignore the cpuset */
 	bool balancing;
 	bool strict;
-	int policy_set;	 /* the memory option given, or 0 */
+	int policy_set;		/* the memory option given, or 0 */
 	const char *shm_option; /* a --length/--offset/... given (must precede --shm) */
 	bool did_nodecpu;
 	bool did_cpubind;
@@ -112,7 +111,7 @@ struct numactl {
 	char *shm;
 	uint64_t shm_len, shm_off;
 	size_t shm_page;
-	int shm_fd;	 /* file descriptor or SysV id; -1 none */
+	int shm_fd; /* file descriptor or SysV id; -1 none */
 	bool shm_sysv;
 	mode_t shm_mode;
 	long shm_id;
@@ -183,8 +182,7 @@ static void print_cpuset(const char *name, const cpu_set_t *set)
 /* numactl 2.0.16's names, indexed by MPOL_*; others print as "[N]" */
 static const char *policy_name(int mode, char *buf, size_t size)
 {
-	static const char *const names[] = { "default", "preferred", "bind", "interleave", "local",
-					     "preferred-many" };
+	static const char *const names[] = {"default", "preferred", "bind", "interleave", "local", "preferred-many"};
 
 	if (mode >= 0 && (size_t)mode < MP_ARRAY_SIZE(names))
 		return names[mode];
@@ -457,13 +455,13 @@ static void memory_option(struct numactl *n, int opt, const char *arg)
 		int opt;
 		const char *name;
 	} names[] = {
-		{ 'm', "--membind" },	 { 'i', "--interleave" },	    { 'p', "--preferred" },
-		{ 'P', "--preferred-many" }, { 'w', "--weighted-interleave" }, { 'l', "--localalloc" },
+		{'m', "--membind"},	   {'i', "--interleave"},	   {'p', "--preferred"},
+		{'P', "--preferred-many"}, {'w', "--weighted-interleave"}, {'l', "--localalloc"},
 	};
-	struct mp_resolve_ctx ctx = { 0 };
+	struct mp_resolve_ctx ctx = {0};
 	struct mp_compiled c;
 	struct mp_policy pol;
-	struct mp_diag diag = { 0 };
+	struct mp_diag diag = {0};
 	struct mp_sb text;
 	const char *name = NULL, *s = arg;
 	char *t;
@@ -781,7 +779,7 @@ static void no_policy_yet(struct numactl *n)
 
 int cmd_numactl(int argc, char **argv)
 {
-	struct numactl n = { .shm_fd = -1, .shm_mode = 0600 };
+	struct numactl n = {.shm_fd = -1, .shm_mode = 0600};
 	char *end;
 	int c;
 
@@ -821,7 +819,8 @@ int cmd_numactl(int argc, char **argv)
 		case 'N':
 		case 'c':
 			if (n.shm_option)
-				usage_msg("%s shm option is not allowed before -c/--cpubind/--cpunodebind", n.shm_option);
+				usage_msg("%s shm option is not allowed before -c/--cpubind/--cpunodebind",
+					  n.shm_option);
 			if (n.shm)
 				usage_msg("cannot do --cpubind on shared memory");
 			cpunodebind(&n, optarg);

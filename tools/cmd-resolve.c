@@ -64,20 +64,20 @@ enum {
 };
 
 static const struct option options[] = {
-	{ "sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT },
-	{ "config", required_argument, NULL, OPT_CONFIG },
-	{ "no-config", no_argument, NULL, OPT_NO_CONFIG },
-	{ "cgroup", required_argument, NULL, OPT_CGROUP },
-	{ "exe", required_argument, NULL, OPT_EXE },
-	{ "comm", required_argument, NULL, OPT_COMM },
-	{ "unit", required_argument, NULL, OPT_UNIT },
-	{ "device", required_argument, NULL, OPT_DEVICE },
-	{ "pid", required_argument, NULL, OPT_PID },
-	{ "kind", required_argument, NULL, OPT_KIND },
-	{ "local-node", required_argument, NULL, OPT_LOCAL_NODE },
-	{ "as", required_argument, NULL, OPT_AS },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "help", no_argument, NULL, 'h' },
+	{"sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT},
+	{"config", required_argument, NULL, OPT_CONFIG},
+	{"no-config", no_argument, NULL, OPT_NO_CONFIG},
+	{"cgroup", required_argument, NULL, OPT_CGROUP},
+	{"exe", required_argument, NULL, OPT_EXE},
+	{"comm", required_argument, NULL, OPT_COMM},
+	{"unit", required_argument, NULL, OPT_UNIT},
+	{"device", required_argument, NULL, OPT_DEVICE},
+	{"pid", required_argument, NULL, OPT_PID},
+	{"kind", required_argument, NULL, OPT_KIND},
+	{"local-node", required_argument, NULL, OPT_LOCAL_NODE},
+	{"as", required_argument, NULL, OPT_AS},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"help", no_argument, NULL, 'h'},
 	{},
 };
 
@@ -120,7 +120,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_CGROUP:
 			if (optarg[0] != '/') {
-				tool_error("--cgroup takes a path starting with '/', as in /proc/PID/cgroup: '%s'", optarg);
+				tool_error("--cgroup takes a path starting with '/', as in /proc/PID/cgroup: '%s'",
+					   optarg);
 				return -EXIT_USAGE;
 			}
 			a->cgroup = optarg;
@@ -275,7 +276,8 @@ static int gather(const struct args *a, struct inputs *in)
 	if (r < 0) {
 		tool_error("cannot read the topology under %s: %s", a->root ? a->root : "/", strerror(-r));
 		if (a->root)
-			tool_hint("--sysfs-root takes a tree holding sys/devices/system/node/, as tests/data/topo/* do");
+			tool_hint(
+				"--sysfs-root takes a tree holding sys/devices/system/node/, as tests/data/topo/* do");
 		return EXIT_FAIL;
 	}
 
@@ -338,7 +340,8 @@ static int gather(const struct args *a, struct inputs *in)
 
 		if (mp_kind_parse(a->kind, &k, &glob) < 0) {
 			tool_error("unknown kind of memory '%s'", a->kind);
-			tool_hint("kinds: policy heap stack text data anon file:PATH shm[:NAME] hugetlb mlocked kernel");
+			tool_hint(
+				"kinds: policy heap stack text data anon file:PATH shm[:NAME] hugetlb mlocked kernel");
 			return EXIT_USAGE;
 		}
 		in->sel.kind = k;
@@ -370,8 +373,9 @@ static int local_node_of(const struct args *a, const struct mp_topo *t)
 
 static const char *kmode_name(int k)
 {
-	static const char *names[] = { "MPOL_DEFAULT", "MPOL_PREFERRED", "MPOL_BIND", "MPOL_INTERLEAVE",
-				       "MPOL_LOCAL", "MPOL_PREFERRED_MANY", "MPOL_WEIGHTED_INTERLEAVE" };
+	static const char *names[] = {
+		"MPOL_DEFAULT",	       "MPOL_PREFERRED",	  "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_LOCAL",
+		"MPOL_PREFERRED_MANY", "MPOL_WEIGHTED_INTERLEAVE"};
 
 	return k >= 0 && (size_t)k < MP_ARRAY_SIZE(names) ? names[k] : "?";
 }
@@ -533,7 +537,8 @@ static void print_compiled(const struct mp_compiled *c, const char *folded, cons
 		printf("%-12s %s pages\n", "order", buf);
 	}
 	if (c->phys_lo || c->phys_hi != UINT64_MAX)
-		printf("%-12s [0x%llx, 0x%llx)\n", "phys", (unsigned long long)c->phys_lo, (unsigned long long)c->phys_hi);
+		printf("%-12s [0x%llx, 0x%llx)\n", "phys", (unsigned long long)c->phys_lo,
+		       (unsigned long long)c->phys_hi);
 	for (unsigned i = 0; i < c->n_order_masks; i++) {
 		char label[96], nb[256];
 
@@ -578,7 +583,8 @@ static void print_explain(const struct mp_compiled *c, const char *canonical)
 		    (s->text[strlen(s->key)] == '=' || s->text[strlen(s->key)] == '<' || !s->text[strlen(s->key)]))
 			printf("\n     %s\n", s->text);
 		else
-			printf("\n     %s = %s\n", s->key ? s->key : "policy", s->text && *s->text ? s->text : "(empty)");
+			printf("\n     %s = %s\n", s->key ? s->key : "policy",
+			       s->text && *s->text ? s->text : "(empty)");
 		printf("     %s\n", s->effect ? s->effect : "");
 	}
 	if (!k)
@@ -591,7 +597,7 @@ static int run(int argc, char **argv, bool explain)
 	struct mp_compiled c;
 	struct mp_policy folded;
 	struct mp_trace trace;
-	struct mp_resolve_ctx ctx = { 0 };
+	struct mp_resolve_ctx ctx = {0};
 	struct mp_diag diag;
 	struct inputs in;
 	struct args a;

@@ -29,33 +29,32 @@
 #include "tool.h"
 #include "topo.h"
 
-static const char usage_text[] =
-	"Usage: mplace run [OPTIONS] -- CMD [ARGS...]\n"
-	"\n"
-	"Resolve the policy of each kind of memory for CMD (configuration scopes for\n"
-	"its executable and this cgroup, then the options), and run CMD under the\n"
-	"preload agent, which applies them inside the program.\n"
-	"\n"
-	"Options:\n"
-	"  --config FILE      use FILE instead of the default configuration (repeatable)\n"
-	"  --no-config        use no configuration file, only the options\n"
-	"  --policy EXPR      the generic policy: task policy of every thread\n"
-	"  --heap EXPR        malloc and friends\n"
-	"  --stack EXPR       the main thread's and every new thread's stack\n"
-	"  --text EXPR        executable segments\n"
-	"  --data EXPR        .data and .bss\n"
-	"  --anon EXPR        the program's anonymous private mappings\n"
-	"  --file GLOB=EXPR   file mappings and reads of paths matching GLOB (repeatable)\n"
-	"  --shm EXPR         System V shared memory, memfd, /dev/shm mappings\n"
-	"  --hugetlb EXPR     MAP_HUGETLB and SHM_HUGETLB memory\n"
-	"  --mlocked EXPR     memory before mlock/mlockall pins it\n"
-	"  --kernel EXPR      task policy for what the kernel allocates for the threads\n"
-	"  --sysfs-root DIR   resolve against the tree under DIR (no task policy is set)\n"
-	"  --log              the agent reports what it cannot do on stderr (MPLACE_LOG=1)\n"
-	"  -h, --help         show this help\n";
+static const char usage_text[] = "Usage: mplace run [OPTIONS] -- CMD [ARGS...]\n"
+				 "\n"
+				 "Resolve the policy of each kind of memory for CMD (configuration scopes for\n"
+				 "its executable and this cgroup, then the options), and run CMD under the\n"
+				 "preload agent, which applies them inside the program.\n"
+				 "\n"
+				 "Options:\n"
+				 "  --config FILE      use FILE instead of the default configuration (repeatable)\n"
+				 "  --no-config        use no configuration file, only the options\n"
+				 "  --policy EXPR      the generic policy: task policy of every thread\n"
+				 "  --heap EXPR        malloc and friends\n"
+				 "  --stack EXPR       the main thread's and every new thread's stack\n"
+				 "  --text EXPR        executable segments\n"
+				 "  --data EXPR        .data and .bss\n"
+				 "  --anon EXPR        the program's anonymous private mappings\n"
+				 "  --file GLOB=EXPR   file mappings and reads of paths matching GLOB (repeatable)\n"
+				 "  --shm EXPR         System V shared memory, memfd, /dev/shm mappings\n"
+				 "  --hugetlb EXPR     MAP_HUGETLB and SHM_HUGETLB memory\n"
+				 "  --mlocked EXPR     memory before mlock/mlockall pins it\n"
+				 "  --kernel EXPR      task policy for what the kernel allocates for the threads\n"
+				 "  --sysfs-root DIR   resolve against the tree under DIR (no task policy is set)\n"
+				 "  --log              the agent reports what it cannot do on stderr (MPLACE_LOG=1)\n"
+				 "  -h, --help         show this help\n";
 
 #define MAX_CONFIGS 32
-#define MAX_FILES 32
+#define MAX_FILES   32
 
 /* Kinds with their own variable, in the contract's order; ALL is POLICY. */
 static const struct {
@@ -63,11 +62,16 @@ static const struct {
 	const char *var;
 	const char *opt;
 } kinds[] = {
-	{ MP_KIND_ALL, "POLICY", "policy" },	 { MP_KIND_HEAP, "HEAP", "heap" },
-	{ MP_KIND_STACK, "STACK", "stack" },	 { MP_KIND_TEXT, "TEXT", "text" },
-	{ MP_KIND_DATA, "DATA", "data" },	 { MP_KIND_ANON, "ANON", "anon" },
-	{ MP_KIND_SHM, "SHM", "shm" },		 { MP_KIND_HUGETLB, "HUGETLB", "hugetlb" },
-	{ MP_KIND_MLOCKED, "MLOCKED", "mlocked" }, { MP_KIND_KERNEL, "KERNEL", "kernel" },
+	{MP_KIND_ALL, "POLICY", "policy"},
+	{MP_KIND_HEAP, "HEAP", "heap"},
+	{MP_KIND_STACK, "STACK", "stack"},
+	{MP_KIND_TEXT, "TEXT", "text"},
+	{MP_KIND_DATA, "DATA", "data"},
+	{MP_KIND_ANON, "ANON", "anon"},
+	{MP_KIND_SHM, "SHM", "shm"},
+	{MP_KIND_HUGETLB, "HUGETLB", "hugetlb"},
+	{MP_KIND_MLOCKED, "MLOCKED", "mlocked"},
+	{MP_KIND_KERNEL, "KERNEL", "kernel"},
 };
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -81,22 +85,22 @@ enum {
 };
 
 static const struct option options[] = {
-	{ "config", required_argument, NULL, OPT_CONFIG },
-	{ "no-config", no_argument, NULL, OPT_NO_CONFIG },
-	{ "policy", required_argument, NULL, OPT_KIND0 + 0 },
-	{ "heap", required_argument, NULL, OPT_KIND0 + 1 },
-	{ "stack", required_argument, NULL, OPT_KIND0 + 2 },
-	{ "text", required_argument, NULL, OPT_KIND0 + 3 },
-	{ "data", required_argument, NULL, OPT_KIND0 + 4 },
-	{ "anon", required_argument, NULL, OPT_KIND0 + 5 },
-	{ "shm", required_argument, NULL, OPT_KIND0 + 6 },
-	{ "hugetlb", required_argument, NULL, OPT_KIND0 + 7 },
-	{ "mlocked", required_argument, NULL, OPT_KIND0 + 8 },
-	{ "kernel", required_argument, NULL, OPT_KIND0 + 9 },
-	{ "file", required_argument, NULL, OPT_FILE },
-	{ "sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT },
-	{ "log", no_argument, NULL, OPT_LOG },
-	{ "help", no_argument, NULL, 'h' },
+	{"config", required_argument, NULL, OPT_CONFIG},
+	{"no-config", no_argument, NULL, OPT_NO_CONFIG},
+	{"policy", required_argument, NULL, OPT_KIND0 + 0},
+	{"heap", required_argument, NULL, OPT_KIND0 + 1},
+	{"stack", required_argument, NULL, OPT_KIND0 + 2},
+	{"text", required_argument, NULL, OPT_KIND0 + 3},
+	{"data", required_argument, NULL, OPT_KIND0 + 4},
+	{"anon", required_argument, NULL, OPT_KIND0 + 5},
+	{"shm", required_argument, NULL, OPT_KIND0 + 6},
+	{"hugetlb", required_argument, NULL, OPT_KIND0 + 7},
+	{"mlocked", required_argument, NULL, OPT_KIND0 + 8},
+	{"kernel", required_argument, NULL, OPT_KIND0 + 9},
+	{"file", required_argument, NULL, OPT_FILE},
+	{"sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT},
+	{"log", no_argument, NULL, OPT_LOG},
+	{"help", no_argument, NULL, 'h'},
 	{},
 };
 
@@ -199,7 +203,7 @@ static int find_exe(const char *cmd, char *buf, size_t size)
 
 static int parse_expr(const char *what, const char *text, struct mp_policy *ret)
 {
-	struct mp_diag diag = { 0 };
+	struct mp_diag diag = {0};
 
 	if (mp_policy_parse(text, ret, &diag) < 0) {
 		tool_error("--%s:%u: %s", what, diag.pos + 1, diag.msg);
@@ -260,14 +264,14 @@ static void source_of(const struct mp_trace *t, struct mp_sb *b)
  * when ret_c is not NULL.  Returns 1 when the variable was set, 0 when nothing
  * asks for this kind, -EXIT_* on error.
  */
-static int resolve_kind(struct ctx *x, enum mp_kind kind, const char *glob, const char *label,
-			const char *kind_expr, const char *var, const char *src_var, struct mp_compiled *ret_c)
+static int resolve_kind(struct ctx *x, enum mp_kind kind, const char *glob, const char *label, const char *kind_expr,
+			const char *var, const char *src_var, struct mp_compiled *ret_c)
 {
 	struct mp_policy expr, folded;
 	struct mp_trace trace;
-	struct mp_resolve_ctx rctx = { 0 };
+	struct mp_resolve_ctx rctx = {0};
 	struct mp_compiled c;
-	struct mp_diag diag = { 0 };
+	struct mp_diag diag = {0};
 	struct mp_sb val, src;
 	char *canonical = NULL, *lost = NULL, line[4096];
 	bool wanted;
@@ -297,8 +301,7 @@ static int resolve_kind(struct ctx *x, enum mp_kind kind, const char *glob, cons
 		tool_error("folding the scopes for %s: %s", label, strerror(-r));
 		return -EXIT_FAIL;
 	}
-	wanted = kind == MP_KIND_ALL ? !mp_policy_is_empty(&folded)
-				     : kind_expr || trace_sets_kind(&trace, kind);
+	wanted = kind == MP_KIND_ALL ? !mp_policy_is_empty(&folded) : kind_expr || trace_sets_kind(&trace, kind);
 	if (!wanted)
 		goto out_fold;
 

@@ -24,19 +24,18 @@
 #include "tool.h"
 #include "topo.h"
 
-static const char usage_text[] =
-	"Usage: mplace set --pid PID [OPTIONS] KIND=EXPR...\n"
-	"\n"
-	"Change the policies of a program running under the preload agent: each\n"
-	"KIND (policy heap stack text data anon shm hugetlb mlocked kernel) gets EXPR,\n"
-	"resolved by the agent; 'migrate' in EXPR moves the pages already there.\n"
-	"\n"
-	"Options:\n"
-	"  --pid PID          the process\n"
-	"  --migrate-all      without an agent: move all the process's pages to EXPR's\n"
-	"                     nodes with migrate_pages(2) (no policy for new memory)\n"
-	"  --json             print the agent's answers as JSON, one per line\n"
-	"  -h, --help         show this help\n";
+static const char usage_text[] = "Usage: mplace set --pid PID [OPTIONS] KIND=EXPR...\n"
+				 "\n"
+				 "Change the policies of a program running under the preload agent: each\n"
+				 "KIND (policy heap stack text data anon shm hugetlb mlocked kernel) gets EXPR,\n"
+				 "resolved by the agent; 'migrate' in EXPR moves the pages already there.\n"
+				 "\n"
+				 "Options:\n"
+				 "  --pid PID          the process\n"
+				 "  --migrate-all      without an agent: move all the process's pages to EXPR's\n"
+				 "                     nodes with migrate_pages(2) (no policy for new memory)\n"
+				 "  --json             print the agent's answers as JSON, one per line\n"
+				 "  -h, --help         show this help\n";
 
 enum {
 	OPT_PID = 0x100,
@@ -45,10 +44,10 @@ enum {
 };
 
 static const struct option options[] = {
-	{ "pid", required_argument, NULL, OPT_PID },
-	{ "migrate-all", no_argument, NULL, OPT_MIGRATE_ALL },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "help", no_argument, NULL, 'h' },
+	{"pid", required_argument, NULL, OPT_PID},
+	{"migrate-all", no_argument, NULL, OPT_MIGRATE_ALL},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"help", no_argument, NULL, 'h'},
 	{},
 };
 
@@ -57,7 +56,7 @@ static const struct option options[] = {
 int agent_connect(int pid);
 int agent_connect(int pid)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	socklen_t len;
 	int fd, n;
 
@@ -119,10 +118,10 @@ static int migrate_all(int pid, const char *expr)
 	struct mp_topo *topo = NULL;
 	struct mp_cgroup cg;
 	bool have_cg;
-	struct mp_resolve_ctx rctx = { 0 };
+	struct mp_resolve_ctx rctx = {0};
 	struct mp_compiled c;
-	struct mp_diag diag = { 0 };
-	struct mp_nodemask from = { 0 };
+	struct mp_diag diag = {0};
+	struct mp_nodemask from = {0};
 	long r;
 	int status = EXIT_FAIL;
 
@@ -269,8 +268,8 @@ int cmd_set(int argc, char **argv)
 			status = EXIT_FAIL;
 		} else if (!json) {
 			int64_t moved = json_object_object_get_ex(o, "moved_pages", &v) ? json_object_get_int64(v) : 0;
-			int64_t mis = json_object_object_get_ex(o, "misplaced_pages", &v) ? json_object_get_int64(v)
-											 : 0;
+			int64_t mis =
+				json_object_object_get_ex(o, "misplaced_pages", &v) ? json_object_get_int64(v) : 0;
 
 			printf("%s: applied; %lld pages moved, %lld misplaced\n", argv[i], (long long)moved,
 			       (long long)mis);

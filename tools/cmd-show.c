@@ -33,30 +33,26 @@
 #include "sys.h"
 #include "tool.h"
 
-static const char usage_text[] =
-	"Usage: mplace show (--pid PID | --self) [OPTIONS]\n"
-	"\n"
-	"Show each memory range of a process: its kind, the policy requested for\n"
-	"it and from which scope (when the process runs under the mplace agent),\n"
-	"the kernel policy in force, the pages on each node and whether they are\n"
-	"where the policy allows; then a summary per kind and the violations.\n"
-	"\n"
-	"Options:\n"
-	"  --pid PID    the process to show\n"
-	"  --self       show this mplace process (for tests)\n"
-	"  --all        list ranges without present pages too\n"
-	"  --json       print a JSON object\n"
-	"  -h, --help   show this help\n";
+static const char usage_text[] = "Usage: mplace show (--pid PID | --self) [OPTIONS]\n"
+				 "\n"
+				 "Show each memory range of a process: its kind, the policy requested for\n"
+				 "it and from which scope (when the process runs under the mplace agent),\n"
+				 "the kernel policy in force, the pages on each node and whether they are\n"
+				 "where the policy allows; then a summary per kind and the violations.\n"
+				 "\n"
+				 "Options:\n"
+				 "  --pid PID    the process to show\n"
+				 "  --self       show this mplace process (for tests)\n"
+				 "  --all        list ranges without present pages too\n"
+				 "  --json       print a JSON object\n"
+				 "  -h, --help   show this help\n";
 
 enum { OPT_PID = 0x100, OPT_SELF, OPT_ALL, OPT_JSON };
 
 static const struct option options[] = {
-	{ "pid", required_argument, NULL, OPT_PID },
-	{ "self", no_argument, NULL, OPT_SELF },
-	{ "all", no_argument, NULL, OPT_ALL },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "help", no_argument, NULL, 'h' },
-	{},
+	{"pid", required_argument, NULL, OPT_PID}, {"self", no_argument, NULL, OPT_SELF},
+	{"all", no_argument, NULL, OPT_ALL},	   {"json", no_argument, NULL, OPT_JSON},
+	{"help", no_argument, NULL, 'h'},	   {},
 };
 
 #define N_KINDS (MP_PM_KIND_SPECIAL + 1)
@@ -75,7 +71,7 @@ struct show {
 	char *agent_version;
 	struct json_object *agent_reply; /* owned */
 	struct req kinds[N_KINDS];
-	struct req generic;		 /* "policy": for kinds without their own */
+	struct req generic; /* "policy": for kinds without their own */
 };
 
 /* ---- the agent ------------------------------------------------------------ */
@@ -84,7 +80,7 @@ struct show {
  * when no agent listens.  Waits at most two seconds for the answer. */
 static char *agent_ask(int pid, const char *request)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	size_t cap = 65536, n = 0;
 	char *buf = NULL;
 	socklen_t len;
@@ -103,7 +99,7 @@ static char *agent_ask(int pid, const char *request)
 	if (!buf)
 		goto out;
 	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		ssize_t got;
 
 		if (poll(&p, 1, 2000) <= 0)
@@ -191,7 +187,8 @@ static void agent_ranges(struct show *s, struct json_object *reply)
 		if (start && end && kind && sscanf(start, "%llx", &a) == 1 && sscanf(end, "%llx", &b) == 1 &&
 		    mp_kind_parse(kind, &k, &glob) == 0 && k != MP_KIND_ALL && k != MP_KIND_KERNEL)
 			for (unsigned r = 0; r < s->pm.n; r++)
-				if (s->pm.r[r].start >= a && s->pm.r[r].end <= b && s->pm.r[r].kind != MP_PM_KIND_SPECIAL)
+				if (s->pm.r[r].start >= a && s->pm.r[r].end <= b &&
+				    s->pm.r[r].kind != MP_PM_KIND_SPECIAL)
 					s->pm.r[r].kind = (int)k;
 		free(start);
 		free(end);
@@ -234,8 +231,7 @@ static void request_of(struct show *s, const struct mp_pm_range *r, struct req *
 	*ret = NULL;
 	if (!s->agent || r->kind == MP_PM_KIND_SPECIAL)
 		return;
-	if (r->kind == MP_KIND_FILE && r->path &&
-	    json_object_object_get_ex(s->agent_reply, "files", &files) &&
+	if (r->kind == MP_KIND_FILE && r->path && json_object_object_get_ex(s->agent_reply, "files", &files) &&
 	    json_object_is_type(files, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(files); i++) {
 			struct json_object *f = json_object_array_get_idx(files, i);
@@ -355,10 +351,10 @@ struct kind_sum {
 static int report(struct show *s, bool all, bool json)
 {
 	struct mp_procmem *pm = &s->pm;
-	struct kind_sum sum[N_KINDS] = { 0 };
+	struct kind_sum sum[N_KINDS] = {0};
 	struct json_object *root = NULL, *ranges = NULL, *viol = NULL;
 	struct mp_sb vtext;
-	struct req file_req = { 0 };
+	struct req file_req = {0};
 	unsigned n_viol = 0;
 
 	mp_sb_init(&vtext);
@@ -370,9 +366,9 @@ static int report(struct show *s, bool all, bool json)
 		json_object_object_add(root, "comm", pm->comm ? json_object_new_string(pm->comm) : NULL);
 		json_object_object_add(root, "exe", pm->exe ? json_object_new_string(pm->exe) : NULL);
 		json_object_object_add(root, "agent", json_object_new_boolean(s->agent));
-		json_object_object_add(root, "method",
-				       json_object_new_string(pm->method == MP_PM_MOVE_PAGES ? "move_pages"
-											     : "numa_maps"));
+		json_object_object_add(
+			root, "method",
+			json_object_new_string(pm->method == MP_PM_MOVE_PAGES ? "move_pages" : "numa_maps"));
 		if (pm->method == MP_PM_NUMA_MAPS)
 			json_object_object_add(root, "method_reason", json_object_new_string(strerror(-pm->refused)));
 	} else {
@@ -387,8 +383,7 @@ static int report(struct show *s, bool all, bool json)
 			printf("pages: each present page asked with move_pages\n");
 		else
 			printf("pages: from numa_maps counts; move_pages was refused: %s\n", strerror(-pm->refused));
-		printf("\n%-33s %-8s %-22s %-28s %-18s %s\n", "RANGE", "KIND", "KERNEL", "REQUESTED", "PAGES",
-		       "MATCH");
+		printf("\n%-33s %-8s %-22s %-28s %-18s %s\n", "RANGE", "KIND", "KERNEL", "REQUESTED", "PAGES", "MATCH");
 	}
 
 	for (unsigned i = 0; i < pm->n; i++) {
@@ -429,7 +424,8 @@ static int report(struct show *s, bool all, bool json)
 				json_object_object_add(v, "against", json_object_new_string(against));
 				json_object_array_add(viol, v);
 			} else {
-				mp_sb_printf(&vtext, "  %" PRIx64 "-%" PRIx64 " %s%s%s: %" PRIu64
+				mp_sb_printf(&vtext,
+					     "  %" PRIx64 "-%" PRIx64 " %s%s%s: %" PRIu64
 					     " page(s) outside nodes %s (%s policy %s)\n",
 					     r->start, r->end, mp_pm_kind_name(r->kind), r->path ? " " : "",
 					     r->path ? r->path : "", out, nodes, against,
@@ -569,7 +565,7 @@ static void say_load_error(int pid, int r)
 
 int cmd_show(int argc, char **argv)
 {
-	struct show s = { 0 };
+	struct show s = {0};
 	bool self = false, all = false, json = false;
 	int pid = 0, c, r, ret = EXIT_FAIL;
 	uint64_t v;

@@ -19,29 +19,28 @@
 #include "tool.h"
 #include "topo.h"
 
-static const char usage_text[] =
-	"Usage: mplace topo [OPTIONS]\n"
-	"\n"
-	"Show NUMA nodes, their CPUs, memory, bandwidth and latency, the distance\n"
-	"matrix, memory tiers, huge page pools and the devices near each node.\n"
-	"\n"
-	"Options:\n"
-	"  --sysfs-root DIR   read sys/ and proc/ under DIR instead of /\n"
-	"  --features         also list what the running kernel can do\n"
-	"  --json             print a JSON object (always with the features)\n"
-	"  -h, --help         show this help\n";
+static const char usage_text[] = "Usage: mplace topo [OPTIONS]\n"
+				 "\n"
+				 "Show NUMA nodes, their CPUs, memory, bandwidth and latency, the distance\n"
+				 "matrix, memory tiers, huge page pools and the devices near each node.\n"
+				 "\n"
+				 "Options:\n"
+				 "  --sysfs-root DIR   read sys/ and proc/ under DIR instead of /\n"
+				 "  --features         also list what the running kernel can do\n"
+				 "  --json             print a JSON object (always with the features)\n"
+				 "  -h, --help         show this help\n";
 
 enum { OPT_SYSFS_ROOT = 0x100, OPT_JSON, OPT_FEATURES };
 
 static const struct option options[] = {
-	{ "sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "features", no_argument, NULL, OPT_FEATURES },
-	{ "help", no_argument, NULL, 'h' },
+	{"sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"features", no_argument, NULL, OPT_FEATURES},
+	{"help", no_argument, NULL, 'h'},
 	{},
 };
 
-static const char *const dev_types[] = { [MP_DEV_PCI] = "pci", [MP_DEV_NET] = "net", [MP_DEV_BLOCK] = "block" };
+static const char *const dev_types[] = {[MP_DEV_PCI] = "pci", [MP_DEV_NET] = "net", [MP_DEV_BLOCK] = "block"};
 
 /* ---- formatting helpers ------------------------------------------------- */
 
@@ -66,7 +65,7 @@ static void cpu_list(const int *cpus, unsigned n, struct mp_sb *b)
 /* One decimal in binary units: "63.0 GiB". */
 static void human_size(uint64_t v, char *buf, size_t size)
 {
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
 	unsigned u = 0;
 	double d = (double)v;
 
@@ -226,7 +225,8 @@ static struct json_object *topo_json(const struct mp_topo *t, const struct mp_fe
 
 		json_object_object_add(o, "type", json_object_new_string(dev_types[t->devices[i].type]));
 		json_object_object_add(o, "name", json_object_new_string(t->devices[i].name));
-		json_object_object_add(o, "node", t->devices[i].node >= 0 ? json_object_new_int(t->devices[i].node) : NULL);
+		json_object_object_add(o, "node",
+				       t->devices[i].node >= 0 ? json_object_new_int(t->devices[i].node) : NULL);
 		json_object_array_add(devs, o);
 	}
 	json_object_object_add(root, "devices", devs);
@@ -259,8 +259,8 @@ static void print_nodes(const struct mp_topo *t)
 			snprintf(bw, sizeof(bw), "%" PRIu32 " MB/s", n->read_bw);
 		if (n->read_lat)
 			snprintf(lat, sizeof(lat), "%" PRIu32 " ns", n->read_lat);
-		printf("%-5d %-24s %-11s %-11s %-5s %-13s %s\n", n->id, cpus.len ? cpus.s : "-", total, free_, tier,
-		       bw, lat);
+		printf("%-5d %-24s %-11s %-11s %-5s %-13s %s\n", n->id, cpus.len ? cpus.s : "-", total, free_, tier, bw,
+		       lat);
 		mp_sb_free(&cpus);
 	}
 }
@@ -373,7 +373,8 @@ static void print_features(const struct mp_features *f)
 			if (f->numa_balancing_mode[m] != MP_FEAT_NO) {
 				char label[64];
 
-				snprintf(label, sizeof(label), "%s + MPOL_F_NUMA_BALANCING", mp_mode_name((enum mp_mode)m));
+				snprintf(label, sizeof(label), "%s + MPOL_F_NUMA_BALANCING",
+					 mp_mode_name((enum mp_mode)m));
 				printf("  %-38s %s\n", label, feat_word(f->numa_balancing_mode[m]));
 			}
 	}

@@ -13,14 +13,14 @@ static const struct {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	{ "topo", cmd_topo, "show nodes, CPUs, memory, tiers, bandwidth, latency and devices" },
-	{ "check", cmd_check, "validate configuration files" },
-	{ "resolve", cmd_resolve, "fold the matching scopes and print the compiled policy" },
-	{ "explain", cmd_explain, "show how each scope contributed to a policy, and why" },
-	{ "show", cmd_show, "show where a process's memory is, range by range, against its policy" },
-	{ "numactl", cmd_numactl, "numactl's command line, through mplace's policies" },
-	{ "run", cmd_run, "run a program with a policy for each kind of its memory" },
-	{ "set", cmd_set, "change a running program's policies through its agent" },
+	{"topo", cmd_topo, "show nodes, CPUs, memory, tiers, bandwidth, latency and devices"},
+	{"check", cmd_check, "validate configuration files"},
+	{"resolve", cmd_resolve, "fold the matching scopes and print the compiled policy"},
+	{"explain", cmd_explain, "show how each scope contributed to a policy, and why"},
+	{"show", cmd_show, "show where a process's memory is, range by range, against its policy"},
+	{"numactl", cmd_numactl, "numactl's command line, through mplace's policies"},
+	{"run", cmd_run, "run a program with a policy for each kind of its memory"},
+	{"set", cmd_set, "change a running program's policies through its agent"},
 };
 
 static void usage(FILE *f)

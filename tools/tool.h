@@ -12,8 +12,8 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 
-#define EXIT_OK 0
-#define EXIT_FAIL 1
+#define EXIT_OK	   0
+#define EXIT_FAIL  1
 #define EXIT_USAGE 2
 
 __attribute__((format(printf, 1, 2))) void tool_error(const char *fmt, ...);

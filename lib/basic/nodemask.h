@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MP_MAX_NODES 1024
+#define MP_MAX_NODES  1024
 #define MP_MASK_WORDS (MP_MAX_NODES / 64)
 
 struct mp_nodemask {

@@ -11,43 +11,43 @@
 
 static unsigned check_failures, check_count;
 
-#define CHECK(cond)                                                                         \
-	do {                                                                                \
-		check_count++;                                                              \
-		if (!(cond)) {                                                              \
-			check_failures++;                                                   \
+#define CHECK(cond)                                                                              \
+	do {                                                                                     \
+		check_count++;                                                                   \
+		if (!(cond)) {                                                                   \
+			check_failures++;                                                        \
 			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                           \
+		}                                                                                \
 	} while (0)
 
-#define CHECK_MSG(cond, ...)                                                               \
-	do {                                                                                \
-		check_count++;                                                              \
-		if (!(cond)) {                                                              \
-			check_failures++;                                                   \
+#define CHECK_MSG(cond, ...)                                                                     \
+	do {                                                                                     \
+		check_count++;                                                                   \
+		if (!(cond)) {                                                                   \
+			check_failures++;                                                        \
 			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                       \
-			fputc('\n', stderr);                                                \
-		}                                                                           \
+			fprintf(stderr, __VA_ARGS__);                                            \
+			fputc('\n', stderr);                                                     \
+		}                                                                                \
 	} while (0)
 
-#define CHECK_STR(a, b)                                                                     \
-	do {                                                                                \
-		const char *check_a_ = (a), *check_b_ = (b);                                \
-		check_count++;                                                              \
-		if (!check_a_ || !check_b_ || strcmp(check_a_, check_b_)) {                 \
-			check_failures++;                                                   \
-			fprintf(stderr, "%s:%d: '%s' != '%s'\n", __FILE__, __LINE__,        \
-				check_a_ ? check_a_ : "(null)", check_b_ ? check_b_ : "(null)"); \
-		}                                                                           \
+#define CHECK_STR(a, b)                                                                                              \
+	do {                                                                                                         \
+		const char *check_a_ = (a), *check_b_ = (b);                                                         \
+		check_count++;                                                                                       \
+		if (!check_a_ || !check_b_ || strcmp(check_a_, check_b_)) {                                          \
+			check_failures++;                                                                            \
+			fprintf(stderr, "%s:%d: '%s' != '%s'\n", __FILE__, __LINE__, check_a_ ? check_a_ : "(null)", \
+				check_b_ ? check_b_ : "(null)");                                                     \
+		}                                                                                                    \
 	} while (0)
 
-#define CHECK_SKIP(...)                          \
-	do {                                     \
-		fprintf(stdout, "SKIP: ");       \
-		fprintf(stdout, __VA_ARGS__);    \
-		fputc('\n', stdout);             \
-		exit(77);                        \
+#define CHECK_SKIP(...)                       \
+	do {                                  \
+		fprintf(stdout, "SKIP: ");    \
+		fprintf(stdout, __VA_ARGS__); \
+		fputc('\n', stdout);          \
+		exit(77);                     \
 	} while (0)
 
 static inline int check_status(void)

@@ -20,7 +20,7 @@
 #include "mplace.h"
 
 #define THREADS 4
-#define SLOTS 256
+#define SLOTS	256
 
 struct obj {
 	uint32_t size;
@@ -60,7 +60,7 @@ static void check_free(struct obj *o)
 
 static struct obj *make(uint64_t *rs)
 {
-	static const uint32_t sizes[] = { 16, 24, 64, 100, 256, 1000, 4096, 9000, 40000, 70000 };
+	static const uint32_t sizes[] = {16, 24, 64, 100, 256, 1000, 4096, 9000, 40000, 70000};
 	uint32_t size = sizes[next_rand(rs) % (sizeof(sizes) / sizeof(sizes[0]))];
 	unsigned p = next_rand(rs) & 1, owner, none = 0;
 	struct obj *o = mplace_alloc(pol[p], size);
@@ -83,7 +83,7 @@ static struct obj *make(uint64_t *rs)
 static void *worker(void *arg)
 {
 	uint64_t rs = 0x9e3779b97f4a7c15ull * ((uintptr_t)arg + 1);
-	struct obj *mine[64] = { 0 };
+	struct obj *mine[64] = {0};
 
 	for (unsigned i = 0; i < rounds; i++) {
 		unsigned k = (unsigned)(next_rand(&rs) % 64);

@@ -28,7 +28,7 @@ static struct mplace_topo *topo;
 
 static struct mplace_compiled *compile(const char *text)
 {
-	struct mplace_error err = { .sz = sizeof(err) };
+	struct mplace_error err = {.sz = sizeof(err)};
 	struct mplace_compiled *c = NULL;
 	struct mplace_policy *p;
 
@@ -57,7 +57,7 @@ static void where(void *p, int *ret_mode, int *ret_node)
 {
 	uintptr_t pg = (uintptr_t)p & ~(uintptr_t)(sysconf(_SC_PAGESIZE) - 1);
 	struct mp_nodemask m;
-	void *pages[1] = { (void *)pg };
+	void *pages[1] = {(void *)pg};
 	int status = -1;
 
 	*ret_mode = -1;
@@ -73,8 +73,8 @@ struct size_case {
 };
 
 static const struct size_case sizes[] = {
-	{ 0 }, { 1 }, { 8 }, { 16 }, { 48 }, { 64 }, { 100 }, { 1024 }, { 4096 }, { 14336 },
-	{ 16384 }, { 65536 }, { 65537 }, { 1 << 20 }, { 3 << 20 }, { 9 << 20 },
+	{0},	{1},	 {8},	  {16},	   {48},    {64},      {100},	  {1024},
+	{4096}, {14336}, {16384}, {65536}, {65537}, {1 << 20}, {3 << 20}, {9 << 20},
 };
 
 static void test_sizes(struct mplace_compiled *c, int want_mode, int node)
@@ -109,7 +109,7 @@ static void *free_all(void *arg)
 
 static void test_realloc(struct mplace_compiled *c, struct mplace_compiled *other)
 {
-	static const size_t steps[] = { 8, 100, 5000, 70000, 2 << 20, 10, 3000 };
+	static const size_t steps[] = {8, 100, 5000, 70000, 2 << 20, 10, 3000};
 	unsigned char *p = mplace_realloc(c, NULL, 5), *q;
 	size_t have = 5;
 

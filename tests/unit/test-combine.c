@@ -20,9 +20,9 @@
 /* ---- a synthetic machine: two sockets and two CPU-less CXL nodes -------- */
 
 static struct mp_node nodes[4];
-static int cpus0[] = { 0, 1 }, cpus1[] = { 2, 3 };
-static int dist[16] = { 10, 21, 14, 24, 21, 10, 24, 14, 14, 24, 10, 26, 24, 14, 26, 10 };
-static struct mp_device devs[] = { { MP_DEV_PCI, "0000:3b:00.0", 1 }, { MP_DEV_NET, "eth0", 0 } };
+static int cpus0[] = {0, 1}, cpus1[] = {2, 3};
+static int dist[16] = {10, 21, 14, 24, 21, 10, 24, 14, 14, 24, 10, 26, 24, 14, 26, 10};
+static struct mp_device devs[] = {{MP_DEV_PCI, "0000:3b:00.0", 1}, {MP_DEV_NET, "eth0", 0}};
 static struct mp_topo topo;
 
 static void make_topo(void)
@@ -55,8 +55,7 @@ static void make_topo(void)
 	topo.n_devices = 2;
 }
 
-static struct mp_policy P(const char *text)
-{
+static struct mp_policy P(const char *text) {
 	struct mp_policy p;
 	struct mp_diag d;
 
@@ -79,17 +78,34 @@ static uint32_t rnd(uint32_t n)
 	return (uint32_t)(rng % n);
 }
 
-static const char *const gen_modes[] = { "default", "local", "bind", "prefer", "prefer-many", "interleave",
-					 "weighted-interleave", "split" };
-static const char *const gen_sets[] = { "0",	    "1",	  "2-3",	"0-3",	     "0,2",	 "all",
-					"!1",	    "cpuset",	  "local",	"cpu-nodes", "tier:fast", "tier:slow",
-					"tier:1",   "best:bandwidth", "best:latency", "best:capacity",
-					"near:pci:0000:3b:00.0", "dist<=14", "+0", "+1", "1-2,!2", "7" };
-static const char *const gen_opts[] = { "strict",	  "strict=no",	      "fallback=none", "fallback=2-3",
-					"weights=auto",	  "weights=0:3,1:1",  "order=thp",     "order=2M",
-					"automigrate",	  "automigrate=damon", "replicate",    "replicate=no",
-					"home=0",	  "static",	      "relative",      "migrate",
-					"migrate=no",	  "phys<4G",	      "phys=1G-8G",    "order.2M=0-1" };
+static const char *const gen_modes[] = {
+	"default", "local", "bind", "prefer", "prefer-many", "interleave", "weighted-interleave", "split"};
+static const char *const gen_sets[] = {"0",
+				       "1",
+				       "2-3",
+				       "0-3",
+				       "0,2",
+				       "all",
+				       "!1",
+				       "cpuset",
+				       "local",
+				       "cpu-nodes",
+				       "tier:fast",
+				       "tier:slow",
+				       "tier:1",
+				       "best:bandwidth",
+				       "best:latency",
+				       "best:capacity",
+				       "near:pci:0000:3b:00.0",
+				       "dist<=14",
+				       "+0",
+				       "+1",
+				       "1-2,!2",
+				       "7"};
+static const char *const gen_opts[] = {
+	"strict",   "strict=no",   "fallback=none",	"fallback=2-3", "weights=auto", "weights=0:3,1:1", "order=thp",
+	"order=2M", "automigrate", "automigrate=damon", "replicate",	"replicate=no", "home=0",	   "static",
+	"relative", "migrate",	   "migrate=no",	"phys<4G",	"phys=1G-8G",	"order.2M=0-1"};
 
 static void gen_policy(char *buf, size_t size, bool constraints_only)
 {
@@ -101,7 +117,8 @@ static void gen_policy(char *buf, size_t size, bool constraints_only)
 		const char *m = gen_modes[rnd(MP_ARRAY_SIZE(gen_modes))];
 
 		if (strcmp(m, "local") && strcmp(m, "default") && rnd(4))
-			len += (size_t)snprintf(buf + len, size - len, "%s:%s", m, gen_sets[rnd(MP_ARRAY_SIZE(gen_sets))]);
+			len += (size_t)snprintf(buf + len, size - len, "%s:%s", m,
+						gen_sets[rnd(MP_ARRAY_SIZE(gen_sets))]);
 		else
 			len += (size_t)snprintf(buf + len, size - len, "%s", m);
 	}
@@ -200,7 +217,7 @@ static void law_closed(void)
 
 static int resolve(const struct mp_policy *p, const struct mp_cgroup *cg, struct mp_compiled *c)
 {
-	struct mp_resolve_ctx ctx = { .topo = &topo, .cgroup = cg, .local_node = 0 };
+	struct mp_resolve_ctx ctx = {.topo = &topo, .cgroup = cg, .local_node = 0};
 	struct mp_diag d;
 
 	return mp_resolve(p, NULL, &ctx, c, &d);
@@ -226,7 +243,7 @@ static void eval_allow(const char *set, struct mp_nodemask *ret)
  */
 static void law_monotone(void)
 {
-	struct mp_cgroup cg = { .path = (char *)"/test", .has_mems = true };
+	struct mp_cgroup cg = {.path = (char *)"/test", .has_mems = true};
 	unsigned errors = 0, ok = 0;
 
 	mp_mask_set(&cg.mems, 0);
@@ -370,9 +387,9 @@ static void fold_config(void)
 				   "[cgroup /db.slice/inner.service]\n"
 				   "policy = interleave:0-3\n";
 	struct mp_config_error errs[4];
-	struct mp_selector sel = { .exe = "/usr/bin/postgres", .cgroup = "/db.slice/inner.service",
-				   .kind = MP_KIND_HEAP };
-	struct mp_resolve_ctx ctx = { .topo = &topo, .local_node = 0 };
+	struct mp_selector sel = {
+		.exe = "/usr/bin/postgres", .cgroup = "/db.slice/inner.service", .kind = MP_KIND_HEAP};
+	struct mp_resolve_ctx ctx = {.topo = &topo, .local_node = 0};
 	struct mp_config cfg;
 	struct mp_policy folded, expr;
 	struct mp_trace t;
@@ -404,8 +421,8 @@ static void fold_config(void)
 	CHECK(mp_fold(&cfg, &sel, &expr, &folded, &t) == 0);
 	memset(&d, 0, sizeof(d));
 	CHECK(mp_resolve(&folded, &t, &ctx, &c, &d) == -EXDEV);
-	CHECK_MSG(strstr(d.msg, "node 2") && strstr(d.msg, "cgroup /db.slice") && strstr(d.msg, "test.conf:10:9"),
-		  "%s", d.msg);
+	CHECK_MSG(strstr(d.msg, "node 2") && strstr(d.msg, "cgroup /db.slice") && strstr(d.msg, "test.conf:10:9"), "%s",
+		  d.msg);
 	mp_policy_free(&expr);
 	mp_policy_free(&folded);
 	mp_trace_free(&t);

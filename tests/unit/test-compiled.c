@@ -71,8 +71,8 @@ int main(void)
 	if (mp_topo_load(MPLACE_SOURCE_DIR "/tests/data/topo/2s-cxl", &t) < 0)
 		CHECK_SKIP("the 2s-cxl fixture cannot be read");
 	for (size_t i = 0; i < MP_ARRAY_SIZE(policies); i++) {
-		struct mp_resolve_ctx ctx = { .topo = t, .local_node = 0 };
-		struct mp_cgroup cg = { .path = (char *)"/x", .has_mems = true };
+		struct mp_resolve_ctx ctx = {.topo = t, .local_node = 0};
+		struct mp_cgroup cg = {.path = (char *)"/x", .has_mems = true};
 		struct mp_policy p;
 		struct mp_diag diag;
 		char a[8192], b[8192];

@@ -37,26 +37,26 @@ static void test_kind_parse(void)
 		enum mp_kind kind;
 		const char *glob;
 	} cases[] = {
-		{ "heap", 0, MP_KIND_HEAP, NULL },
-		{ "stack", 0, MP_KIND_STACK, NULL },
-		{ "text", 0, MP_KIND_TEXT, NULL },
-		{ "data", 0, MP_KIND_DATA, NULL },
-		{ "anon", 0, MP_KIND_ANON, NULL },
-		{ "file:/var/lib/pgsql/**", 0, MP_KIND_FILE, "/var/lib/pgsql/**" },
-		{ "file:*.db", 0, MP_KIND_FILE, "*.db" },
-		{ "shm", 0, MP_KIND_SHM, NULL },
-		{ "shm:/dev/shm/pg*", 0, MP_KIND_SHM, "/dev/shm/pg*" },
-		{ "hugetlb", 0, MP_KIND_HUGETLB, NULL },
-		{ "mlocked", 0, MP_KIND_MLOCKED, NULL },
-		{ "kernel", 0, MP_KIND_KERNEL, NULL },
-		{ "policy", 0, MP_KIND_ALL, NULL },
-		{ "file", -EINVAL, 0, NULL },
-		{ "file:", -EINVAL, 0, NULL },
-		{ "shm:", -EINVAL, 0, NULL },
-		{ "heap:x", -EINVAL, 0, NULL },
-		{ "Heap", -EINVAL, 0, NULL },
-		{ "", -EINVAL, 0, NULL },
-		{ "heaps", -EINVAL, 0, NULL },
+		{"heap", 0, MP_KIND_HEAP, NULL},
+		{"stack", 0, MP_KIND_STACK, NULL},
+		{"text", 0, MP_KIND_TEXT, NULL},
+		{"data", 0, MP_KIND_DATA, NULL},
+		{"anon", 0, MP_KIND_ANON, NULL},
+		{"file:/var/lib/pgsql/**", 0, MP_KIND_FILE, "/var/lib/pgsql/**"},
+		{"file:*.db", 0, MP_KIND_FILE, "*.db"},
+		{"shm", 0, MP_KIND_SHM, NULL},
+		{"shm:/dev/shm/pg*", 0, MP_KIND_SHM, "/dev/shm/pg*"},
+		{"hugetlb", 0, MP_KIND_HUGETLB, NULL},
+		{"mlocked", 0, MP_KIND_MLOCKED, NULL},
+		{"kernel", 0, MP_KIND_KERNEL, NULL},
+		{"policy", 0, MP_KIND_ALL, NULL},
+		{"file", -EINVAL, 0, NULL},
+		{"file:", -EINVAL, 0, NULL},
+		{"shm:", -EINVAL, 0, NULL},
+		{"heap:x", -EINVAL, 0, NULL},
+		{"Heap", -EINVAL, 0, NULL},
+		{"", -EINVAL, 0, NULL},
+		{"heaps", -EINVAL, 0, NULL},
 	};
 
 	for (size_t i = 0; i < MP_ARRAY_SIZE(cases); i++) {
@@ -66,8 +66,7 @@ static void test_kind_parse(void)
 
 		CHECK_MSG(r == cases[i].r, "'%s': %d", cases[i].s, r);
 		if (r < 0) {
-			CHECK_MSG(k == (enum mp_kind)77 && !strcmp(g, "untouched"), "'%s' touched outputs",
-				  cases[i].s);
+			CHECK_MSG(k == (enum mp_kind)77 && !strcmp(g, "untouched"), "'%s' touched outputs", cases[i].s);
 			continue;
 		}
 		CHECK(k == cases[i].kind);
@@ -98,28 +97,28 @@ static void test_good_counts(void)
 		const char *text;
 		unsigned scopes, rules;
 	} cases[] = {
-		{ "", 0, 0 },
-		{ "\n\n   \n\t\n", 0, 0 },
-		{ "# comment\n; comment\n   # indented comment\n", 0, 0 },
-		{ "[system]", 1, 0 },
-		{ "[system]\npolicy = local", 1, 1 },
-		{ "[system]\r\npolicy = local\r\n", 1, 1 },
-		{ "[ system ]\n  policy   =   local   \n", 1, 1 },
-		{ "[system] # the whole machine\npolicy = local\n", 1, 1 },
-		{ "[system] ; the whole machine\npolicy = local\n", 1, 1 },
-		{ "[exe /usr/bin/python3.[0-9]*]\nheap = local\n", 1, 1 },
-		{ "[cgroup /]\nallow = 0-1\nphys = <4G\n", 1, 2 },
-		{ "[cgroup /db.slice]\nphys = 0-4G\norder.2M = 0-1\norder.1G = 0\n", 1, 3 },
-		{ "[unit postgresql.service]\nstrict = yes\nreplicate = no\nmigrate = true\n", 1, 3 },
-		{ "[comm postgres]\nautomigrate = damon\nhome = 0\n", 1, 2 },
-		{ "[comm 123456789012345]\npolicy = local\n", 1, 1 },
-		{ "[device pci:0000:3b:00.0]\npolicy = prefer:0\nallow = 0-1\nphys = <4G\n", 1, 3 },
-		{ "[device net:eth0]\n[device block:nvme0n1]\n", 2, 0 },
-		{ "[system]\n[system]\npolicy = local\n", 2, 1 },
-		{ "[exe /a]\nfile:/x/** = bind:0\nfile:/y/** = bind:0\nshm = local\nshm:pg* = local\n", 1, 4 },
-		{ "[exe /a]\nheap = bind:0\nstack = local\ntext = interleave:all\ndata = local\n"
-		  "anon = local\nhugetlb = bind:0\nmlocked = bind:0\nkernel = local\n",
-		  1, 8 },
+		{"", 0, 0},
+		{"\n\n   \n\t\n", 0, 0},
+		{"# comment\n; comment\n   # indented comment\n", 0, 0},
+		{"[system]", 1, 0},
+		{"[system]\npolicy = local", 1, 1},
+		{"[system]\r\npolicy = local\r\n", 1, 1},
+		{"[ system ]\n  policy   =   local   \n", 1, 1},
+		{"[system] # the whole machine\npolicy = local\n", 1, 1},
+		{"[system] ; the whole machine\npolicy = local\n", 1, 1},
+		{"[exe /usr/bin/python3.[0-9]*]\nheap = local\n", 1, 1},
+		{"[cgroup /]\nallow = 0-1\nphys = <4G\n", 1, 2},
+		{"[cgroup /db.slice]\nphys = 0-4G\norder.2M = 0-1\norder.1G = 0\n", 1, 3},
+		{"[unit postgresql.service]\nstrict = yes\nreplicate = no\nmigrate = true\n", 1, 3},
+		{"[comm postgres]\nautomigrate = damon\nhome = 0\n", 1, 2},
+		{"[comm 123456789012345]\npolicy = local\n", 1, 1},
+		{"[device pci:0000:3b:00.0]\npolicy = prefer:0\nallow = 0-1\nphys = <4G\n", 1, 3},
+		{"[device net:eth0]\n[device block:nvme0n1]\n", 2, 0},
+		{"[system]\n[system]\npolicy = local\n", 2, 1},
+		{"[exe /a]\nfile:/x/** = bind:0\nfile:/y/** = bind:0\nshm = local\nshm:pg* = local\n", 1, 4},
+		{"[exe /a]\nheap = bind:0\nstack = local\ntext = interleave:all\ndata = local\n"
+		 "anon = local\nhugetlb = bind:0\nmlocked = bind:0\nkernel = local\n",
+		 1, 8},
 	};
 
 	for (size_t i = 0; i < MP_ARRAY_SIZE(cases); i++) {
@@ -139,22 +138,21 @@ static void test_good_counts(void)
 	}
 }
 
-static const char good_detail[] =
-	"# a database host\n"				   /* 1 */
-	"[system]\n"					   /* 2 */
-	"policy = local\n"				   /* 3 */
-	"\n"						   /* 4 */
-	"[cgroup /db.slice]\n"				   /* 5 */
-	"allow    = 0-1\n"				   /* 6 */
-	"\n"						   /* 7 */
-	"[exe /usr/lib/postgresql/*/bin/postgres]\n"	   /* 8 */
-	"heap = interleave:0-1 weights=auto   # spread\n"  /* 9 */
-	"\tfile:/var/lib/pgsql/** = prefer:0\n"		   /* 10 */
-	"shm:/dev/shm/PostgreSQL.* = interleave:0-1\n"	   /* 11 */
-	"file:/data#1/** = bind:1\n"			   /* 12 */
-	"strict = yes\n"				   /* 13 */
-	"[device pci:0000:3b:00.0]\n"			   /* 14 */
-	"policy = prefer:0";				   /* 15, no newline */
+static const char good_detail[] = "# a database host\n"				    /* 1 */
+				  "[system]\n"					    /* 2 */
+				  "policy = local\n"				    /* 3 */
+				  "\n"						    /* 4 */
+				  "[cgroup /db.slice]\n"			    /* 5 */
+				  "allow    = 0-1\n"				    /* 6 */
+				  "\n"						    /* 7 */
+				  "[exe /usr/lib/postgresql/*/bin/postgres]\n"	    /* 8 */
+				  "heap = interleave:0-1 weights=auto   # spread\n" /* 9 */
+				  "\tfile:/var/lib/pgsql/** = prefer:0\n"	    /* 10 */
+				  "shm:/dev/shm/PostgreSQL.* = interleave:0-1\n"    /* 11 */
+				  "file:/data#1/** = bind:1\n"			    /* 12 */
+				  "strict = yes\n"				    /* 13 */
+				  "[device pci:0000:3b:00.0]\n"			    /* 14 */
+				  "policy = prefer:0";				    /* 15, no newline */
 
 static void test_good_detail(void)
 {
@@ -262,55 +260,54 @@ static const struct {
 	const char *hint; /* a piece of the hint, or NULL */
 } error_cases[] = {
 	/* unknown section kind, with the list and a suggestion */
-	{ "[system]\npolicy = local\n[sistem]\n", 3, 2, "unknown section kind 'sistem'", "did you mean 'system'?" },
-	{ "[process /x]\n", 1, 2, "unknown section kind 'process'", "[exe GLOB]" },
-	{ "[pid 12]\n", 1, 2, "unknown section kind 'pid'", "run time" },
-	{ "[]\n", 1, 2, "empty section header", "[system]" },
+	{"[system]\npolicy = local\n[sistem]\n", 3, 2, "unknown section kind 'sistem'", "did you mean 'system'?"},
+	{"[process /x]\n", 1, 2, "unknown section kind 'process'", "[exe GLOB]"},
+	{"[pid 12]\n", 1, 2, "unknown section kind 'pid'", "run time"},
+	{"[]\n", 1, 2, "empty section header", "[system]"},
 	/* missing and extra section arguments */
-	{ "[exe]\n", 1, 5, "[exe] needs a GLOB", "[exe /usr/lib/postgresql/*/bin/postgres]" },
-	{ "[cgroup ]\n", 1, 9, "[cgroup] needs a PATH", "[cgroup /db.slice]" },
-	{ "[device]\n", 1, 8, "[device] needs a NAME", "pci:0000:3b:00.0" },
-	{ "[system /x]\n", 1, 9, "[system] takes no argument", NULL },
-	{ "[cgroup db.slice]\n", 1, 9, "does not start with '/'", "[cgroup /db.slice]" },
-	{ "[comm postgres-checkpointer]\n", 1, 22, "is 21 bytes; the kernel keeps only 15", "[comm postgres-checkp]" },
-	{ "[device pci:0000:3b:00]\n", 1, 23, "not a PCI address", "pci:0000:3b:00.0" },
-	{ "[device pci:0000:3g:00.0]\n", 1, 19, "not a PCI address", NULL },
-	{ "[device usb:1-2]\n", 1, 9, "unknown device name 'usb:1-2'", "net:IFNAME" },
-	{ "[device net:averyveryverylongname]\n", 1, 13, "not a network interface name", NULL },
-	{ "[device block:/dev/sda]\n", 1, 15, "not a block device name", "block:nvme0n1" },
+	{"[exe]\n", 1, 5, "[exe] needs a GLOB", "[exe /usr/lib/postgresql/*/bin/postgres]"},
+	{"[cgroup ]\n", 1, 9, "[cgroup] needs a PATH", "[cgroup /db.slice]"},
+	{"[device]\n", 1, 8, "[device] needs a NAME", "pci:0000:3b:00.0"},
+	{"[system /x]\n", 1, 9, "[system] takes no argument", NULL},
+	{"[cgroup db.slice]\n", 1, 9, "does not start with '/'", "[cgroup /db.slice]"},
+	{"[comm postgres-checkpointer]\n", 1, 22, "is 21 bytes; the kernel keeps only 15", "[comm postgres-checkp]"},
+	{"[device pci:0000:3b:00]\n", 1, 23, "not a PCI address", "pci:0000:3b:00.0"},
+	{"[device pci:0000:3g:00.0]\n", 1, 19, "not a PCI address", NULL},
+	{"[device usb:1-2]\n", 1, 9, "unknown device name 'usb:1-2'", "net:IFNAME"},
+	{"[device net:averyveryverylongname]\n", 1, 13, "not a network interface name", NULL},
+	{"[device block:/dev/sda]\n", 1, 15, "not a block device name", "block:nvme0n1"},
 	/* header syntax */
-	{ "[system\npolicy = local\n", 1, 1, "unterminated '['", NULL },
-	{ "  [exe /usr/bin/x\n", 1, 3, "unterminated '['", NULL },
-	{ "[system] policy = local\n", 1, 10, "unexpected text after the section header", NULL },
+	{"[system\npolicy = local\n", 1, 1, "unterminated '['", NULL},
+	{"  [exe /usr/bin/x\n", 1, 3, "unterminated '['", NULL},
+	{"[system] policy = local\n", 1, 10, "unexpected text after the section header", NULL},
 	/* keys */
-	{ "policy = local\n[system]\n", 1, 1, "key 'policy' outside any section", "[system]" },
-	{ "[system]\nheep = local\n", 2, 1, "unknown key 'heep'", "did you mean 'heap'?" },
-	{ "[system]\nstict = yes\n", 2, 1, "unknown key 'stict'", "did you mean 'strict'?" },
-	{ "[system]\nfiel:/x/** = bind:0\n", 2, 1, "unknown key 'fiel:/x/**'", "did you mean 'file:/x/**'?" },
-	{ "[system]\nzzzzzzzz = local\n", 2, 1, "unknown key", "valid keys: policy, heap" },
-	{ "[system]\nrepl = yes\n", 2, 1, "unknown key 'repl'", "did you mean 'replicate'?" },
-	{ "[system]\nautomigrat = yes\n", 2, 1, "unknown key", "did you mean 'automigrate'?" },
-	{ "[cgroup /x]\nphys = <4G\nphys = 0-4G\n", 3, 1, "duplicate key 'phys' in [cgroup /x]", "line 2, column 1" },
-	{ "[system]\nfile = bind:0\n", 2, 1, "'file' needs a pattern", "file:GLOB" },
-	{ "[system]\nfile: = bind:0\n", 2, 6, "empty pattern", NULL },
-	{ "[system]\norder.xyz = 0\n", 2, 7, "'xyz' is not a page size", "order.2M" },
-	{ "[system]\npolicy = local\nheap = bind:0\npolicy = bind:1\n", 4, 1, "duplicate key 'policy' in [system]",
-	  "first set at line 2, column 1" },
-	{ "[exe /x]\n  heap = bind:0\nheap = bind:1\n", 3, 1, "duplicate key 'heap' in [exe /x]",
-	  "line 2, column 3" },
-	{ "[device pci:0000:3b:00.0]\nheap = bind:0\n", 2, 1, "kind of memory", "only 'policy'" },
-	{ "[device net:eth0]\nfile:/x = bind:0\n", 2, 1, "kind of memory", NULL },
+	{"policy = local\n[system]\n", 1, 1, "key 'policy' outside any section", "[system]"},
+	{"[system]\nheep = local\n", 2, 1, "unknown key 'heep'", "did you mean 'heap'?"},
+	{"[system]\nstict = yes\n", 2, 1, "unknown key 'stict'", "did you mean 'strict'?"},
+	{"[system]\nfiel:/x/** = bind:0\n", 2, 1, "unknown key 'fiel:/x/**'", "did you mean 'file:/x/**'?"},
+	{"[system]\nzzzzzzzz = local\n", 2, 1, "unknown key", "valid keys: policy, heap"},
+	{"[system]\nrepl = yes\n", 2, 1, "unknown key 'repl'", "did you mean 'replicate'?"},
+	{"[system]\nautomigrat = yes\n", 2, 1, "unknown key", "did you mean 'automigrate'?"},
+	{"[cgroup /x]\nphys = <4G\nphys = 0-4G\n", 3, 1, "duplicate key 'phys' in [cgroup /x]", "line 2, column 1"},
+	{"[system]\nfile = bind:0\n", 2, 1, "'file' needs a pattern", "file:GLOB"},
+	{"[system]\nfile: = bind:0\n", 2, 6, "empty pattern", NULL},
+	{"[system]\norder.xyz = 0\n", 2, 7, "'xyz' is not a page size", "order.2M"},
+	{"[system]\npolicy = local\nheap = bind:0\npolicy = bind:1\n", 4, 1, "duplicate key 'policy' in [system]",
+	 "first set at line 2, column 1"},
+	{"[exe /x]\n  heap = bind:0\nheap = bind:1\n", 3, 1, "duplicate key 'heap' in [exe /x]", "line 2, column 3"},
+	{"[device pci:0000:3b:00.0]\nheap = bind:0\n", 2, 1, "kind of memory", "only 'policy'"},
+	{"[device net:eth0]\nfile:/x = bind:0\n", 2, 1, "kind of memory", NULL},
 	/* '=' and values */
-	{ "[system]\npolicy local\n", 2, 7, "expected '=' after 'policy'", "KEY = VALUE" },
-	{ "[system]\n = local\n", 2, 2, "missing key before '='", NULL },
-	{ "[system]\nheap =\n", 2, 7, "empty value for 'heap'", NULL },
-	{ "[system]\nheap =    # nothing\n", 2, 7, "empty value for 'heap'", NULL },
-	{ "[system]\nstrict = maybe\n", 2, 10, "yes/no option", "strict = yes" },
-	{ "[system]\nallow = 0-1 strict\n", 2, 12, "'allow' takes one value", NULL },
+	{"[system]\npolicy local\n", 2, 7, "expected '=' after 'policy'", "KEY = VALUE"},
+	{"[system]\n = local\n", 2, 2, "missing key before '='", NULL},
+	{"[system]\nheap =\n", 2, 7, "empty value for 'heap'", NULL},
+	{"[system]\nheap =    # nothing\n", 2, 7, "empty value for 'heap'", NULL},
+	{"[system]\nstrict = maybe\n", 2, 10, "yes/no option", "strict = yes"},
+	{"[system]\nallow = 0-1 strict\n", 2, 12, "'allow' takes one value", NULL},
 	/* bad policy values: the parser's offset lands on the value's column */
-	{ "[system]\nheap = bindd:0\n", 2, 8, "", NULL },
-	{ "[system]\n\theap\t=\tbindd:0\n", 2, 9, "", NULL },
-	{ "[system]\nheap     = bindd:0 # comment\n", 2, 12, "", NULL },
+	{"[system]\nheap = bindd:0\n", 2, 8, "", NULL},
+	{"[system]\n\theap\t=\tbindd:0\n", 2, 9, "", NULL},
+	{"[system]\nheap     = bindd:0 # comment\n", 2, 12, "", NULL},
 };
 
 static void test_errors(void)
@@ -322,17 +319,16 @@ static void test_errors(void)
 
 		mp_config_init(&c);
 		memset(errs, 0, sizeof(errs));
-		r = mp_config_parse(&c, "bad.conf", error_cases[i].text, strlen(error_cases[i].text), errs,
-				    MAX_ERR);
+		r = mp_config_parse(&c, "bad.conf", error_cases[i].text, strlen(error_cases[i].text), errs, MAX_ERR);
 		CHECK_MSG(r == 1, "case %zu (%u:%u): %d errors, first %u:%u %s", i, error_cases[i].line,
 			  error_cases[i].col, r, errs[0].line, errs[0].col, errs[0].msg);
 		if (r < 1)
 			goto next;
 		CHECK_MSG(errs[0].line == error_cases[i].line && errs[0].col == error_cases[i].col,
-			  "case %zu: at %u:%u, expected %u:%u (%s)", i, errs[0].line, errs[0].col,
-			  error_cases[i].line, error_cases[i].col, errs[0].msg);
-		CHECK_MSG(strstr(errs[0].msg, error_cases[i].msg), "case %zu: message '%s' lacks '%s'", i,
-			  errs[0].msg, error_cases[i].msg);
+			  "case %zu: at %u:%u, expected %u:%u (%s)", i, errs[0].line, errs[0].col, error_cases[i].line,
+			  error_cases[i].col, errs[0].msg);
+		CHECK_MSG(strstr(errs[0].msg, error_cases[i].msg), "case %zu: message '%s' lacks '%s'", i, errs[0].msg,
+			  error_cases[i].msg);
 		CHECK_MSG(errs[0].msg[0], "case %zu: empty message", i);
 		if (error_cases[i].hint)
 			CHECK_MSG(strstr(errs[0].hint, error_cases[i].hint), "case %zu: hint '%s' lacks '%s'", i,
@@ -340,7 +336,7 @@ static void test_errors(void)
 		CHECK(errs[0].file && !strcmp(errs[0].file, "bad.conf"));
 		/* a file with an error contributes nothing */
 		CHECK_MSG(c.n_scopes == 0 && c.scopes == NULL, "case %zu: %u scopes added", i, c.n_scopes);
-next:
+	next:
 		mp_config_free(&c);
 	}
 }
@@ -364,15 +360,15 @@ static void test_nul(void)
 /* All errors are reported, in order, and a bad file adds nothing to a config that already has scopes. */
 static void test_many_errors(void)
 {
-	static const char text[] = "[system]\n"	   /* 1 */
+	static const char text[] = "[system]\n"	      /* 1 */
 				   "policy = local\n" /* 2 */
 				   "heep = local\n"   /* 3: unknown key */
-				   "[exe]\n"	   /* 4: missing argument */
+				   "[exe]\n"	      /* 4: missing argument */
 				   "heap = bindd\n"   /* 5: bad value */
 				   "heap = local\n"   /* 6: duplicate */
-				   "[sistem\n"	   /* 7: unterminated */
-				   "stack =\n";	   /* 8: empty value */
-	static const unsigned want[][2] = { { 3, 1 }, { 4, 5 }, { 5, 8 }, { 6, 1 }, { 7, 1 }, { 8, 8 } };
+				   "[sistem\n"	      /* 7: unterminated */
+				   "stack =\n";	      /* 8: empty value */
+	static const unsigned want[][2] = {{3, 1}, {4, 5}, {5, 8}, {6, 1}, {7, 1}, {8, 8}};
 	struct mp_config_error errs[MAX_ERR], few[2];
 	struct mp_config c;
 	int r;
@@ -516,12 +512,9 @@ static void test_data_files(void)
 		int errors;
 		unsigned line, col;
 	} files[] = {
-		{ "etc/mplace.conf.example", 0, 0, 0 },
-		{ "tests/data/conf/good-db.conf", 0, 0, 0 },
-		{ "tests/data/conf/good-hpc.conf", 0, 0, 0 },
-		{ "tests/data/conf/good-device.conf", 0, 0, 0 },
-		{ "tests/data/conf/error-7-12.conf", 1, 7, 12 },
-		{ "tests/data/conf/bad-many.conf", -1, 0, 0 },
+		{"etc/mplace.conf.example", 0, 0, 0},	       {"tests/data/conf/good-db.conf", 0, 0, 0},
+		{"tests/data/conf/good-hpc.conf", 0, 0, 0},    {"tests/data/conf/good-device.conf", 0, 0, 0},
+		{"tests/data/conf/error-7-12.conf", 1, 7, 12}, {"tests/data/conf/bad-many.conf", -1, 0, 0},
 	};
 
 	for (size_t i = 0; i < MP_ARRAY_SIZE(files); i++) {

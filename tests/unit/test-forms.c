@@ -36,56 +36,56 @@ struct fcase {
 
 static const struct fcase mode_cases[] = {
 	/* numactl */
-	{ MP_MODE_DEFAULT, NULL, MP_FORM_NUMACTL, 0, "", "" },
-	{ MP_MODE_LOCAL, NULL, MP_FORM_NUMACTL, 0, "--localalloc", "" },
-	{ MP_MODE_BIND, "0-1", MP_FORM_NUMACTL, 0, "--membind=0-1", "" },
-	{ MP_MODE_PREFER, "1", MP_FORM_NUMACTL, 0, "--preferred=1", "" },
-	{ MP_MODE_PREFER, "1-2", MP_FORM_NUMACTL, 0, "--preferred=1", "nodes 1-2 after the first" },
-	{ MP_MODE_PREFER_MANY, "0-1", MP_FORM_NUMACTL, 0, "--preferred-many=0-1", "" },
-	{ MP_MODE_INTERLEAVE, "0,2", MP_FORM_NUMACTL, 0, "--interleave=0,2", "" },
-	{ MP_MODE_WEIGHTED_INTERLEAVE, "0-1", MP_FORM_NUMACTL, 0, "--weighted-interleave=0-1", "" },
-	{ MP_MODE_SPLIT, "0-1", MP_FORM_NUMACTL, -EXDEV, NULL, "split mode (numactl has no chunked split)" },
+	{MP_MODE_DEFAULT, NULL, MP_FORM_NUMACTL, 0, "", ""},
+	{MP_MODE_LOCAL, NULL, MP_FORM_NUMACTL, 0, "--localalloc", ""},
+	{MP_MODE_BIND, "0-1", MP_FORM_NUMACTL, 0, "--membind=0-1", ""},
+	{MP_MODE_PREFER, "1", MP_FORM_NUMACTL, 0, "--preferred=1", ""},
+	{MP_MODE_PREFER, "1-2", MP_FORM_NUMACTL, 0, "--preferred=1", "nodes 1-2 after the first"},
+	{MP_MODE_PREFER_MANY, "0-1", MP_FORM_NUMACTL, 0, "--preferred-many=0-1", ""},
+	{MP_MODE_INTERLEAVE, "0,2", MP_FORM_NUMACTL, 0, "--interleave=0,2", ""},
+	{MP_MODE_WEIGHTED_INTERLEAVE, "0-1", MP_FORM_NUMACTL, 0, "--weighted-interleave=0-1", ""},
+	{MP_MODE_SPLIT, "0-1", MP_FORM_NUMACTL, -EXDEV, NULL, "split mode (numactl has no chunked split)"},
 	/* systemd */
-	{ MP_MODE_DEFAULT, NULL, MP_FORM_SYSTEMD, 0, "NUMAPolicy=default", "" },
-	{ MP_MODE_LOCAL, NULL, MP_FORM_SYSTEMD, 0, "NUMAPolicy=local", "" },
-	{ MP_MODE_BIND, "0-1", MP_FORM_SYSTEMD, 0, "NUMAPolicy=bind\nNUMAMask=0-1", "" },
-	{ MP_MODE_PREFER, "3", MP_FORM_SYSTEMD, 0, "NUMAPolicy=preferred\nNUMAMask=3", "" },
-	{ MP_MODE_INTERLEAVE, "0-3", MP_FORM_SYSTEMD, 0, "NUMAPolicy=interleave\nNUMAMask=0-3", "" },
-	{ MP_MODE_PREFER_MANY, "0-1", MP_FORM_SYSTEMD, -EXDEV, NULL, "prefer-many mode" },
-	{ MP_MODE_WEIGHTED_INTERLEAVE, "0-1", MP_FORM_SYSTEMD, -EXDEV, NULL, "weighted-interleave mode" },
-	{ MP_MODE_SPLIT, "0-1", MP_FORM_SYSTEMD, -EXDEV, NULL, "split mode" },
+	{MP_MODE_DEFAULT, NULL, MP_FORM_SYSTEMD, 0, "NUMAPolicy=default", ""},
+	{MP_MODE_LOCAL, NULL, MP_FORM_SYSTEMD, 0, "NUMAPolicy=local", ""},
+	{MP_MODE_BIND, "0-1", MP_FORM_SYSTEMD, 0, "NUMAPolicy=bind\nNUMAMask=0-1", ""},
+	{MP_MODE_PREFER, "3", MP_FORM_SYSTEMD, 0, "NUMAPolicy=preferred\nNUMAMask=3", ""},
+	{MP_MODE_INTERLEAVE, "0-3", MP_FORM_SYSTEMD, 0, "NUMAPolicy=interleave\nNUMAMask=0-3", ""},
+	{MP_MODE_PREFER_MANY, "0-1", MP_FORM_SYSTEMD, -EXDEV, NULL, "prefer-many mode"},
+	{MP_MODE_WEIGHTED_INTERLEAVE, "0-1", MP_FORM_SYSTEMD, -EXDEV, NULL, "weighted-interleave mode"},
+	{MP_MODE_SPLIT, "0-1", MP_FORM_SYSTEMD, -EXDEV, NULL, "split mode"},
 	/* tmpfs mpol= */
-	{ MP_MODE_DEFAULT, NULL, MP_FORM_MPOL, 0, "mpol=default", "" },
-	{ MP_MODE_LOCAL, NULL, MP_FORM_MPOL, 0, "mpol=local", "" },
-	{ MP_MODE_BIND, "0-1", MP_FORM_MPOL, 0, "mpol=bind:0-1", "" },
-	{ MP_MODE_PREFER, "2", MP_FORM_MPOL, 0, "mpol=prefer:2", "" },
-	{ MP_MODE_INTERLEAVE, "0-3", MP_FORM_MPOL, 0, "mpol=interleave:0-3", "" },
-	{ MP_MODE_PREFER_MANY, "0-1", MP_FORM_MPOL, -EXDEV, NULL, "prefer-many mode (tmpfs mpol=" },
-	{ MP_MODE_WEIGHTED_INTERLEAVE, "0-1", MP_FORM_MPOL, -EXDEV, NULL, "weighted-interleave mode" },
-	{ MP_MODE_SPLIT, "0-1", MP_FORM_MPOL, -EXDEV, NULL, "split mode" },
+	{MP_MODE_DEFAULT, NULL, MP_FORM_MPOL, 0, "mpol=default", ""},
+	{MP_MODE_LOCAL, NULL, MP_FORM_MPOL, 0, "mpol=local", ""},
+	{MP_MODE_BIND, "0-1", MP_FORM_MPOL, 0, "mpol=bind:0-1", ""},
+	{MP_MODE_PREFER, "2", MP_FORM_MPOL, 0, "mpol=prefer:2", ""},
+	{MP_MODE_INTERLEAVE, "0-3", MP_FORM_MPOL, 0, "mpol=interleave:0-3", ""},
+	{MP_MODE_PREFER_MANY, "0-1", MP_FORM_MPOL, -EXDEV, NULL, "prefer-many mode (tmpfs mpol="},
+	{MP_MODE_WEIGHTED_INTERLEAVE, "0-1", MP_FORM_MPOL, -EXDEV, NULL, "weighted-interleave mode"},
+	{MP_MODE_SPLIT, "0-1", MP_FORM_MPOL, -EXDEV, NULL, "split mode"},
 	/* OCI */
-	{ MP_MODE_DEFAULT, NULL, MP_FORM_OCI, 0, "{\"mode\":\"MPOL_DEFAULT\"}", "" },
-	{ MP_MODE_LOCAL, NULL, MP_FORM_OCI, 0, "{\"mode\":\"MPOL_LOCAL\"}", "" },
-	{ MP_MODE_BIND, "0-1", MP_FORM_OCI, 0, "{\"mode\":\"MPOL_BIND\",\"nodes\":\"0-1\"}", "" },
-	{ MP_MODE_PREFER, "1", MP_FORM_OCI, 0, "{\"mode\":\"MPOL_PREFERRED\",\"nodes\":\"1\"}", "" },
-	{ MP_MODE_PREFER_MANY, "0-1", MP_FORM_OCI, 0, "{\"mode\":\"MPOL_PREFERRED_MANY\",\"nodes\":\"0-1\"}", "" },
-	{ MP_MODE_INTERLEAVE, "0,2", MP_FORM_OCI, 0, "{\"mode\":\"MPOL_INTERLEAVE\",\"nodes\":\"0,2\"}", "" },
-	{ MP_MODE_WEIGHTED_INTERLEAVE, "0-1", MP_FORM_OCI, 0,
-	  "{\"mode\":\"MPOL_WEIGHTED_INTERLEAVE\",\"nodes\":\"0-1\"}", "" },
-	{ MP_MODE_SPLIT, "0-1", MP_FORM_OCI, -EXDEV, NULL, "split mode" },
+	{MP_MODE_DEFAULT, NULL, MP_FORM_OCI, 0, "{\"mode\":\"MPOL_DEFAULT\"}", ""},
+	{MP_MODE_LOCAL, NULL, MP_FORM_OCI, 0, "{\"mode\":\"MPOL_LOCAL\"}", ""},
+	{MP_MODE_BIND, "0-1", MP_FORM_OCI, 0, "{\"mode\":\"MPOL_BIND\",\"nodes\":\"0-1\"}", ""},
+	{MP_MODE_PREFER, "1", MP_FORM_OCI, 0, "{\"mode\":\"MPOL_PREFERRED\",\"nodes\":\"1\"}", ""},
+	{MP_MODE_PREFER_MANY, "0-1", MP_FORM_OCI, 0, "{\"mode\":\"MPOL_PREFERRED_MANY\",\"nodes\":\"0-1\"}", ""},
+	{MP_MODE_INTERLEAVE, "0,2", MP_FORM_OCI, 0, "{\"mode\":\"MPOL_INTERLEAVE\",\"nodes\":\"0,2\"}", ""},
+	{MP_MODE_WEIGHTED_INTERLEAVE, "0-1", MP_FORM_OCI, 0,
+	 "{\"mode\":\"MPOL_WEIGHTED_INTERLEAVE\",\"nodes\":\"0-1\"}", ""},
+	{MP_MODE_SPLIT, "0-1", MP_FORM_OCI, -EXDEV, NULL, "split mode"},
 	/* mplace */
-	{ MP_MODE_DEFAULT, NULL, MP_FORM_MPLACE, 0, "default", "" },
-	{ MP_MODE_LOCAL, NULL, MP_FORM_MPLACE, 0, "local", "" },
-	{ MP_MODE_BIND, "0-1", MP_FORM_MPLACE, 0, "bind:0-1", "" },
-	{ MP_MODE_PREFER, "1", MP_FORM_MPLACE, 0, "prefer:1", "" },
-	{ MP_MODE_PREFER_MANY, "0-1", MP_FORM_MPLACE, 0, "prefer-many:0-1", "" },
-	{ MP_MODE_INTERLEAVE, "0,2", MP_FORM_MPLACE, 0, "interleave:0,2", "" },
-	{ MP_MODE_WEIGHTED_INTERLEAVE, "0-1", MP_FORM_MPLACE, 0, "weighted-interleave:0-1", "" },
-	{ MP_MODE_SPLIT, "0-1", MP_FORM_MPLACE, 0, "split:0-1", "" },
+	{MP_MODE_DEFAULT, NULL, MP_FORM_MPLACE, 0, "default", ""},
+	{MP_MODE_LOCAL, NULL, MP_FORM_MPLACE, 0, "local", ""},
+	{MP_MODE_BIND, "0-1", MP_FORM_MPLACE, 0, "bind:0-1", ""},
+	{MP_MODE_PREFER, "1", MP_FORM_MPLACE, 0, "prefer:1", ""},
+	{MP_MODE_PREFER_MANY, "0-1", MP_FORM_MPLACE, 0, "prefer-many:0-1", ""},
+	{MP_MODE_INTERLEAVE, "0,2", MP_FORM_MPLACE, 0, "interleave:0,2", ""},
+	{MP_MODE_WEIGHTED_INTERLEAVE, "0-1", MP_FORM_MPLACE, 0, "weighted-interleave:0-1", ""},
+	{MP_MODE_SPLIT, "0-1", MP_FORM_MPLACE, 0, "split:0-1", ""},
 	/* bad arguments */
-	{ MP_MODE_BIND, NULL, MP_FORM_NUMACTL, -EINVAL, NULL, NULL },
-	{ MP_MODE_BIND, "0", MP_FORM_AUTO, -EINVAL, NULL, NULL },
-	{ MP_MODE_BIND, "0", (enum mp_form)42, -EINVAL, NULL, NULL },
+	{MP_MODE_BIND, NULL, MP_FORM_NUMACTL, -EINVAL, NULL, NULL},
+	{MP_MODE_BIND, "0", MP_FORM_AUTO, -EINVAL, NULL, NULL},
+	{MP_MODE_BIND, "0", (enum mp_form)42, -EINVAL, NULL, NULL},
 };
 
 static void run(const struct mp_compiled *c, const struct fcase *k, const char *what)
@@ -126,7 +126,7 @@ static void test_modes(void)
 static void test_lost(void)
 {
 	struct mp_compiled c;
-	struct fcase k = { MP_MODE_BIND, "0-1", MP_FORM_NUMACTL, 0, NULL, NULL };
+	struct fcase k = {MP_MODE_BIND, "0-1", MP_FORM_NUMACTL, 0, NULL, NULL};
 
 	/* strict */
 	c = mk(MP_MODE_BIND, "0-1");
@@ -188,7 +188,8 @@ static void test_lost(void)
 	c.home = 0;
 	k.form = MP_FORM_MPOL;
 	k.text = "mpol=bind:0";
-	for (const char *const *l = (const char *const[]){ "order=2M", "phys=0-4G", "replicate", "migrate", "home=0", NULL };
+	for (const char *const *l =
+		     (const char *const[]){"order=2M", "phys=0-4G", "replicate", "migrate", "home=0", NULL};
 	     *l; l++) {
 		k.lost = *l;
 		run(&c, &k, "extras mpol");
@@ -268,9 +269,9 @@ static void test_lost(void)
 /* A foreign text, read back, gives the same placement as the mplace text. */
 static void test_read_back(void)
 {
-	static const enum mp_form forms[] = { MP_FORM_NUMACTL, MP_FORM_SYSTEMD, MP_FORM_MPOL, MP_FORM_OCI };
-	static const enum mp_mode modes[] = { MP_MODE_LOCAL, MP_MODE_BIND, MP_MODE_PREFER, MP_MODE_PREFER_MANY,
-					      MP_MODE_INTERLEAVE, MP_MODE_WEIGHTED_INTERLEAVE };
+	static const enum mp_form forms[] = {MP_FORM_NUMACTL, MP_FORM_SYSTEMD, MP_FORM_MPOL, MP_FORM_OCI};
+	static const enum mp_mode modes[] = {MP_MODE_LOCAL,	  MP_MODE_BIND,	      MP_MODE_PREFER,
+					     MP_MODE_PREFER_MANY, MP_MODE_INTERLEAVE, MP_MODE_WEIGHTED_INTERLEAVE};
 
 	for (size_t m = 0; m < MP_ARRAY_SIZE(modes); m++) {
 		struct mp_compiled c = mk(modes[m], modes[m] == MP_MODE_LOCAL ? NULL : "1-2");

@@ -12,18 +12,18 @@ static void test_parse_format(void)
 		int ret;
 		size_t pos;
 	} cases[] = {
-		{ "", "", 0, 0 },
-		{ "0", "0", 0, 0 },
-		{ "0-3,7", "0-3,7", 0, 0 },
-		{ "3,2,1,0", "0-3", 0, 0 },
-		{ "0-0", "0", 0, 0 },
-		{ "1023", "1023", 0, 0 },
-		{ "1024", NULL, -EINVAL, 0 },
-		{ "3-1", NULL, -EINVAL, 4 - 1 },
-		{ "1,", NULL, -EINVAL, 2 },
-		{ "a", NULL, -EINVAL, 0 },
-		{ "1 ", NULL, -EINVAL, 1 },
-		{ "-1", NULL, -EINVAL, 0 },
+		{"", "", 0, 0},
+		{"0", "0", 0, 0},
+		{"0-3,7", "0-3,7", 0, 0},
+		{"3,2,1,0", "0-3", 0, 0},
+		{"0-0", "0", 0, 0},
+		{"1023", "1023", 0, 0},
+		{"1024", NULL, -EINVAL, 0},
+		{"3-1", NULL, -EINVAL, 4 - 1},
+		{"1,", NULL, -EINVAL, 2},
+		{"a", NULL, -EINVAL, 0},
+		{"1 ", NULL, -EINVAL, 1},
+		{"-1", NULL, -EINVAL, 0},
 	};
 
 	for (size_t i = 0; i < MP_ARRAY_SIZE(cases); i++) {
@@ -82,11 +82,18 @@ static void test_sizes(void)
 		uint64_t v;
 		const char *out;
 	} cases[] = {
-		{ "4096", 0, 4096, "4K" }, { "4K", 0, 4096, "4K" },	  { "2M", 0, 2u << 20, "2M" },
-		{ "4G", 0, 4ull << 30, "4G" }, { "16MiB", 0, 16u << 20, "16M" }, { "1g", 0, 1ull << 30, "1G" },
-		{ "100", 0, 100, "100" },      { "4X", -EINVAL, 0, NULL },     { "", -EINVAL, 0, NULL },
-		{ "G", -EINVAL, 0, NULL },     { "99999999999999999999", -ERANGE, 0, NULL },
-		{ "17179869184G", -ERANGE, 0, NULL },
+		{"4096", 0, 4096, "4K"},
+		{"4K", 0, 4096, "4K"},
+		{"2M", 0, 2u << 20, "2M"},
+		{"4G", 0, 4ull << 30, "4G"},
+		{"16MiB", 0, 16u << 20, "16M"},
+		{"1g", 0, 1ull << 30, "1G"},
+		{"100", 0, 100, "100"},
+		{"4X", -EINVAL, 0, NULL},
+		{"", -EINVAL, 0, NULL},
+		{"G", -EINVAL, 0, NULL},
+		{"99999999999999999999", -ERANGE, 0, NULL},
+		{"17179869184G", -ERANGE, 0, NULL},
 	};
 
 	for (size_t i = 0; i < MP_ARRAY_SIZE(cases); i++) {

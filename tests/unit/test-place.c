@@ -28,7 +28,7 @@ static int compile(const char *root, const char *text, struct mp_compiled *ret)
 {
 	struct mp_policy p;
 	struct mp_topo *t = NULL;
-	struct mp_resolve_ctx ctx = { .local_node = -1 };
+	struct mp_resolve_ctx ctx = {.local_node = -1};
 	struct mp_diag d;
 	int r;
 
@@ -55,30 +55,34 @@ static const struct plan_case {
 	const char *topo, *policy;
 	uint64_t pages;
 	enum mp_backend backend;
-	int n_chunks;		/* -1: do not check */
-	uint64_t per_node[8];	/* exact pages per node (chunks with node >= 0) */
-	int kmode;		/* of the first chunk */
+	int n_chunks;	      /* -1: do not check */
+	uint64_t per_node[8]; /* exact pages per node (chunks with node >= 0) */
+	int kmode;	      /* of the first chunk */
 } plan_cases[] = {
-	{ "2s-cxl", "split:0-1", 8, MP_BACKEND_CHUNKS, 2, { 4, 4 }, MP_MPOL_PREFERRED },
-	{ "2s-cxl", "split:0-1 strict", 8, MP_BACKEND_CHUNKS, 2, { 4, 4 }, MP_MPOL_BIND },
-	{ "2s-cxl", "split:0,2 weights=0:3,2:1", 8, MP_BACKEND_CHUNKS, 2, { 6, 0, 2 }, MP_MPOL_PREFERRED },
-	{ "2s-cxl", "split:0,2 weights=0:3,2:1", 7, MP_BACKEND_CHUNKS, 2, { 5, 0, 2 }, MP_MPOL_PREFERRED },
+	{"2s-cxl", "split:0-1", 8, MP_BACKEND_CHUNKS, 2, {4, 4}, MP_MPOL_PREFERRED},
+	{"2s-cxl", "split:0-1 strict", 8, MP_BACKEND_CHUNKS, 2, {4, 4}, MP_MPOL_BIND},
+	{"2s-cxl", "split:0,2 weights=0:3,2:1", 8, MP_BACKEND_CHUNKS, 2, {6, 0, 2}, MP_MPOL_PREFERRED},
+	{"2s-cxl", "split:0,2 weights=0:3,2:1", 7, MP_BACKEND_CHUNKS, 2, {5, 0, 2}, MP_MPOL_PREFERRED},
 	/* every node placed: nowhere to fall back, so each chunk is bound */
-	{ "2s-cxl", "split:0-3", 1, MP_BACKEND_CHUNKS, 1, { 0, 0, 0, 1 }, MP_MPOL_BIND },
-	{ "2s-cxl", "bind:0-1 weights=0:1,1:3", 4096, MP_BACKEND_CHUNKS, 2, { 1024, 3072 }, MP_MPOL_PREFERRED },
-	{ "2s-cxl", "interleave:0-1 weights=0:3,1:1", 16, MP_BACKEND_CHUNKS, 8, { 12, 4 }, MP_MPOL_PREFERRED },
+	{"2s-cxl", "split:0-3", 1, MP_BACKEND_CHUNKS, 1, {0, 0, 0, 1}, MP_MPOL_BIND},
+	{"2s-cxl", "bind:0-1 weights=0:1,1:3", 4096, MP_BACKEND_CHUNKS, 2, {1024, 3072}, MP_MPOL_PREFERRED},
+	{"2s-cxl", "interleave:0-1 weights=0:3,1:1", 16, MP_BACKEND_CHUNKS, 8, {12, 4}, MP_MPOL_PREFERRED},
 	/* 65536 pages in 3:1: units of 130 pages keep it under 256 chunks;
 	 * 126 whole rounds, the 16-page tail split 12:4, exact here */
-	{ "2s-cxl", "interleave:0-1 weights=0:3,1:1", 65536, MP_BACKEND_CHUNKS, 254, { 49152, 16384 },
-	  MP_MPOL_PREFERRED },
-	{ "8n", "interleave:0-7 weights=0:2,1:1,2:1,3:1,4:1,5:1,6:1,7:1 strict", 1000, MP_BACKEND_CHUNKS, -1,
-	  { 222, 111, 111, 111, 111, 111, 111, 112 }, MP_MPOL_BIND },
-	{ "2s-cxl", "bind:0-1", 100, MP_BACKEND_KERNEL, 1, { 0 }, MP_MPOL_PREFERRED_MANY },
-	{ "2s-cxl", "bind:0-1 strict", 100, MP_BACKEND_KERNEL, 1, { 0 }, MP_MPOL_BIND },
-	{ "2s-cxl", "prefer:2", 100, MP_BACKEND_KERNEL, 1, { 0 }, MP_MPOL_PREFERRED },
-	{ "2s-cxl", "interleave:0-3", 100, MP_BACKEND_KERNEL, 1, { 0 }, MP_MPOL_INTERLEAVE },
-	{ "2s-cxl", "local", 100, MP_BACKEND_KERNEL, 1, { 0 }, MP_MPOL_LOCAL },
-	{ "2s-cxl", "default", 100, MP_BACKEND_KERNEL, 1, { 0 }, MP_MPOL_DEFAULT },
+	{"2s-cxl", "interleave:0-1 weights=0:3,1:1", 65536, MP_BACKEND_CHUNKS, 254, {49152, 16384}, MP_MPOL_PREFERRED},
+	{"8n",
+	 "interleave:0-7 weights=0:2,1:1,2:1,3:1,4:1,5:1,6:1,7:1 strict",
+	 1000,
+	 MP_BACKEND_CHUNKS,
+	 -1,
+	 {222, 111, 111, 111, 111, 111, 111, 112},
+	 MP_MPOL_BIND},
+	{"2s-cxl", "bind:0-1", 100, MP_BACKEND_KERNEL, 1, {0}, MP_MPOL_PREFERRED_MANY},
+	{"2s-cxl", "bind:0-1 strict", 100, MP_BACKEND_KERNEL, 1, {0}, MP_MPOL_BIND},
+	{"2s-cxl", "prefer:2", 100, MP_BACKEND_KERNEL, 1, {0}, MP_MPOL_PREFERRED},
+	{"2s-cxl", "interleave:0-3", 100, MP_BACKEND_KERNEL, 1, {0}, MP_MPOL_INTERLEAVE},
+	{"2s-cxl", "local", 100, MP_BACKEND_KERNEL, 1, {0}, MP_MPOL_LOCAL},
+	{"2s-cxl", "default", 100, MP_BACKEND_KERNEL, 1, {0}, MP_MPOL_DEFAULT},
 };
 
 static void test_plans(void)
@@ -86,7 +90,7 @@ static void test_plans(void)
 	for (size_t i = 0; i < MP_ARRAY_SIZE(plan_cases); i++) {
 		const struct plan_case *t = &plan_cases[i];
 		struct mp_place_chunk ch[256];
-		uint64_t per[8] = { 0 }, off = 0, wsum = 0, unit = 0;
+		uint64_t per[8] = {0}, off = 0, wsum = 0, unit = 0;
 		struct mp_compiled c;
 		enum mp_backend be = MP_BACKEND_NONE;
 		char root[512];
@@ -108,7 +112,8 @@ static void test_plans(void)
 			CHECK_MSG(n == t->n_chunks, "%s: %d chunks", t->policy, n);
 		CHECK_MSG(ch[0].kmode == t->kmode, "%s: kmode %d", t->policy, ch[0].kmode);
 		for (int k = 0; k < n; k++) {
-			CHECK_MSG(ch[k].off == off, "%s: chunk %d at %llu", t->policy, k, (unsigned long long)ch[k].off);
+			CHECK_MSG(ch[k].off == off, "%s: chunk %d at %llu", t->policy, k,
+				  (unsigned long long)ch[k].off);
 			CHECK(ch[k].len > 0 && ch[k].len % PS == 0);
 			off = ch[k].off + ch[k].len;
 			if (ch[k].node >= 0 && ch[k].node < 8)
@@ -128,8 +133,8 @@ static void test_plans(void)
 			double exact = (double)t->pages * c.weight[k] / (double)wsum;
 			double got = (double)per[c.weight_node[k]];
 
-			CHECK_MSG(got - exact <= (double)unit && exact - got <= (double)unit, "%s: node %d %.1f vs %.1f",
-				  t->policy, c.weight_node[k], got, exact);
+			CHECK_MSG(got - exact <= (double)unit && exact - got <= (double)unit,
+				  "%s: node %d %.1f vs %.1f", t->policy, c.weight_node[k], got, exact);
 		}
 		mp_compiled_free(&c);
 	}
@@ -154,14 +159,14 @@ static const char *const live_policies[] = {
 	"bind:0 strict order=thp",
 	"bind:0 migrate",
 };
-static const uint64_t live_sizes[] = { PS, 33 * PS, 4u << 20 };
+static const uint64_t live_sizes[] = {PS, 33 * PS, 4u << 20};
 
 static void test_live_modes(void)
 {
 	for (size_t i = 0; i < MP_ARRAY_SIZE(live_policies); i++)
 		for (size_t j = 0; j < MP_ARRAY_SIZE(live_sizes); j++) {
 			const char *pol = live_policies[i];
-			uint64_t len = live_sizes[j], per[4] = { 0 };
+			uint64_t len = live_sizes[j], per[4] = {0};
 			struct mp_place_report rep;
 			struct mp_compiled c;
 			void *p = NULL;
@@ -174,7 +179,8 @@ static void test_live_modes(void)
 			r = mp_place_map(&c, len, MP_PLACE_POPULATE | MP_PLACE_VERIFY, &p, &rep);
 			CHECK_MSG(r == 0, "%s %llu: %s (%s)", pol, (unsigned long long)len, strerror(-r), rep.reason);
 			if (r == 0) {
-				CHECK_MSG(rep.pages == len / PS && rep.present == rep.pages && rep.per_node[0] == rep.pages,
+				CHECK_MSG(rep.pages == len / PS && rep.present == rep.pages &&
+						  rep.per_node[0] == rep.pages,
 					  "%s %llu: %llu of %llu present, %llu on node 0", pol, (unsigned long long)len,
 					  (unsigned long long)rep.present, (unsigned long long)rep.pages,
 					  (unsigned long long)rep.per_node[0]);
@@ -296,7 +302,7 @@ static void test_hugetlb_empty(void)
 
 static void test_bad_args(void)
 {
-	uint64_t per[2] = { 7, 7 };
+	uint64_t per[2] = {7, 7};
 	struct mp_compiled c;
 	char *m;
 
@@ -322,9 +328,9 @@ static void test_bad_args(void)
 static void test_public(void)
 {
 	MPLACE_OPTS(mplace_place_report, rep);
-	struct mplace_error err = { .sz = sizeof(err) };
+	struct mplace_error err = {.sz = sizeof(err)};
 	struct mplace_compiled *c = NULL;
-	uint64_t per[2] = { 0 };
+	uint64_t per[2] = {0};
 	void *p = NULL;
 	int r;
 

@@ -86,21 +86,21 @@ static void test_kpolicy(void)
 		int mode; /* -1: rejected */
 		const char *nodes;
 	} cases[] = {
-		{ "default", MP_MPOL_DEFAULT, "" },
-		{ "local", MP_MPOL_LOCAL, "" },
-		{ "bind:0-1", MP_MPOL_BIND, "0-1" },
-		{ "bind=static:0,3", MP_MPOL_BIND, "0,3" },
-		{ "bind=relative|balancing:0", MP_MPOL_BIND, "0" },
-		{ "interleave:0-3", MP_MPOL_INTERLEAVE, "0-3" },
-		{ "prefer:1", MP_MPOL_PREFERRED, "1" },
-		{ "prefer (many):2-3", MP_MPOL_PREFERRED_MANY, "2-3" },
-		{ "weighted interleave:0,2", MP_MPOL_WEIGHTED_INTERLEAVE, "0,2" },
-		{ "prefer=static:1", MP_MPOL_PREFERRED, "1" },
-		{ "bind:", MP_MPOL_BIND, "" },
-		{ "binder:0", -1, NULL },
-		{ "bind:x", -1, NULL },
-		{ "", -1, NULL },
-		{ "interleave 0-1", -1, NULL },
+		{"default", MP_MPOL_DEFAULT, ""},
+		{"local", MP_MPOL_LOCAL, ""},
+		{"bind:0-1", MP_MPOL_BIND, "0-1"},
+		{"bind=static:0,3", MP_MPOL_BIND, "0,3"},
+		{"bind=relative|balancing:0", MP_MPOL_BIND, "0"},
+		{"interleave:0-3", MP_MPOL_INTERLEAVE, "0-3"},
+		{"prefer:1", MP_MPOL_PREFERRED, "1"},
+		{"prefer (many):2-3", MP_MPOL_PREFERRED_MANY, "2-3"},
+		{"weighted interleave:0,2", MP_MPOL_WEIGHTED_INTERLEAVE, "0,2"},
+		{"prefer=static:1", MP_MPOL_PREFERRED, "1"},
+		{"bind:", MP_MPOL_BIND, ""},
+		{"binder:0", -1, NULL},
+		{"bind:x", -1, NULL},
+		{"", -1, NULL},
+		{"interleave 0-1", -1, NULL},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -135,28 +135,28 @@ static void test_synthetic(void)
 		uint64_t n0, n1, n2, n3;
 		uint64_t page_size;
 	} want[] = {
-		{ 0x400000, MP_KIND_FILE, MP_MPOL_DEFAULT, "", 1, 1, 0, 0, 0, 4096 },
-		{ 0x401000, MP_KIND_TEXT, MP_MPOL_DEFAULT, "", 4, 2, 2, 0, 0, 4096 },
-		{ 0x405000, MP_KIND_FILE, MP_MPOL_DEFAULT, "", 1, 1, 0, 0, 0, 4096 },
-		{ 0x406000, MP_KIND_DATA, MP_MPOL_DEFAULT, "", 1, 0, 1, 0, 0, 4096 },
-		{ 0x407000, MP_KIND_DATA, MP_MPOL_DEFAULT, "", 2, 0, 2, 0, 0, 4096 }, /* .bss */
-		{ 0x1000000, MP_KIND_HEAP, MP_MPOL_BIND, "0-1", 256, 200, 56, 0, 0, 4096 },
-		{ 0x7f0000000000, MP_KIND_ANON, MP_MPOL_INTERLEAVE, "0-3", 1024, 256, 256, 256, 256, 4096 },
-		{ 0x7f0000400000, MP_KIND_SHM, MP_MPOL_PREFERRED_MANY, "2-3", 512, 0, 0, 400, 112, 4096 },
-		{ 0x7f0000600000, MP_KIND_SHM, MP_MPOL_WEIGHTED_INTERLEAVE, "0,2", 512, 341, 0, 171, 0, 4096 },
-		{ 0x7f0000800000, MP_KIND_SHM, MP_MPOL_PREFERRED, "1", 3, 0, 3, 0, 0, 4096 },
-		{ 0x7f0000a00000, MP_KIND_HUGETLB, MP_MPOL_BIND, "3", 2, 0, 0, 0, 2, 2 << 20 },
-		{ 0x7f0001000000, MP_KIND_ANON, MP_MPOL_DEFAULT, "", 0, 0, 0, 0, 0, 4096 },
-		{ 0x7f0001001000, MP_KIND_STACK, MP_MPOL_DEFAULT, "", 5, 0, 0, 5, 0, 4096 }, /* thread */
-		{ 0x7f0002000000, MP_KIND_FILE, MP_MPOL_LOCAL, "", 16, 16, 0, 0, 0, 4096 },
-		{ 0x7f0003000000, MP_KIND_ANON, MP_MPOL_BIND, "0", 16, 10, 0, 0, 6, 4096 },
-		{ 0x7f0004000000, MP_KIND_TEXT, MP_MPOL_DEFAULT, "", 42, 42, 0, 0, 0, 4096 },
-		{ 0x7f000402a000, MP_KIND_FILE, MP_MPOL_DEFAULT, "", 4, 4, 0, 0, 0, 4096 }, /* a library's data */
-		{ 0x7f0005000000, MP_KIND_MLOCKED, MP_MPOL_BIND, "1", 4, 0, 4, 0, 0, 4096 },
-		{ 0x7ffc00000000, MP_KIND_STACK, MP_MPOL_DEFAULT, "", 9, 9, 0, 0, 0, 4096 },
-		{ 0x7ffc00100000, MP_PM_KIND_SPECIAL, -1, "", 0, 0, 0, 0, 0, 4096 },
-		{ 0x7ffc00104000, MP_PM_KIND_SPECIAL, -1, "", 0, 0, 0, 0, 0, 4096 },
-		{ 0xffffffffff600000, MP_PM_KIND_SPECIAL, -1, "", 0, 0, 0, 0, 0, 4096 },
+		{0x400000, MP_KIND_FILE, MP_MPOL_DEFAULT, "", 1, 1, 0, 0, 0, 4096},
+		{0x401000, MP_KIND_TEXT, MP_MPOL_DEFAULT, "", 4, 2, 2, 0, 0, 4096},
+		{0x405000, MP_KIND_FILE, MP_MPOL_DEFAULT, "", 1, 1, 0, 0, 0, 4096},
+		{0x406000, MP_KIND_DATA, MP_MPOL_DEFAULT, "", 1, 0, 1, 0, 0, 4096},
+		{0x407000, MP_KIND_DATA, MP_MPOL_DEFAULT, "", 2, 0, 2, 0, 0, 4096}, /* .bss */
+		{0x1000000, MP_KIND_HEAP, MP_MPOL_BIND, "0-1", 256, 200, 56, 0, 0, 4096},
+		{0x7f0000000000, MP_KIND_ANON, MP_MPOL_INTERLEAVE, "0-3", 1024, 256, 256, 256, 256, 4096},
+		{0x7f0000400000, MP_KIND_SHM, MP_MPOL_PREFERRED_MANY, "2-3", 512, 0, 0, 400, 112, 4096},
+		{0x7f0000600000, MP_KIND_SHM, MP_MPOL_WEIGHTED_INTERLEAVE, "0,2", 512, 341, 0, 171, 0, 4096},
+		{0x7f0000800000, MP_KIND_SHM, MP_MPOL_PREFERRED, "1", 3, 0, 3, 0, 0, 4096},
+		{0x7f0000a00000, MP_KIND_HUGETLB, MP_MPOL_BIND, "3", 2, 0, 0, 0, 2, 2 << 20},
+		{0x7f0001000000, MP_KIND_ANON, MP_MPOL_DEFAULT, "", 0, 0, 0, 0, 0, 4096},
+		{0x7f0001001000, MP_KIND_STACK, MP_MPOL_DEFAULT, "", 5, 0, 0, 5, 0, 4096}, /* thread */
+		{0x7f0002000000, MP_KIND_FILE, MP_MPOL_LOCAL, "", 16, 16, 0, 0, 0, 4096},
+		{0x7f0003000000, MP_KIND_ANON, MP_MPOL_BIND, "0", 16, 10, 0, 0, 6, 4096},
+		{0x7f0004000000, MP_KIND_TEXT, MP_MPOL_DEFAULT, "", 42, 42, 0, 0, 0, 4096},
+		{0x7f000402a000, MP_KIND_FILE, MP_MPOL_DEFAULT, "", 4, 4, 0, 0, 0, 4096}, /* a library's data */
+		{0x7f0005000000, MP_KIND_MLOCKED, MP_MPOL_BIND, "1", 4, 0, 4, 0, 0, 4096},
+		{0x7ffc00000000, MP_KIND_STACK, MP_MPOL_DEFAULT, "", 9, 9, 0, 0, 0, 4096},
+		{0x7ffc00100000, MP_PM_KIND_SPECIAL, -1, "", 0, 0, 0, 0, 0, 4096},
+		{0x7ffc00104000, MP_PM_KIND_SPECIAL, -1, "", 0, 0, 0, 0, 0, 4096},
+		{0xffffffffff600000, MP_PM_KIND_SPECIAL, -1, "", 0, 0, 0, 0, 0, 4096},
 	};
 	struct mp_procmem pm;
 	const struct mp_pm_range *r;
@@ -177,8 +177,8 @@ static void test_synthetic(void)
 		CHECK_MSG(r->kmode == want[i].kmode, "%#" PRIx64 ": kernel mode %d, want %d ('%s')", want[i].start,
 			  r->kmode, want[i].kmode, r->kpolicy);
 		mp_mask_parse(want[i].knodes, strlen(want[i].knodes), &m, NULL);
-		CHECK_MSG(want[i].kmode < 0 || mp_mask_equal(&r->knodes, &m), "%#" PRIx64 ": nodes %s",
-			  want[i].start, want[i].knodes);
+		CHECK_MSG(want[i].kmode < 0 || mp_mask_equal(&r->knodes, &m), "%#" PRIx64 ": nodes %s", want[i].start,
+			  want[i].knodes);
 		CHECK_MSG(r->present == want[i].present && r->per_node[0] == want[i].n0 &&
 				  r->per_node[1] == want[i].n1 && r->per_node[2] == want[i].n2 &&
 				  r->per_node[3] == want[i].n3,
@@ -231,7 +231,7 @@ static void test_recorded(void)
 static void test_errors(void)
 {
 	static const char *const bad[] = {
-		"00400000 r--p 00000000 fd:01 1 /x\n",		  /* no end */
+		"00400000 r--p 00000000 fd:01 1 /x\n",		/* no end */
 		"00400000-00300000 r--p 00000000 fd:01 1 /x\n", /* end < start */
 		"00400000-00401000 r--p zz fd:01 1 /x\n",
 		"00400000-00401000 r--p 00000000 fd01 1 /x\n",
@@ -247,8 +247,8 @@ static void test_errors(void)
 		CHECK_MSG(pm.n == 0x5a5a5a5a, "bad maps %zu: output untouched", i);
 	}
 	memset(&pm, 0x5a, sizeof(pm));
-	CHECK(mp_procmem_parse("00400000-00401000 r--p 00000000 fd:01 1 /x\n", "00400000 default N0=x\n", NULL,
-			       NULL, NULL, 0, &pm) == -EINVAL);
+	CHECK(mp_procmem_parse("00400000-00401000 r--p 00000000 fd:01 1 /x\n", "00400000 default N0=x\n", NULL, NULL,
+			       NULL, 0, &pm) == -EINVAL);
 	CHECK(pm.n == 0x5a5a5a5a);
 	/* a numa_maps line for a range maps no longer has: ignored */
 	CHECK(mp_procmem_parse("00400000-00401000 r--p 00000000 fd:01 1 /x\n", "00500000 default N0=1\n", NULL, NULL,
@@ -264,7 +264,7 @@ static void test_live(void)
 {
 	const size_t npages = 64, ps = (size_t)getpagesize();
 	struct mp_procmem pm;
-	uint64_t where[MP_PM_NODES] = { 0 };
+	uint64_t where[MP_PM_NODES] = {0};
 	const struct mp_pm_range *r;
 	char *p;
 	int w;

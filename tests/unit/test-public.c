@@ -14,7 +14,7 @@
 int main(void)
 {
 	struct mplace_policy *p = (struct mplace_policy *)0x1, *q;
-	struct mplace_error err = { .sz = sizeof(err) };
+	struct mplace_error err = {.sz = sizeof(err)};
 	struct mplace_compiled *c = NULL;
 	struct mplace_topo *t = NULL;
 	char *text = NULL;

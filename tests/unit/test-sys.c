@@ -19,7 +19,7 @@ static int first_node;
 
 static void test_maxnode(void)
 {
-	unsigned long raw[MP_MASK_ULONGS] = { 0 };
+	unsigned long raw[MP_MASK_ULONGS] = {0};
 	int mode = -1, r;
 
 	CHECK(mp_sys_maxnode(1) == 2);
@@ -49,16 +49,16 @@ static void test_round_trip(void)
 		bool required; /* in every kernel this project supports (>= 4.x) */
 		int flags;
 	} cases[] = {
-		{ MP_MPOL_DEFAULT, false, true, 0 },
-		{ MP_MPOL_LOCAL, false, true, 0 },
-		{ MP_MPOL_PREFERRED, true, true, 0 },
-		{ MP_MPOL_BIND, true, true, 0 },
-		{ MP_MPOL_INTERLEAVE, true, true, 0 },
-		{ MP_MPOL_BIND, true, true, MP_MPOL_F_STATIC_NODES },
-		{ MP_MPOL_INTERLEAVE, true, true, MP_MPOL_F_RELATIVE_NODES },
-		{ MP_MPOL_PREFERRED_MANY, true, false, 0 },	 /* 5.15 */
-		{ MP_MPOL_WEIGHTED_INTERLEAVE, true, false, 0 }, /* 6.9 */
-		{ MP_MPOL_BIND, true, false, MP_MPOL_F_NUMA_BALANCING }, /* 5.12 */
+		{MP_MPOL_DEFAULT, false, true, 0},
+		{MP_MPOL_LOCAL, false, true, 0},
+		{MP_MPOL_PREFERRED, true, true, 0},
+		{MP_MPOL_BIND, true, true, 0},
+		{MP_MPOL_INTERLEAVE, true, true, 0},
+		{MP_MPOL_BIND, true, true, MP_MPOL_F_STATIC_NODES},
+		{MP_MPOL_INTERLEAVE, true, true, MP_MPOL_F_RELATIVE_NODES},
+		{MP_MPOL_PREFERRED_MANY, true, false, 0},	       /* 5.15 */
+		{MP_MPOL_WEIGHTED_INTERLEAVE, true, false, 0},	       /* 6.9 */
+		{MP_MPOL_BIND, true, false, MP_MPOL_F_NUMA_BALANCING}, /* 5.12 */
 	};
 	unsigned accepted = 0;
 

@@ -49,9 +49,9 @@ static const char *mask_str(const struct mp_nodemask *m)
 }
 
 /* MemTotal in kB as the fixtures give it: N GiB less the 1/64 firmware keeps. */
-#define K16 UINT64_C(16515072)
-#define K32 UINT64_C(33030144)
-#define K64 UINT64_C(66060288)
+#define K16  UINT64_C(16515072)
+#define K32  UINT64_C(33030144)
+#define K64  UINT64_C(66060288)
 #define K128 UINT64_C(132120576)
 
 /* Per-machine summary: node ids, masks, tiers, CPU counts. */
@@ -68,14 +68,32 @@ static void test_machines(void)
 		unsigned n_cpus[8];
 		uint64_t mem_kb[8]; /* MemTotal */
 	} cases[] = {
-		{ "1n", 1, "0", "0", "0", false, 1, { 0 }, { -1 }, { 8 }, { K16 } },
-		{ "2s", 2, "0-1", "0-1", "0-1", true, 1, { 0, 0 }, { 4, 4 }, { 32, 32 }, { K128, K128 } },
-		{ "2s-cxl", 4, "0-3", "0-3", "0-1", true, 2, { 0, 0, 1, 1 }, { 4, 4, 22, 22 }, { 48, 48, 0, 0 },
-		  { K64, K64, K32, K32 } },
-		{ "hbm", 2, "0-1", "0-1", "0", true, 1, { 0, 0 }, { 4, 4 }, { 112, 0 }, { K128, K64 } },
-		{ "memless", 2, "0-1", "0", "0-1", false, 1, { 0, -1 }, { -1, -1 }, { 16, 16 }, { K32, 0 } },
-		{ "8n", 8, "0-7", "0-7", "0-7", true, 1, { 0, 0, 0, 0, 0, 0, 0, 0 }, { 4, 4, 4, 4, 4, 4, 4, 4 },
-		  { 16, 16, 16, 16, 16, 16, 16, 16 }, { K64, K64, K64, K64, K64, K64, K64, K64 } },
+		{"1n", 1, "0", "0", "0", false, 1, {0}, {-1}, {8}, {K16}},
+		{"2s", 2, "0-1", "0-1", "0-1", true, 1, {0, 0}, {4, 4}, {32, 32}, {K128, K128}},
+		{"2s-cxl",
+		 4,
+		 "0-3",
+		 "0-3",
+		 "0-1",
+		 true,
+		 2,
+		 {0, 0, 1, 1},
+		 {4, 4, 22, 22},
+		 {48, 48, 0, 0},
+		 {K64, K64, K32, K32}},
+		{"hbm", 2, "0-1", "0-1", "0", true, 1, {0, 0}, {4, 4}, {112, 0}, {K128, K64}},
+		{"memless", 2, "0-1", "0", "0-1", false, 1, {0, -1}, {-1, -1}, {16, 16}, {K32, 0}},
+		{"8n",
+		 8,
+		 "0-7",
+		 "0-7",
+		 "0-7",
+		 true,
+		 1,
+		 {0, 0, 0, 0, 0, 0, 0, 0},
+		 {4, 4, 4, 4, 4, 4, 4, 4},
+		 {16, 16, 16, 16, 16, 16, 16, 16},
+		 {K64, K64, K64, K64, K64, K64, K64, K64}},
 	};
 
 	for (size_t i = 0; i < MP_ARRAY_SIZE(cases); i++) {
@@ -105,8 +123,8 @@ static void test_machines(void)
 			for (unsigned c = 1; c < n->n_cpus; c++)
 				CHECK_MSG(n->cpus[c - 1] < n->cpus[c], "%s node %d: cpus unsorted", cases[i].name,
 					  n->id);
-			CHECK_MSG(mp_topo_distance(t, n->id, n->id) == 10, "%s node %d: self distance",
-				  cases[i].name, n->id);
+			CHECK_MSG(mp_topo_distance(t, n->id, n->id) == 10, "%s node %d: self distance", cases[i].name,
+				  n->id);
 		}
 		mp_topo_free(t);
 	}
@@ -115,20 +133,18 @@ static void test_machines(void)
 /* Every attribute of one machine, 2s-cxl, checked field by field. */
 static void test_2s_cxl(void)
 {
-	static const int dist[4][4] = { { 10, 21, 14, 24 }, { 21, 10, 24, 14 }, { 14, 24, 10, 26 }, { 24, 14, 26, 10 } };
+	static const int dist[4][4] = {{10, 21, 14, 24}, {21, 10, 24, 14}, {14, 24, 10, 26}, {24, 14, 26, 10}};
 	static const struct {
 		uint32_t rbw, wbw, rlat, wlat;
-	} hmat[4] = { { 100000, 100000, 80, 80 },
-		      { 100000, 100000, 80, 80 },
-		      { 25000, 22000, 250, 260 },
-		      { 25000, 22000, 250, 260 } };
+	} hmat[4] = {
+		{100000, 100000, 80, 80}, {100000, 100000, 80, 80}, {25000, 22000, 250, 260}, {25000, 22000, 250, 260}};
 	static const struct {
 		enum mp_dev_type type;
 		const char *name;
 		int node;
 	} devs[] = {
-		{ MP_DEV_PCI, "0000:00:00.0", 0 }, { MP_DEV_PCI, "0000:17:00.0", 0 }, { MP_DEV_PCI, "0000:98:00.0", 1 },
-		{ MP_DEV_PCI, "0000:99:00.0", 1 }, { MP_DEV_NET, "ens801f0", 1 },     { MP_DEV_BLOCK, "nvme0n1", 1 },
+		{MP_DEV_PCI, "0000:00:00.0", 0}, {MP_DEV_PCI, "0000:17:00.0", 0}, {MP_DEV_PCI, "0000:98:00.0", 1},
+		{MP_DEV_PCI, "0000:99:00.0", 1}, {MP_DEV_NET, "ens801f0", 1},	  {MP_DEV_BLOCK, "nvme0n1", 1},
 	};
 	struct mp_topo *t = load("2s-cxl");
 	const struct mp_node *n;
@@ -220,8 +236,8 @@ static void test_other_machines(void)
 	 * kernel computed for the CPU-less nodes from HMAT (28). */
 	t = load("qemu-2s-cxl-6.12");
 	if (t) {
-		static const int d[4][4] = { { 10, 21, 24, 34 }, { 21, 10, 34, 24 }, { 24, 34, 10, 44 }, { 34, 24, 44, 10 } };
-		static const uint64_t start_mib[4] = { 0, 384, 768, 896 }, end_mib[4] = { 384, 768, 896, 1024 };
+		static const int d[4][4] = {{10, 21, 24, 34}, {21, 10, 34, 24}, {24, 34, 10, 44}, {34, 24, 44, 10}};
+		static const uint64_t start_mib[4] = {0, 384, 768, 896}, end_mib[4] = {384, 768, 896, 1024};
 
 		CHECK(t->n_nodes == 4 && t->tiers_from_sysfs && t->n_tiers == 2);
 		for (int a = 0; a < 4 && t->n_nodes == 4; a++) {
@@ -229,7 +245,8 @@ static void test_other_machines(void)
 
 			for (int b = 0; b < 4; b++)
 				CHECK(mp_topo_distance(t, a, b) == d[a][b]);
-			CHECK_MSG(n->n_phys == 1 && n->phys[0][0] == start_mib[a] << 20 && n->phys[0][1] == end_mib[a] << 20,
+			CHECK_MSG(n->n_phys == 1 && n->phys[0][0] == start_mib[a] << 20 &&
+					  n->phys[0][1] == end_mib[a] << 20,
 				  "node %d phys", a);
 			CHECK(n->has_cpu == (a < 2) && n->n_cpus == (a < 2 ? 2u : 0u));
 			CHECK(n->tier == (a < 2 ? 0 : 1) && n->tier_id == (a < 2 ? 4 : 28));
@@ -276,30 +293,30 @@ static void test_cgroups(void)
 		const char *mems;
 	} cases[] = {
 		/* v2: no cpuset files below the root, walk up to it */
-		{ "1n", NULL, 0, "/user.slice/user-1000.slice/session-2.scope", true, "0" },
+		{"1n", NULL, 0, "/user.slice/user-1000.slice/session-2.scope", true, "0"},
 		/* hybrid: 0::/ has no cpuset files, the v1 cpuset line has */
-		{ "2s", NULL, 0, "/docker/4f1c", true, "1" },
-		{ "2s-cxl", NULL, 0, "/system.slice/db.service", true, "0-1" },
-		{ "2s-cxl", "/system.slice/other.service", 0, "/system.slice/other.service", true, "0-3" },
-		{ "2s-cxl", "/system.slice/db.service/", 0, "/system.slice/db.service/", true, "0-1" },
-		{ "2s-cxl", "/", 0, "/", true, "0-3" },
-		{ "2s-cxl", "relative", -EINVAL, NULL, false, NULL },
-		{ "2s-cxl", "/system.slice/../../x", -EINVAL, NULL, false, NULL },
-		{ "2s-cxl", "/..", -EINVAL, NULL, false, NULL },
-		{ "2s-cxl", "/a..b", 0, "/a..b", true, "0-3" },
+		{"2s", NULL, 0, "/docker/4f1c", true, "1"},
+		{"2s-cxl", NULL, 0, "/system.slice/db.service", true, "0-1"},
+		{"2s-cxl", "/system.slice/other.service", 0, "/system.slice/other.service", true, "0-3"},
+		{"2s-cxl", "/system.slice/db.service/", 0, "/system.slice/db.service/", true, "0-1"},
+		{"2s-cxl", "/", 0, "/", true, "0-3"},
+		{"2s-cxl", "relative", -EINVAL, NULL, false, NULL},
+		{"2s-cxl", "/system.slice/../../x", -EINVAL, NULL, false, NULL},
+		{"2s-cxl", "/..", -EINVAL, NULL, false, NULL},
+		{"2s-cxl", "/a..b", 0, "/a..b", true, "0-3"},
 		/* v1 only, nested */
-		{ "8n", NULL, 0, "/slurm/uid_1000/job_42", true, "4-5" },
-		{ "8n", "/slurm/uid_1000", 0, "/slurm/uid_1000", true, "0-7" },
+		{"8n", NULL, 0, "/slurm/uid_1000/job_42", true, "4-5"},
+		{"8n", "/slurm/uid_1000", 0, "/slurm/uid_1000", true, "0-7"},
 		/* recorded: cgroup2 root of the VM guest */
-		{ "qemu-2s-cxl-6.12", NULL, 0, "/", true, "0-3" },
+		{"qemu-2s-cxl-6.12", NULL, 0, "/", true, "0-3"},
 		/* no proc/self/cgroup at all */
-		{ "memless", NULL, -ENOENT, NULL, false, NULL },
+		{"memless", NULL, -ENOENT, NULL, false, NULL},
 		/* a path given with no cgroup files anywhere: no cpuset information */
-		{ "memless", "/a/b", 0, "/a/b", false, "" },
+		{"memless", "/a/b", 0, "/a/b", false, ""},
 	};
 
 	for (size_t i = 0; i < MP_ARRAY_SIZE(cases); i++) {
-		struct mp_cgroup cg = { .path = (char *)"untouched", .has_mems = true };
+		struct mp_cgroup cg = {.path = (char *)"untouched", .has_mems = true};
 		char root[4096];
 		int r;
 
@@ -400,27 +417,26 @@ static void rm_tree(const char *dir)
 static void test_robust(void)
 {
 	/* node0 with nothing in it, no state lists */
-	static const struct file bare[] = { { ND "node0/.keep", "" }, {} };
+	static const struct file bare[] = {{ND "node0/.keep", ""}, {}};
 	/* every file malformed */
 	static const struct file garbage[] = {
-		{ ND "online", "0-1\n" },
-		{ ND "has_memory", "zz\n" },
-		{ ND "node0/cpulist", "0-x\n" },
-		{ ND "node0/meminfo", "Node 0 MemTotal: lots kB\nNode 1 MemTotal: 1024 kB\nNode 0 MemFree: 12 MB\n" },
-		{ ND "node0/distance", "10 abc 30\n" },
-		{ ND "node0/access0/initiators/read_bandwidth", "-5\n" },
-		{ ND "node0/hugepages/hugepages-xkB/nr_hugepages", "1\n" },
-		{ ND "node0/hugepages/hugepages-2048kB/nr_hugepages", "many\n" },
-		{ ND "node0/memory3/online", "1\n" },
-		{ ND "node1/cpulist", "4-7:2\n" },
-		{ ND "node1/distance", "20 10 10 10 10\n" },
-		{ ND "node1/meminfo", "Node 1 MemTotal:  2048 kB\nNode 1 MemFree: 1024 kB\n" },
-		{ "sys/devices/system/memory/block_size_bytes", "zz\n" },
-		{ "sys/devices/virtual/memory_tiering/memory_tierx/nodelist", "0-1\n" },
-		{ "sys/bus/pci/devices/0000:00:00.0/numa_node", "x\n" },
-		{ "sys/class/net/eth0/device/numa_node", "-7\n" },
-		{}
-	};
+		{ND "online", "0-1\n"},
+		{ND "has_memory", "zz\n"},
+		{ND "node0/cpulist", "0-x\n"},
+		{ND "node0/meminfo", "Node 0 MemTotal: lots kB\nNode 1 MemTotal: 1024 kB\nNode 0 MemFree: 12 MB\n"},
+		{ND "node0/distance", "10 abc 30\n"},
+		{ND "node0/access0/initiators/read_bandwidth", "-5\n"},
+		{ND "node0/hugepages/hugepages-xkB/nr_hugepages", "1\n"},
+		{ND "node0/hugepages/hugepages-2048kB/nr_hugepages", "many\n"},
+		{ND "node0/memory3/online", "1\n"},
+		{ND "node1/cpulist", "4-7:2\n"},
+		{ND "node1/distance", "20 10 10 10 10\n"},
+		{ND "node1/meminfo", "Node 1 MemTotal:  2048 kB\nNode 1 MemFree: 1024 kB\n"},
+		{"sys/devices/system/memory/block_size_bytes", "zz\n"},
+		{"sys/devices/virtual/memory_tiering/memory_tierx/nodelist", "0-1\n"},
+		{"sys/bus/pci/devices/0000:00:00.0/numa_node", "x\n"},
+		{"sys/class/net/eth0/device/numa_node", "-7\n"},
+		{}};
 	char dir[] = "/tmp/mplace-topo-XXXXXX";
 	struct mp_topo *t = NULL;
 	int r;
@@ -485,13 +501,13 @@ static void test_features_fixtures(void)
 		uint64_t thp_first, thp_last;
 		const char *thp_enabled;
 	} cases[] = {
-		{ "1n", "5.15.0-91-generic", N, N, Y, 0, N, N, N, N, 1, 2 << 20, 2 << 20, "madvise" },
-		{ "2s", "6.1.0-18-amd64", N, N, Y, 1, Y, N, Y, Y, 1, 2 << 20, 2 << 20, "always" },
-		{ "2s-cxl", "6.16.3-amd64", Y, Y, Y, 2, Y, Y, Y, Y, 3, 64 << 10, 2 << 20, "madvise" },
-		{ "hbm", "6.8.0-45-generic", Y, N, Y, 1, N, N, Y, Y, 1, 2 << 20, 2 << 20, "madvise" },
-		{ "memless", "5.10.0-28-amd64", N, N, Y, 1, N, N, N, U, 1, 2 << 20, 2 << 20, "always" },
+		{"1n", "5.15.0-91-generic", N, N, Y, 0, N, N, N, N, 1, 2 << 20, 2 << 20, "madvise"},
+		{"2s", "6.1.0-18-amd64", N, N, Y, 1, Y, N, Y, Y, 1, 2 << 20, 2 << 20, "always"},
+		{"2s-cxl", "6.16.3-amd64", Y, Y, Y, 2, Y, Y, Y, Y, 3, 64 << 10, 2 << 20, "madvise"},
+		{"hbm", "6.8.0-45-generic", Y, N, Y, 1, N, N, Y, Y, 1, 2 << 20, 2 << 20, "madvise"},
+		{"memless", "5.10.0-28-amd64", N, N, Y, 1, N, N, N, U, 1, 2 << 20, 2 << 20, "always"},
 		/* 6.11 release candidate: migrate_hot/cold are in */
-		{ "8n", "6.11.0-rc5", Y, N, Y, 0, Y, Y, Y, N, 1, 2 << 20, 2 << 20, "never" },
+		{"8n", "6.11.0-rc5", Y, N, Y, 0, Y, Y, Y, N, 1, 2 << 20, 2 << 20, "never"},
 	};
 
 	for (size_t i = 0; i < MP_ARRAY_SIZE(cases); i++) {
@@ -518,7 +534,8 @@ static void test_features_fixtures(void)
 		CHECK_MSG(f.move_other == cases[i].move_other, "%s: %d", cases[i].name, f.move_other);
 		CHECK_MSG(f.n_thp_sizes == cases[i].n_thp, "%s: %u", cases[i].name, f.n_thp_sizes);
 		if (f.n_thp_sizes)
-			CHECK(f.thp_sizes[0] == cases[i].thp_first && f.thp_sizes[f.n_thp_sizes - 1] == cases[i].thp_last);
+			CHECK(f.thp_sizes[0] == cases[i].thp_first &&
+			      f.thp_sizes[f.n_thp_sizes - 1] == cases[i].thp_last);
 		CHECK_STR(f.thp_enabled, cases[i].thp_enabled);
 	}
 }

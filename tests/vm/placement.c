@@ -72,7 +72,7 @@ static int fetch(const char *what, void *addr, size_t len, size_t page_size, int
 /* A short picture of where pages went: "node 0: 12, node 3: 500, absent: 2". */
 static void summary(const char *what, const int *nodes, size_t n)
 {
-	size_t count[MP_MAX_NODES] = { 0 }, bad = 0;
+	size_t count[MP_MAX_NODES] = {0}, bad = 0;
 	const char *sep = "";
 
 	for (size_t i = 0; i < n; i++) {
@@ -93,8 +93,7 @@ static void summary(const char *what, const int *nodes, size_t n)
 	fputc('\n', stderr);
 }
 
-int vm_expect_on(const char *what, void *addr, size_t len, size_t page_size,
-		 const struct mp_nodemask *allowed)
+int vm_expect_on(const char *what, void *addr, size_t len, size_t page_size, const struct mp_nodemask *allowed)
 {
 	size_t n, wrong = 0, first = 0;
 	int *nodes, r;
@@ -111,8 +110,8 @@ int vm_expect_on(const char *what, void *addr, size_t len, size_t page_size,
 	}
 	if (wrong) {
 		mp_mask_format(allowed, want, sizeof(want));
-		fprintf(stderr, "%s: %zu of %zu pages not on nodes %s (first: page %zu, status %d)\n",
-			what, wrong, n, want, first, nodes[first]);
+		fprintf(stderr, "%s: %zu of %zu pages not on nodes %s (first: page %zu, status %d)\n", what, wrong, n,
+			want, first, nodes[first]);
 		summary(what, nodes, n);
 	}
 	free(nodes);
@@ -157,7 +156,8 @@ int vm_expect_ratio(const char *what, void *addr, size_t len, size_t page_size, 
 		double share = (double)n * weights[j] / wsum;
 
 		if (fabs((double)count[j] - share) > tolerance * (double)n) {
-			fprintf(stderr, "%s: node %d has %zu of %zu pages, expected %.1f (weight %u of %u, tolerance %.0f%%)\n",
+			fprintf(stderr,
+				"%s: node %d has %zu of %zu pages, expected %.1f (weight %u of %u, tolerance %.0f%%)\n",
 				what, want_nodes[j], count[j], n, share, weights[j], wsum, tolerance * 100);
 			fail = 1;
 		}

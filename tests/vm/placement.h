@@ -23,8 +23,7 @@ uint64_t vm_node_free(int node);
 int vm_page_nodes(void *addr, size_t len, size_t page_size, int *ret_nodes);
 
 /* Every page of the range is present and on a node of allowed. */
-int vm_expect_on(const char *what, void *addr, size_t len, size_t page_size,
-		 const struct mp_nodemask *allowed);
+int vm_expect_on(const char *what, void *addr, size_t len, size_t page_size, const struct mp_nodemask *allowed);
 
 /*
  * The pages are split over nodes[0..n) in the ratio weights[0..n) within

@@ -156,7 +156,8 @@ int main(int argc, char **argv)
 		    sscanf(maps_line, "%lx-%lx %*s %*s %*s %*s %255s", &lo, &hi, name) < 2)
 			continue;
 		if (start != lo) {
-			fprintf(stderr, "maps and numa_maps differ at %lx/%lx (the process changed): retry\n", lo, start);
+			fprintf(stderr, "maps and numa_maps differ at %lx/%lx (the process changed): retry\n", lo,
+				start);
 			return 2;
 		}
 		for (int i = 0; i < n; i++) {

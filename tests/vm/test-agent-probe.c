@@ -37,7 +37,7 @@ static void mask_text(const unsigned long *mask, char *buf, size_t size)
 /* "MODE NODES" of the task (addr NULL) or of the range holding addr. */
 static void policy_of(const char *what, void *addr)
 {
-	unsigned long mask[16] = { 0 };
+	unsigned long mask[16] = {0};
 	char nodes[256];
 	int mode = -1;
 	long r = syscall(SYS_get_mempolicy, &mode, mask, 16 * 64UL, addr, addr ? MPOL_F_ADDR : 0UL);

@@ -33,7 +33,7 @@
 #include "sys.h"
 
 #define PAGE 4096UL
-#define MiB (1UL << 20)
+#define MiB  (1UL << 20)
 
 static struct mp_topo *topo;
 static struct mplace_topo *ptopo;
@@ -54,7 +54,7 @@ static void result(bool ok, const char *fmt, ...)
 
 static struct mplace_compiled *compile_public(const char *text)
 {
-	struct mplace_error err = { .sz = sizeof(err) };
+	struct mplace_error err = {.sz = sizeof(err)};
 	struct mplace_compiled *c = NULL;
 	struct mplace_policy *p;
 
@@ -73,7 +73,7 @@ static struct mplace_compiled *compile_public(const char *text)
 
 static int compile_internal(const char *text, struct mp_compiled *ret)
 {
-	struct mp_resolve_ctx ctx = { .topo = topo, .local_node = first };
+	struct mp_resolve_ctx ctx = {.topo = topo, .local_node = first};
 	struct mp_policy p;
 	struct mp_diag d;
 	int r;
@@ -102,14 +102,14 @@ struct alloc_case {
 };
 
 static const struct alloc_case sizes[] = {
-	{ "64 B", 64, 4000 },	   { "1000 B", 1000, 1000 }, { "16 KiB", 16384, 64 },
-	{ "64 KiB", 65536, 32 },    { "1 MiB", MiB, 8 },      { "16 MiB", 16 * MiB, 2 },
+	{"64 B", 64, 4000},    {"1000 B", 1000, 1000}, {"16 KiB", 16384, 64},
+	{"64 KiB", 65536, 32}, {"1 MiB", MiB, 8},      {"16 MiB", 16 * MiB, 2},
 };
 
 /* Every page of every object on a node of mask; returns how many objects
  * were checked, counts pages per node into per_node. */
-static bool check_objects(const char *policy, const struct alloc_case *ac, void **v,
-			  const struct mp_nodemask *mask, uint64_t *per_node)
+static bool check_objects(const char *policy, const struct alloc_case *ac, void **v, const struct mp_nodemask *mask,
+			  uint64_t *per_node)
 {
 	bool ok = true;
 
@@ -144,7 +144,7 @@ static bool check_objects(const char *policy, const struct alloc_case *ac, void 
 static void test_policy(const char *text, const struct mp_nodemask *mask, bool want_all)
 {
 	struct mplace_compiled *c = compile_public(text);
-	uint64_t per_node[MP_COMPILED_MAX] = { 0 };
+	uint64_t per_node[MP_COMPILED_MAX] = {0};
 	bool ok = true;
 
 	if (!c)
@@ -195,8 +195,8 @@ static void test_interleave_ratio(void)
 {
 	char text[64];
 	struct mplace_compiled *c;
-	int nodes[2] = { first, last };
-	unsigned w[2] = { 1, 1 };
+	int nodes[2] = {first, last};
+	unsigned w[2] = {1, 1};
 	size_t n = 16 * MiB;
 	void *p, *base;
 	size_t len;
@@ -218,8 +218,7 @@ static void test_interleave_ratio(void)
 		memset(p, 1, n);
 		object_pages(p, n, &base, &len);
 		result(vm_expect_cycle(text, base, len, PAGE, nodes, w, 2) == 0,
-		       "%s: a 16 MiB object's pages alternate over nodes %d and %d, page by page", text, first,
-		       last);
+		       "%s: a 16 MiB object's pages alternate over nodes %d and %d, page by page", text, first, last);
 		mplace_free(p);
 	}
 	prctl(PR_SET_THP_DISABLE, 0, 0, 0, 0);
@@ -246,12 +245,12 @@ static void test_strict(void)
 	p = mplace_alloc(strict, size);
 	err = errno;
 	after = vm_node_free(last);
-	result(!p && err == ENOMEM, "bind:%d strict: %llu MiB (node free: %llu MiB) is NULL/ENOMEM (got %p, %s)",
-	       last, (unsigned long long)(size >> 20), (unsigned long long)(before >> 20), p, strerror(err));
+	result(!p && err == ENOMEM, "bind:%d strict: %llu MiB (node free: %llu MiB) is NULL/ENOMEM (got %p, %s)", last,
+	       (unsigned long long)(size >> 20), (unsigned long long)(before >> 20), p, strerror(err));
 	/* nothing kept: the node's free memory is back within 16 MiB (slabs,
 	 * page tables and the guest's own activity move it a little) */
-	result(after + 16 * MiB >= before, "bind:%d strict: node %d free before %llu MiB, after %llu MiB", last,
-	       last, (unsigned long long)(before >> 20), (unsigned long long)(after >> 20));
+	result(after + 16 * MiB >= before, "bind:%d strict: node %d free before %llu MiB, after %llu MiB", last, last,
+	       (unsigned long long)(before >> 20), (unsigned long long)(after >> 20));
 	if (p)
 		mplace_free(p);
 	/* the process and the set still work: a small strict object */
@@ -361,7 +360,7 @@ static void test_replicate(void)
 	/* from a CPU of each node with CPUs: that node's copy */
 	for (unsigned i = 0; i < topo->n_nodes; i++) {
 		const struct mp_node *nd = &topo->nodes[i];
-		struct local_arg a = { .r = r };
+		struct local_arg a = {.r = r};
 		pthread_t th;
 		int want = -1;
 
@@ -376,8 +375,9 @@ static void test_replicate(void)
 			continue;
 		}
 		pthread_join(th, NULL);
-		result(want >= 0 && a.got == r->copy[want], "replica: a thread on CPU %d (node %d) reads copy on node %d",
-		       a.cpu, nd->id, want >= 0 ? r->node[want] : -1);
+		result(want >= 0 && a.got == r->copy[want],
+		       "replica: a thread on CPU %d (node %d) reads copy on node %d", a.cpu, nd->id,
+		       want >= 0 ? r->node[want] : -1);
 	}
 	/* an update reaches every copy, which stays on its node */
 	for (size_t i = 0; i < len; i++)

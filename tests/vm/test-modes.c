@@ -26,8 +26,8 @@
 #include "placement.h"
 #include "sys.h"
 
-#define PAGE 4096UL
-#define HUGE (2UL << 20)
+#define PAGE   4096UL
+#define HUGE   (2UL << 20)
 #define NPAGES 512
 #define WI_DIR "/sys/kernel/mm/mempolicy/weighted_interleave"
 
@@ -62,22 +62,26 @@ struct mode_case {
 };
 
 static const struct mode_case cases[] = {
-	{ "default", MP_MPOL_DEFAULT, API_TASK, PICK_NONE, EXPECT_LOCAL },
-	{ "local (mbind)", MP_MPOL_LOCAL, API_MBIND, PICK_NONE, EXPECT_LOCAL },
-	{ "local", MP_MPOL_LOCAL, API_TASK, PICK_NONE, EXPECT_LOCAL },
-	{ "bind last (mbind)", MP_MPOL_BIND, API_MBIND, PICK_LAST, EXPECT_MASK, .breakable = true },
-	{ "bind last", MP_MPOL_BIND, API_TASK, PICK_LAST, EXPECT_MASK },
-	{ "bind first+last (mbind)", MP_MPOL_BIND, API_MBIND, PICK_FIRST_LAST, EXPECT_FIRST },
-	{ "bind last hugetlb (mbind)", MP_MPOL_BIND, API_MBIND, PICK_LAST, EXPECT_MASK, .huge = true },
-	{ "preferred last (mbind)", MP_MPOL_PREFERRED, API_MBIND, PICK_LAST, EXPECT_MASK },
-	{ "preferred last", MP_MPOL_PREFERRED, API_TASK, PICK_LAST, EXPECT_MASK },
-	{ "interleave first+last (mbind)", MP_MPOL_INTERLEAVE, API_MBIND, PICK_FIRST_LAST, EXPECT_CYCLE, { 1, 1 } },
-	{ "interleave first+last", MP_MPOL_INTERLEAVE, API_TASK, PICK_FIRST_LAST, EXPECT_RATIO, { 1, 1 } },
-	{ "preferred-many last two (mbind)", MP_MPOL_PREFERRED_MANY, API_MBIND, PICK_LAST_TWO, EXPECT_MASK },
-	{ "preferred-many last two", MP_MPOL_PREFERRED_MANY, API_TASK, PICK_LAST_TWO, EXPECT_MASK },
-	{ "weighted-interleave 3:1 (mbind)", MP_MPOL_WEIGHTED_INTERLEAVE, API_MBIND, PICK_FIRST_LAST, EXPECT_CYCLE,
-	  { 3, 1 } },
-	{ "weighted-interleave 3:1", MP_MPOL_WEIGHTED_INTERLEAVE, API_TASK, PICK_FIRST_LAST, EXPECT_RATIO, { 3, 1 } },
+	{"default", MP_MPOL_DEFAULT, API_TASK, PICK_NONE, EXPECT_LOCAL},
+	{"local (mbind)", MP_MPOL_LOCAL, API_MBIND, PICK_NONE, EXPECT_LOCAL},
+	{"local", MP_MPOL_LOCAL, API_TASK, PICK_NONE, EXPECT_LOCAL},
+	{"bind last (mbind)", MP_MPOL_BIND, API_MBIND, PICK_LAST, EXPECT_MASK, .breakable = true},
+	{"bind last", MP_MPOL_BIND, API_TASK, PICK_LAST, EXPECT_MASK},
+	{"bind first+last (mbind)", MP_MPOL_BIND, API_MBIND, PICK_FIRST_LAST, EXPECT_FIRST},
+	{"bind last hugetlb (mbind)", MP_MPOL_BIND, API_MBIND, PICK_LAST, EXPECT_MASK, .huge = true},
+	{"preferred last (mbind)", MP_MPOL_PREFERRED, API_MBIND, PICK_LAST, EXPECT_MASK},
+	{"preferred last", MP_MPOL_PREFERRED, API_TASK, PICK_LAST, EXPECT_MASK},
+	{"interleave first+last (mbind)", MP_MPOL_INTERLEAVE, API_MBIND, PICK_FIRST_LAST, EXPECT_CYCLE, {1, 1}},
+	{"interleave first+last", MP_MPOL_INTERLEAVE, API_TASK, PICK_FIRST_LAST, EXPECT_RATIO, {1, 1}},
+	{"preferred-many last two (mbind)", MP_MPOL_PREFERRED_MANY, API_MBIND, PICK_LAST_TWO, EXPECT_MASK},
+	{"preferred-many last two", MP_MPOL_PREFERRED_MANY, API_TASK, PICK_LAST_TWO, EXPECT_MASK},
+	{"weighted-interleave 3:1 (mbind)",
+	 MP_MPOL_WEIGHTED_INTERLEAVE,
+	 API_MBIND,
+	 PICK_FIRST_LAST,
+	 EXPECT_CYCLE,
+	 {3, 1}},
+	{"weighted-interleave 3:1", MP_MPOL_WEIGHTED_INTERLEAVE, API_TASK, PICK_FIRST_LAST, EXPECT_RATIO, {3, 1}},
 };
 
 static const char *const mode_names[] = {
@@ -272,8 +276,7 @@ static int run_case(const struct mode_case *c, const struct mp_nodemask *mask, c
 			return r;
 		}
 	}
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | (c->huge ? MAP_HUGETLB : 0), -1,
-		 0);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | (c->huge ? MAP_HUGETLB : 0), -1, 0);
 	if (p == MAP_FAILED) {
 		r = -errno;
 		fprintf(stderr, "%s: mmap: %s\n", c->name, strerror(-r));
@@ -341,15 +344,14 @@ out:
 static void one_case(const struct mode_case *c)
 {
 	struct mp_nodemask mask;
-	int ordered[2] = { -1, -1 }, err;
+	int ordered[2] = {-1, -1}, err;
 	unsigned n;
-	char reason[256], saved[2][16] = { "", "" };
+	char reason[256], saved[2][16] = {"", ""};
 	bool weighted = c->mode == MP_MPOL_WEIGHTED_INTERLEAVE;
 
 	err = probe_mode(c->mode);
 	if (err) {
-		snprintf(reason, sizeof(reason), "the kernel rejects mode %s: %s", mode_names[c->mode],
-			 strerror(err));
+		snprintf(reason, sizeof(reason), "the kernel rejects mode %s: %s", mode_names[c->mode], strerror(err));
 		result(c->name, -1, 0, reason);
 		return;
 	}

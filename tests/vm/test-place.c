@@ -31,7 +31,7 @@
 #include "sys.h"
 
 #define PAGE 4096UL
-#define MiB (1UL << 20)
+#define MiB  (1UL << 20)
 
 static struct mp_topo *topo;
 static int first, second, last, first_cpu_of_first = -1;
@@ -85,7 +85,7 @@ static void expand(const char *tmpl, char *out, size_t size)
 
 static int compile(const char *text, struct mp_compiled *ret, char *why, size_t size)
 {
-	struct mp_resolve_ctx ctx = { .topo = topo, .local_node = first };
+	struct mp_resolve_ctx ctx = {.topo = topo, .local_node = first};
 	struct mp_policy p;
 	struct mp_diag d;
 	int r;
@@ -150,8 +150,9 @@ static int expect_plan(const char *what, void *addr, size_t len, uint64_t ps, co
 	bool kwi = rep->backend == MP_BACKEND_KERNEL_WEIGHTED;
 	int n, *nodes, bad = 0, k = 0;
 
-	n = mp_place_plan(c, len, ps, kwi || rep->backend == MP_BACKEND_KERNEL || rep->backend == MP_BACKEND_STRICT_POPULATE,
-			  ch, 256, &be);
+	n = mp_place_plan(c, len, ps,
+			  kwi || rep->backend == MP_BACKEND_KERNEL || rep->backend == MP_BACKEND_STRICT_POPULATE, ch,
+			  256, &be);
 	if (n < 0)
 		return n;
 	nodes = calloc(len / ps, sizeof(int));
@@ -229,7 +230,7 @@ static int expect_weights(const char *what, const struct mp_compiled *c, const s
  */
 static int expect_cycle(const char *what, void *addr, size_t len, const int *nodes, const unsigned *w, unsigned n)
 {
-	static const uint64_t grains[] = { 1, 512 };
+	static const uint64_t grains[] = {1, 512};
 	uint64_t pages = len / PAGE;
 	int *got = calloc(pages, sizeof(int));
 
@@ -275,40 +276,40 @@ static int expect_cycle(const char *what, void *addr, size_t len, const int *nod
 enum expect { EX_PLAN, EX_LOCAL, EX_CYCLE, EX_LAST };
 
 struct pcase {
-	const char *policy;  /* template, see expand() */
-	unsigned sizes;	     /* bit i: sizes[i] */
+	const char *policy; /* template, see expand() */
+	unsigned sizes;	    /* bit i: sizes[i] */
 	enum expect expect;
 	unsigned flags;
-	bool need_three;     /* needs three memory nodes (first, second, last distinct) */
+	bool need_three; /* needs three memory nodes (first, second, last distinct) */
 };
 
-static const uint64_t sizes[] = { PAGE, 37 * PAGE, MiB, 16 * MiB, 64 * MiB };
-#define SZ_ALL 0x0f
+static const uint64_t sizes[] = {PAGE, 37 * PAGE, MiB, 16 * MiB, 64 * MiB};
+#define SZ_ALL	 0x0f
 #define SZ_SMALL 0x07
 
 static const struct pcase cases[] = {
-	{ "default", SZ_SMALL, EX_LOCAL, MP_PLACE_POPULATE },
-	{ "local", SZ_SMALL, EX_LOCAL, MP_PLACE_POPULATE },
-	{ "bind:%L", SZ_ALL, EX_PLAN, MP_PLACE_POPULATE },
-	{ "bind:%L strict", SZ_ALL, EX_PLAN, 0 },
-	{ "bind:%F,%L strict", SZ_SMALL, EX_PLAN, 0 },
-	{ "prefer:%L", SZ_ALL, EX_PLAN, MP_PLACE_POPULATE },
-	{ "prefer:%L strict", SZ_SMALL, EX_PLAN, 0 },
-	{ "prefer-many:%S,%L", SZ_ALL, EX_PLAN, MP_PLACE_POPULATE },
-	{ "prefer-many:%S,%L strict", SZ_SMALL, EX_PLAN, 0 },
-	{ "interleave:%A", SZ_ALL, EX_CYCLE, MP_PLACE_POPULATE },
-	{ "interleave:%A strict", SZ_SMALL, EX_CYCLE, 0 },
-	{ "weighted-interleave:%F,%L", SZ_SMALL, EX_CYCLE, MP_PLACE_POPULATE },
-	{ "interleave:%F,%L weights=%F:3,%L:1", SZ_ALL | 0x10, EX_PLAN, MP_PLACE_POPULATE },
-	{ "interleave:%F,%L weights=%F:3,%L:1 strict", SZ_SMALL, EX_PLAN, 0 },
-	{ "split:%A", SZ_ALL, EX_PLAN, MP_PLACE_POPULATE },
-	{ "split:%A strict", SZ_SMALL, EX_PLAN, 0 },
-	{ "split:%F,%L weights=%F:1,%L:3", SZ_ALL, EX_PLAN, MP_PLACE_POPULATE },
-	{ "bind:%F,%S,%L weights=%F:2,%S:1,%L:1", SZ_SMALL, EX_PLAN, MP_PLACE_POPULATE, true },
-	{ "bind:%L order=thp", 0x18, EX_PLAN, MP_PLACE_POPULATE },
-	{ "bind:%L order=thp strict", 0x08, EX_PLAN, 0 },
-	{ "bind:%F,%L home=%L", SZ_SMALL, EX_LAST, MP_PLACE_POPULATE },
-	{ "bind:%F,%L home=%L strict", SZ_SMALL, EX_LAST, 0 },
+	{"default", SZ_SMALL, EX_LOCAL, MP_PLACE_POPULATE},
+	{"local", SZ_SMALL, EX_LOCAL, MP_PLACE_POPULATE},
+	{"bind:%L", SZ_ALL, EX_PLAN, MP_PLACE_POPULATE},
+	{"bind:%L strict", SZ_ALL, EX_PLAN, 0},
+	{"bind:%F,%L strict", SZ_SMALL, EX_PLAN, 0},
+	{"prefer:%L", SZ_ALL, EX_PLAN, MP_PLACE_POPULATE},
+	{"prefer:%L strict", SZ_SMALL, EX_PLAN, 0},
+	{"prefer-many:%S,%L", SZ_ALL, EX_PLAN, MP_PLACE_POPULATE},
+	{"prefer-many:%S,%L strict", SZ_SMALL, EX_PLAN, 0},
+	{"interleave:%A", SZ_ALL, EX_CYCLE, MP_PLACE_POPULATE},
+	{"interleave:%A strict", SZ_SMALL, EX_CYCLE, 0},
+	{"weighted-interleave:%F,%L", SZ_SMALL, EX_CYCLE, MP_PLACE_POPULATE},
+	{"interleave:%F,%L weights=%F:3,%L:1", SZ_ALL | 0x10, EX_PLAN, MP_PLACE_POPULATE},
+	{"interleave:%F,%L weights=%F:3,%L:1 strict", SZ_SMALL, EX_PLAN, 0},
+	{"split:%A", SZ_ALL, EX_PLAN, MP_PLACE_POPULATE},
+	{"split:%A strict", SZ_SMALL, EX_PLAN, 0},
+	{"split:%F,%L weights=%F:1,%L:3", SZ_ALL, EX_PLAN, MP_PLACE_POPULATE},
+	{"bind:%F,%S,%L weights=%F:2,%S:1,%L:1", SZ_SMALL, EX_PLAN, MP_PLACE_POPULATE, true},
+	{"bind:%L order=thp", 0x18, EX_PLAN, MP_PLACE_POPULATE},
+	{"bind:%L order=thp strict", 0x08, EX_PLAN, 0},
+	{"bind:%F,%L home=%L", SZ_SMALL, EX_LAST, MP_PLACE_POPULATE},
+	{"bind:%F,%L home=%L strict", SZ_SMALL, EX_LAST, 0},
 };
 
 static void run_case(const struct pcase *t, uint64_t len)
@@ -404,8 +405,8 @@ static void run_case(const struct pcase *t, uint64_t len)
 		e = 1;
 	}
 	line(e ? "FAIL" : "PASS", name, "backend %d, %.1f ms%s%s", rep.backend,
-	     (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6, rep.fell_back ? ", fell back: " : "",
-	     rep.fell_back ? rep.reason : "");
+	     (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+	     rep.fell_back ? ", fell back: " : "", rep.fell_back ? rep.reason : "");
 	mp_place_unmap(p, len, &c);
 out:
 	mp_compiled_free(&c);
@@ -611,7 +612,7 @@ static void test_hugetlb(void)
 /* Pages already present move: all of them, to where the new policy says. */
 static void test_migrate(void)
 {
-	static const char *const to[] = { "bind:%L", "split:%F,%L weights=%F:1,%L:3", "bind:%L strict" };
+	static const char *const to[] = {"bind:%L", "split:%F,%L weights=%F:1,%L:3", "bind:%L strict"};
 	struct mp_compiled from, c;
 	struct mp_place_report rep;
 	char pol[128], name[200], why[300];
@@ -639,8 +640,9 @@ static void test_migrate(void)
 			continue;
 		}
 		r = mp_place_range(p, len, &c, MP_PLACE_MIGRATE | MP_PLACE_VERIFY, &rep);
-		if (r == 0 && rep.present == len / PAGE && !rep.misplaced && expect_plan(name, p, len, PAGE, &c, &rep) == 0 &&
-		    ((unsigned char *)p)[len - 1] == 0x5a && ((unsigned char *)p)[0] == 0x5a)
+		if (r == 0 && rep.present == len / PAGE && !rep.misplaced &&
+		    expect_plan(name, p, len, PAGE, &c, &rep) == 0 && ((unsigned char *)p)[len - 1] == 0x5a &&
+		    ((unsigned char *)p)[0] == 0x5a)
 			line("PASS", name, "every page moved, contents kept");
 		else
 			line("FAIL", name, "r=%d present=%llu misplaced=%llu (%s)", r, (unsigned long long)rep.present,
@@ -658,8 +660,8 @@ static void test_kernel_weighted(void)
 	char pf[96], pl[96], sf[16] = "", sl[16] = "", pol[128], name[200], why[300];
 	struct mp_place_report rep;
 	struct mp_compiled c;
-	int nodes[2] = { first, last };
-	unsigned w[2] = { 3, 1 };
+	int nodes[2] = {first, last};
+	unsigned w[2] = {3, 1};
 	FILE *f;
 	void *p = NULL;
 	int r;
@@ -670,7 +672,8 @@ static void test_kernel_weighted(void)
 	snprintf(name, sizeof(name), "%s with the kernel's table at 3:1, 4M", pol);
 	f = fopen(pf, "r");
 	if (!f) {
-		line("SKIP", name, "no weighted interleave in this kernel (sysfs table absent); emulated cases ran above");
+		line("SKIP", name,
+		     "no weighted interleave in this kernel (sysfs table absent); emulated cases ran above");
 		return;
 	}
 	if (!fgets(sf, sizeof(sf), f))
@@ -730,7 +733,7 @@ restore:
  */
 static void test_big(void)
 {
-	const struct pcase big = { "interleave:%A", 0, EX_CYCLE, MP_PLACE_POPULATE };
+	const struct pcase big = {"interleave:%A", 0, EX_CYCLE, MP_PLACE_POPULATE};
 	uint64_t len = 256 * MiB, min_free = UINT64_MAX, n = mp_mask_weight(&topo->memory);
 
 	mp_mask_foreach(x, &topo->memory) {

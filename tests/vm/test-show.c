@@ -151,7 +151,7 @@ static struct json_object *find_range(struct json_object *root, const void *addr
 static int compare(const char *what, struct json_object *r, char *a, const char *kpolicy, bool matches)
 {
 	int nodes[NPAGES], fails = 0;
-	unsigned long per_node[MP_MAX_NODES] = { 0 };
+	unsigned long per_node[MP_MAX_NODES] = {0};
 	struct json_object *pages, *v;
 	unsigned long present = 0, listed = 0;
 
@@ -198,8 +198,8 @@ static int compare(const char *what, struct json_object *r, char *a, const char 
 		fails++;
 	}
 	if (!fails)
-		printf("ok: %s: mplace show reports the %lu pages move_pages finds (node 0: %lu, node 1: %lu)\n",
-		       what, present, per_node[0], per_node[1]);
+		printf("ok: %s: mplace show reports the %lu pages move_pages finds (node 0: %lu, node 1: %lu)\n", what,
+		       present, per_node[0], per_node[1]);
 	return fails ? 1 : 0;
 }
 
@@ -278,7 +278,7 @@ static int test_agent(const char *mplace, int pid, const char *kind, const char 
 	json_object_object_get_ex(root, "ranges", &ranges);
 	for (size_t i = 0; ranges && i < json_object_array_length(ranges); i++) {
 		struct json_object *r = json_object_array_get_idx(ranges, i), *v, *pages;
-		unsigned long per_node[MP_MAX_NODES] = { 0 }, present = 0, outside = 0;
+		unsigned long per_node[MP_MAX_NODES] = {0}, present = 0, outside = 0;
 		unsigned long long start, end;
 		bool matches;
 
@@ -307,15 +307,16 @@ static int test_agent(const char *mplace, int pid, const char *kind, const char 
 			json_object_object_get_ex(r, "pages", &pages);
 			json_object_object_foreach(pages, key, val)
 			{
-				if (json_object_get_int64(val) && !mp_mask_test(&allowed, (unsigned)strtoul(key, NULL, 10)))
+				if (json_object_get_int64(val) &&
+				    !mp_mask_test(&allowed, (unsigned)strtoul(key, NULL, 10)))
 					outside++;
 			}
 			json_object_object_get_ex(r, "matches", &v);
 			if (json_object_get_boolean(v) != (outside == 0))
 				fails++, fprintf(stderr, "%s %llx: matches does not follow its pages\n", kind, start);
 			else
-				printf("ok: pid %d %s %llx-%llx: requested %s, matches %s as its pages say\n", pid, kind,
-				       start, end, req, outside ? "false" : "true");
+				printf("ok: pid %d %s %llx-%llx: requested %s, matches %s as its pages say\n", pid,
+				       kind, start, end, req, outside ? "false" : "true");
 			continue;
 		}
 		for (unsigned long long a = start; a < end; a += page) {
@@ -336,7 +337,8 @@ static int test_agent(const char *mplace, int pid, const char *kind, const char 
 			if (node < MP_MAX_NODES && (unsigned long)json_object_get_int64(val) == per_node[node])
 				per_node[node] = 0; /* accounted for */
 			else
-				fails++, fprintf(stderr, "%s %llx: node %s differs from move_pages\n", kind, start, key);
+				fails++,
+					fprintf(stderr, "%s %llx: node %s differs from move_pages\n", kind, start, key);
 		}
 		for (unsigned n = 0; n < MP_MAX_NODES; n++)
 			if (per_node[n])
