@@ -42,15 +42,10 @@ static double now(void)
 static int compile(const char *text, struct mp_compiled *ret)
 {
 	struct mp_resolve_ctx ctx = {.topo = topo, .local_node = -1};
-	struct mp_policy p;
-	struct mp_diag d;
+	struct mp_diag d = {0};
 	int r;
 
-	r = mp_policy_parse(text, &p, &d);
-	if (r < 0)
-		return r;
-	r = mp_resolve(&p, NULL, &ctx, ret, &d);
-	mp_policy_free(&p);
+	r = mp_compile(text, &ctx, ret, &d);
 	if (r < 0)
 		fprintf(stderr, "bench-migrate: error: %s: %s\n", text, d.msg);
 	return r;

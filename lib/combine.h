@@ -142,6 +142,11 @@ void mp_compiled_free(struct mp_compiled *c);
 int mp_resolve(const struct mp_policy *p, const struct mp_trace *fold_trace, const struct mp_resolve_ctx *ctx,
 	       struct mp_compiled *ret, struct mp_diag *diag);
 
+/* Parse text (any accepted spelling) and resolve it against ctx, without a
+ * fold: what tests, benchmarks and one-policy callers need.  Errors as
+ * mp_policy_parse and mp_resolve; diag (may be NULL) says which. */
+int mp_compile(const char *text, const struct mp_resolve_ctx *ctx, struct mp_compiled *ret, struct mp_diag *diag);
+
 /* Split plan: for a range of len bytes in units of 'unit' bytes, the length given to
  * each weighted node in order.  Returns number of chunks written (<= max). */
 unsigned mp_compiled_split(const struct mp_compiled *c, uint64_t len, uint64_t unit, int *ret_node, uint64_t *ret_len,

@@ -844,6 +844,22 @@ int mp_resolve(const struct mp_policy *p, const struct mp_trace *fold_trace, con
 	return 0;
 }
 
+int mp_compile(const char *text, const struct mp_resolve_ctx *ctx, struct mp_compiled *ret, struct mp_diag *diag)
+{
+	struct mp_diag local;
+	struct mp_policy p;
+	int r;
+
+	if (!diag)
+		diag = &local;
+	r = mp_policy_parse(text, &p, diag);
+	if (r < 0)
+		return r;
+	r = mp_resolve(&p, NULL, ctx, ret, diag);
+	mp_policy_free(&p);
+	return r;
+}
+
 void mp_compiled_free(struct mp_compiled *c)
 {
 	for (unsigned i = 0; i < c->n_warnings; i++)

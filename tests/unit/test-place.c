@@ -26,26 +26,19 @@
 
 static int compile(const char *root, const char *text, struct mp_compiled *ret)
 {
-	struct mp_policy p;
 	struct mp_topo *t = NULL;
 	struct mp_resolve_ctx ctx = {.local_node = -1};
-	struct mp_diag d;
+	struct mp_diag d = {0};
 	int r;
 
-	r = mp_policy_parse(text, &p, &d);
-	if (r < 0) {
-		fprintf(stderr, "parse '%s': %s\n", text, d.msg);
-		return r;
-	}
 	r = mp_topo_load(root, &t);
-	if (r >= 0) {
-		ctx.topo = t;
-		r = mp_resolve(&p, NULL, &ctx, ret, &d);
-		if (r < 0)
-			fprintf(stderr, "resolve '%s': %s\n", text, d.msg);
-	}
+	if (r < 0)
+		return r;
+	ctx.topo = t;
+	r = mp_compile(text, &ctx, ret, &d);
+	if (r < 0)
+		fprintf(stderr, "compile '%s': %s\n", text, d.msg);
 	mp_topo_free(t);
-	mp_policy_free(&p);
 	return r;
 }
 

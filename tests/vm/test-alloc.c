@@ -74,16 +74,8 @@ static struct mplace_compiled *compile_public(const char *text)
 static int compile_internal(const char *text, struct mp_compiled *ret)
 {
 	struct mp_resolve_ctx ctx = {.topo = topo, .local_node = first};
-	struct mp_policy p;
-	struct mp_diag d;
-	int r;
 
-	r = mp_policy_parse(text, &p, &d);
-	if (r < 0)
-		return r;
-	r = mp_resolve(&p, NULL, &ctx, ret, &d);
-	mp_policy_free(&p);
-	return r;
+	return mp_compile(text, &ctx, ret, NULL);
 }
 
 /* The pages an object covers: [page of p, page of p + n - 1]. */

@@ -86,19 +86,12 @@ static void expand(const char *tmpl, char *out, size_t size)
 static int compile(const char *text, struct mp_compiled *ret, char *why, size_t size)
 {
 	struct mp_resolve_ctx ctx = {.topo = topo, .local_node = first};
-	struct mp_policy p;
-	struct mp_diag d;
+	struct mp_diag d = {0};
 	int r;
 
-	r = mp_policy_parse(text, &p, &d);
-	if (r < 0) {
-		snprintf(why, size, "parse: %s", d.msg);
-		return r;
-	}
-	r = mp_resolve(&p, NULL, &ctx, ret, &d);
+	r = mp_compile(text, &ctx, ret, &d);
 	if (r < 0)
-		snprintf(why, size, "resolve: %s", d.msg);
-	mp_policy_free(&p);
+		snprintf(why, size, "compile: %s", d.msg);
 	return r;
 }
 
