@@ -9,9 +9,11 @@
  *     agent's constructor, from another library's) and never changes: a
  *     pointer is always freed by the allocator that made it;
  *   - the agent's own allocations, and lib/alloc.c's (its set and per-thread
- *     tables, made while it creates a set or a thread's tcache), go to
- *     jemalloc's default arena: the thread-local `busy` flag stops the
- *     recursion malloc -> mp_alloc -> calloc -> mp_alloc;
+ *     tables, made while it creates a set or a thread's tcache), bypass the
+ *     heap sets: the thread-local `busy` flag stops the recursion malloc ->
+ *     mp_alloc -> calloc -> mp_alloc, and they never touch the private
+ *     jemalloc's automatic tcache (MALLOCX_TCACHE_NONE), which belongs to
+ *     the thread's primary heap set (lib/alloc.h);
  *   - free never hands a pointer back to lib/alloc.c's foreign-pointer path
  *     (which calls free): pointers of no set are jemalloc default-arena
  *     objects and go to dallocx directly;
@@ -99,8 +101,9 @@ static __attribute__((noinline)) void *alloc_slow(size_t n, int extra)
 	struct heap *h = atomic_load(&heap_cur);
 	void *p;
 
+	/* never the automatic tcache: it holds the thread's primary set only */
 	if (busy || !h)
-		return mallocx(n ? n : 1, extra);
+		return mallocx(n ? n : 1, extra | MALLOCX_TCACHE_NONE);
 	busy = 1;
 	p = mp_alloc(&h->c, &h->ref, n, extra);
 	busy = 0;
@@ -116,7 +119,7 @@ static inline void *alloc(size_t n, int extra)
 		int f = mp_alloc_self->flags[s];
 
 		if (likely(f != 0 && n - 1 < PTRDIFF_MAX))
-			return mallocx(n, f | extra);
+			return mp_alloc_fast(f, n, extra);
 	}
 	return alloc_slow(n, extra);
 }
@@ -128,7 +131,7 @@ static inline void dealloc(void *p)
 		return;
 	}
 	if (p)
-		dallocx(p, 0);
+		dallocx(p, MALLOCX_TCACHE_NONE);
 }
 
 static size_t usable(void *p)
@@ -198,7 +201,7 @@ EXPORT void *realloc(void *p, size_t n)
 		return q;
 	}
 	if (busy) {
-		q = rallocx(p, n, 0);
+		q = rallocx(p, n, MALLOCX_TCACHE_NONE);
 		if (!q)
 			errno = ENOMEM;
 		return q;

@@ -397,6 +397,30 @@ static void key_init(void)
 	key_err = pthread_key_create(&thread_key, thread_exit);
 }
 
+/*
+ * Whether a thread may be bound to its primary set's arena and use malloc:
+ * only when the private copy keeps a thread on the arena it was given.
+ * MALLOC_CONF (read by every jemalloc in the process, ours included) can
+ * turn on per-CPU arenas, which would move the thread to arenas of
+ * jemalloc's own, or lower the "huge" threshold below the sizes the fast
+ * path sends to malloc; then every set gets an explicit tcache instead.
+ */
+static pthread_once_t primary_once = PTHREAD_ONCE_INIT;
+static bool primary_ok;
+
+static void primary_init(void)
+{
+	const char *percpu = NULL;
+	size_t huge = 0, sz = sizeof(percpu);
+
+	if (mallctl("opt.percpu_arena", &percpu, &sz, NULL, 0) || !percpu || strcmp(percpu, "disabled"))
+		return;
+	sz = sizeof(huge);
+	if (mallctl("opt.oversize_threshold", &huge, &sz, NULL, 0))
+		return;
+	primary_ok = huge == 0 || huge > MP_ALLOC_FAST_MAX;
+}
+
 int mp_alloc_thread_flags_slow(unsigned s)
 {
 	struct mp_alloc_thread *t = mp_alloc_self;
@@ -433,9 +457,16 @@ int mp_alloc_thread_flags_slow(unsigned s)
 	set = sets[s];
 	pthread_mutex_unlock(&registry_lock);
 	k = atomic_fetch_add(&set->next, 1) % set->n_arenas;
+	/* the thread's first set: bind the thread to the arena, so the private
+	 * copy's automatic tcache and its malloc/free fast paths serve it */
+	pthread_once(&primary_once, primary_init);
+	if (!t->primary && primary_ok && mallctl("thread.arena", NULL, NULL, &set->arena[k], sizeof(unsigned)) == 0) {
+		t->primary = s;
+		f = MALLOCX_ARENA(set->arena[k]);
+	}
 	/* jemalloc has a bounded number of explicit tcaches: past it, this
 	 * thread goes to the arena directly (correct, only slower) */
-	if (mallctl("tcache.create", &tc, &sz, NULL, 0) == 0)
+	else if (mallctl("tcache.create", &tc, &sz, NULL, 0) == 0)
 		f = MALLOCX_ARENA(set->arena[k]) | MALLOCX_TCACHE(tc);
 	else
 		f = MALLOCX_ARENA(set->arena[k]) | MALLOCX_TCACHE_NONE;

@@ -5,9 +5,9 @@
  * extent they hand to jemalloc by a compiled policy.
  *
  * The fast paths are inline so that public.c's wrappers compile to one load
- * of the arena set cached in the handle, one thread-local load, and one
- * mallocx/dallocx.  Everything that can take a lock or a syscall lives in
- * alloc.c behind the *_slow functions.
+ * of the arena set cached in the handle, one thread-local load, and one call
+ * into the private jemalloc (lib/mpje.h).  Everything that can take a lock
+ * or a syscall lives in alloc.c behind the *_slow functions.
  *
  * Invariants:
  *   - every extent of a set's arenas lies in 1 GiB address-space chunks owned
@@ -17,6 +17,14 @@
  *     s are freed only into this thread's tcache for s, and that tcache is
  *     filled only from an arena of s (jemalloc's own tcache would hand a
  *     MALLOCX_ARENA caller objects of any arena);
+ *   - a thread's first set is its primary: the thread is bound to one of the
+ *     set's arenas (thread.arena) and uses the private jemalloc's automatic
+ *     tcache for it, so malloc/free of the private copy (lib/mpje.h), its
+ *     fastest paths, serve that set.  Nothing else ever allocates from or
+ *     frees into that copy's automatic tcache: every other set has an
+ *     explicit tcache, and no caller outside this allocator uses the copy;
+ *     the primary's flags word has no tcache bits, and that is how the fast
+ *     paths know it;
  *   - a set, once created, lives as long as the process (arenas cannot be
  *     destroyed while objects of them may still be live).
  */
@@ -26,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jemalloc/jemalloc.h>
+#include "mpje.h"
 
 #include "combine.h"
 
@@ -48,8 +56,16 @@ struct mp_alloc_ref {
  * NULL or "no set yet" test: a zero flags word is the one branch to the slow
  * path. */
 struct mp_alloc_thread {
-	int flags[MP_ALLOC_MAX_SETS + 1]; /* MALLOCX_ARENA | MALLOCX_TCACHE, 0: none yet */
+	int flags[MP_ALLOC_MAX_SETS + 1]; /* MALLOCX_ARENA [| MALLOCX_TCACHE], 0: none yet */
+	unsigned primary;		  /* the set bound to this thread's arena, 0: none yet */
 };
+
+/* The fast paths serve a thread's primary set through the private copy's
+ * malloc only up to jemalloc's largest small size class (14 KiB with 4 KiB
+ * pages): beyond oversize_threshold, malloc would take a "huge" arena of
+ * jemalloc's own instead of the thread's.  Larger sizes go through mallocx
+ * with the set's arena, which jemalloc always honours. */
+#define MP_ALLOC_FAST_MAX 14336
 
 /* Owner set (+1) of each 1 GiB chunk of the address space. */
 extern _Atomic uint8_t mp_alloc_owner[MP_ALLOC_CHUNKS];
@@ -106,14 +122,31 @@ void *mp_alloc_slow(const struct mp_compiled *c, struct mp_alloc_ref *ref, size_
  * mallocx does not set errno; every way it can fail with a size below
  * PTRDIFF_MAX goes through an extent hook, and the hooks set ENOMEM.
  */
+/* An allocation for flags word f (non-zero), size in [1, PTRDIFF_MAX]. */
+static inline void *mp_alloc_fast(int f, size_t size, int extra)
+{
+	/* size 0 wraps around: mallocx(0) is undefined, the callers exclude it */
+	if (__builtin_expect(MP_ALLOC_TCACHE_BITS(f) == 0 && !extra && size - 1 < MP_ALLOC_FAST_MAX, 1))
+		return mpje_malloc(size);
+	return mallocx(size, f | extra);
+}
+
+/* The free of p, of a set whose flags word in this thread is f (non-zero). */
+static inline void mp_alloc_free_fast(int f, void *p)
+{
+	if (__builtin_expect(MP_ALLOC_TCACHE_BITS(f) == 0, 1))
+		mpje_free(p);
+	else
+		dallocx(p, MP_ALLOC_TCACHE_BITS(f));
+}
+
 static inline void *mp_alloc(const struct mp_compiled *c, struct mp_alloc_ref *ref, size_t size, int extra)
 {
 	unsigned s = atomic_load_explicit(&ref->set, memory_order_acquire);
 	int f = mp_alloc_self->flags[s];
 
-	/* size 0 wraps around and takes the slow path: mallocx(0) is undefined */
 	if (__builtin_expect(f != 0 && size - 1 < PTRDIFF_MAX, 1))
-		return mallocx(size, f | extra);
+		return mp_alloc_fast(f, size, extra);
 	return mp_alloc_slow(c, ref, size, extra);
 }
 
@@ -122,7 +155,7 @@ static inline void mp_alloc_free(void *p)
 	int f = mp_alloc_self->flags[mp_alloc_owner_of(p)];
 
 	if (__builtin_expect(f != 0, 1)) {
-		dallocx(p, MP_ALLOC_TCACHE_BITS(f));
+		mp_alloc_free_fast(f, p);
 		return;
 	}
 	if (p)

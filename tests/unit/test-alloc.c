@@ -107,6 +107,70 @@ static void *free_all(void *arg)
 	return NULL;
 }
 
+/*
+ * The thread's primary set lives in the private jemalloc's automatic tcache,
+ * the others in explicit ones: objects of one set must never come back from
+ * another's cache.  Random allocations and frees over three sets, sizes on
+ * both sides of MP_ALLOC_FAST_MAX, each object's owner checked when made.
+ */
+struct iso_arg {
+	struct mplace_compiled *c[3];
+	unsigned bad, made;
+};
+
+static void *isolation(void *arg)
+{
+	struct iso_arg *a = arg;
+	void *live[3][64] = {{0}};
+	unsigned seed = 12345, want[3] = {0};
+
+	for (unsigned i = 0; i < 30000; i++) {
+		unsigned k, slot;
+		size_t n;
+
+		seed = seed * 1103515245 + 12345;
+		k = (seed >> 16) % 3;
+		slot = (seed >> 8) % 64;
+		n = (seed >> 20) % 8 ? 8 + (seed >> 4) % 512 : 8 + (seed >> 4) % (3 * MP_ALLOC_FAST_MAX);
+		if (live[k][slot]) {
+			mplace_free(live[k][slot]);
+			live[k][slot] = NULL;
+			continue;
+		}
+		live[k][slot] = mplace_alloc(a->c[k], n);
+		if (!live[k][slot]) {
+			a->bad++;
+			continue;
+		}
+		a->made++;
+		if (!want[k])
+			want[k] = mp_alloc_owner_of(live[k][slot]);
+		if (mp_alloc_owner_of(live[k][slot]) != want[k])
+			a->bad++;
+	}
+	for (unsigned k = 0; k < 3; k++)
+		for (unsigned i = 0; i < 64; i++)
+			mplace_free(live[k][i]);
+	if (want[0] == want[1] || want[1] == want[2] || want[0] == want[2])
+		a->bad++;
+	return NULL;
+}
+
+static void test_isolation(struct mplace_compiled *x, struct mplace_compiled *y, struct mplace_compiled *z)
+{
+	struct iso_arg a = {{x, y, z}, 0, 0}, b = {{z, x, y}, 0, 0};
+	pthread_t t;
+
+	/* a fresh thread: its primary is x; another's is z, and they swap objects
+	 * through jemalloc's arenas when their caches flush */
+	CHECK(pthread_create(&t, NULL, isolation, &b) == 0);
+	isolation(&a);
+	pthread_join(t, NULL);
+	CHECK_MSG(a.bad == 0 && b.bad == 0, "%u and %u objects of the wrong set (of %u, %u)", a.bad, b.bad, a.made,
+		  b.made);
+	CHECK(a.made > 10000 && b.made > 10000);
+}
+
 static void test_realloc(struct mplace_compiled *c, struct mplace_compiled *other)
 {
 	static const size_t steps[] = {8, 100, 5000, 70000, 2 << 20, 10, 3000};
@@ -304,6 +368,7 @@ int main(void)
 	errno = 0;
 	CHECK(mplace_aligned_alloc(bind, 0, 48) == NULL && errno == EINVAL);
 
+	test_isolation(bind, pref, strict);
 	test_realloc(bind, pref);
 	test_purge(bind, MP_MPOL_BIND, node);
 	test_purge(strict, MP_MPOL_BIND, node);
