@@ -763,8 +763,10 @@ static int do_openat(int dirfd, const char *path, int flags, mode_t m)
 {
 	int fd = (int)syscall(SYS_openat, dirfd, path, flags, m);
 
-	if (agent.active)
+	if (agent.active) {
 		note_fd(fd, path);
+		agent_file_opened(fd, path);
+	}
 	return fd;
 }
 

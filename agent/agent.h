@@ -69,3 +69,10 @@ bool agent_is_own_caller(const void *ret_addr);
 
 /* ctl.c */
 void agent_ctl_start(void);
+
+/* file.c: file:GLOB for reads.  A file opened for reading whose path matches
+ * has its page cache brought in under the file's policy (at most
+ * AGENT_FILE_READ_MAX bytes per open) and checked. */
+#define AGENT_FILE_READ_MAX (64 << 20)
+void agent_file_opened(int fd, const char *path);
+int agent_file_read_place(int fd, const char *path, const struct mp_compiled *c);

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * file:GLOB for reads: when the program opens a file whose path matches a
+ * glob for reading (open/openat through agent.c, and fopen/fopen64/freopen
+ * here, since glibc's fopen calls its internal open, not the exported one),
+ * the file's page cache is brought in under the file's policy and checked.
+ *
+ * The kernel allocates page cache with the task policy of the thread that
+ * causes the read (range policies do not apply to shared file pages), so the
+ * file is mapped, its pages faulted in with MADV_POPULATE_READ while this
+ * thread's task policy is the file's, and the previous task policy restored
+ * exactly (mode, mode flags and nodes as get_mempolicy returned them).  Then
+ * each page is asked for its node with move_pages: pages that were already
+ * cached elsewhere (by another process, or before) are reported through
+ * agent_problem(), or moved when the policy says 'migrate'.
+ *
+ * Invariants:
+ *   - at most AGENT_FILE_READ_MAX bytes of a file are brought in per open
+ *     (the rest is left to the kernel and reported once per open), so an
+ *     open never stalls on a huge file;
+ *   - signals are blocked while the task policy is the file's, so a handler
+ *     (including the agent's own `mplace set` handler) never runs under it;
+ *   - no allocation, no lock: raw syscalls and stack buffers only; the
+ *     mapping is the agent's own (syscall, not the interposed mmap).
+ */
+#undef _FILE_OFFSET_BITS
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "basic/util.h"
+#include "place.h"
+#include "sys.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22 /* Linux 5.14 */
+#endif
+
+/* The policy of the first glob matching path (as given, or the descriptor's
+ * absolute path when the given one is relative), or -1. */
+static int match_file(int fd, const char *path, char *abs, size_t abs_size)
+{
+	char link[64];
+	ssize_t n;
+
+	abs[0] = '\0';
+	for (unsigned i = 0; i < agent.n_files; i++)
+		if (fnmatch(agent.files[i].glob, path, 0) == 0) {
+			snprintf(abs, abs_size, "%s", path);
+			return (int)i;
+		}
+	if (path[0] == '/')
+		return -1;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, abs, abs_size - 1);
+	if (n <= 0)
+		return -1;
+	abs[n] = '\0';
+	for (unsigned i = 0; i < agent.n_files; i++)
+		if (fnmatch(agent.files[i].glob, abs, 0) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Fault [p, p+len) of a file mapping in while the task policy is c's.
+ * Returns 0 or -errno (the task policy could not be set or restored, or the
+ * populate failed); the previous policy is restored in every case.
+ */
+static int populate_under(void *p, size_t len, const struct mp_compiled *c)
+{
+	struct mp_nodemask old_nodes;
+	sigset_t all, old_sigs;
+	int old_mode, mode, r, r2, populate_err = 0;
+
+	r = mp_sys_get_policy(&old_mode, &old_nodes, NULL, 0);
+	if (r < 0)
+		return r;
+	mode = c->kmode;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old_sigs);
+	r = mp_sys_set_policy(mode | (int)c->kflags,
+			      mode == MP_MPOL_DEFAULT || mode == MP_MPOL_LOCAL ? NULL : &c->nodes);
+	if (r == 0 && madvise(p, len, MADV_POPULATE_READ) < 0) {
+		populate_err = -errno;
+		/* before Linux 5.14: fault each page in by reading it */
+		if (populate_err == -EINVAL) {
+			for (size_t o = 0; o < len; o += (size_t)sysconf(_SC_PAGESIZE))
+				(void)*(volatile const char *)((const char *)p + o);
+			populate_err = 0;
+		}
+	}
+	/* exactly what get_mempolicy said, flags included; default and local
+	 * take no mask, the others (an empty preferred is local) their own */
+	mode = old_mode & ~MP_MPOL_MODE_FLAGS;
+	r2 = mp_sys_set_policy(old_mode, mode == MP_MPOL_DEFAULT || mode == MP_MPOL_LOCAL ? NULL : &old_nodes);
+	pthread_sigmask(SIG_SETMASK, &old_sigs, NULL);
+	if (r2 < 0)
+		agent_problem("file: the task policy of thread %d could not be restored (mode %d): %s", (int)gettid(),
+			      old_mode, strerror(-r2));
+	return r < 0 ? r : populate_err;
+}
+
+/* Pages of [p, p+len) not on c's nodes, or -errno. */
+static long misplaced(void *p, size_t len, size_t ps, const struct mp_compiled *c, long *ret_present)
+{
+	uint64_t per[MP_COMPILED_MAX];
+	int present = mp_place_where(p, len, ps, per, MP_COMPILED_MAX, NULL);
+	long mis;
+
+	if (present < 0)
+		return present;
+	*ret_present = present;
+	if (mp_mask_empty(&c->nodes))
+		return 0; /* default or local: every node is right */
+	mis = present;
+	for (unsigned n = 0; n < MP_COMPILED_MAX; n++)
+		if (mp_mask_test(&c->nodes, n))
+			mis -= (long)per[n];
+	return mis < 0 ? 0 : mis;
+}
+
+int agent_file_read_place(int fd, const char *path, const struct mp_compiled *c)
+{
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE), len, maplen;
+	long present = 0, mis, after;
+	struct stat st;
+	void *p;
+	int r;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_size <= 0)
+		return 0;
+	len = (size_t)st.st_size;
+	if (len > AGENT_FILE_READ_MAX) {
+		agent_problem("file: %s: only the first %d MiB of %lld MiB brought in under the policy (the per-open "
+			      "limit); the rest is cached wherever the reader's task policy says",
+			      path, AGENT_FILE_READ_MAX >> 20, (long long)(st.st_size >> 20));
+		len = AGENT_FILE_READ_MAX;
+	}
+	maplen = (len + ps - 1) & ~(ps - 1);
+	p = (void *)syscall(SYS_mmap, NULL, maplen, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	r = populate_under(p, maplen, c);
+	if (r < 0) {
+		agent_problem("file: %s: bringing %zu KiB in under the policy: %s", path, len >> 10, strerror(-r));
+		goto out;
+	}
+	mis = misplaced(p, maplen, ps, c, &present);
+	if (mis <= 0)
+		goto out;
+	if (!c->migrate) {
+		agent_problem("file: %s: %ld of %ld pages were already in the page cache on other nodes (add "
+			      "'migrate' to move them)",
+			      path, mis, present);
+		goto out;
+	}
+	{
+		struct mp_place_report rep;
+
+		/* mbind with MPOL_MF_MOVE on our own mapping: a page cache page
+		 * that other processes also map stays (MOVE_ALL needs privilege
+		 * and would pull pages from under them) */
+		r = mp_place_range(p, maplen, c, MP_PLACE_MIGRATE | MP_PLACE_NO_CHECK_FREE, &rep);
+		after = misplaced(p, maplen, ps, c, &present);
+		if (r < 0)
+			agent_problem("file: %s: moving %ld cached pages: %s%s%s", path, mis, strerror(-r),
+				      rep.reason[0] ? ": " : "", rep.reason);
+		else if (after > 0)
+			agent_problem("file: %s: %ld of %ld cached pages moved, %ld stayed on other nodes (mapped "
+				      "by other processes, or busy)",
+				      path, mis - after, mis, after);
+	}
+out:
+	syscall(SYS_munmap, p, maplen);
+	return r < 0 ? r : 0;
+}
+
+void agent_file_opened(int fd, const char *path)
+{
+	char abs[4096];
+	int flags, i;
+
+	if (fd < 0 || !path || !agent.active || !agent.n_files)
+		return;
+	i = match_file(fd, path, abs, sizeof(abs));
+	if (i < 0)
+		return;
+	flags = fcntl(fd, F_GETFL);
+	/* a read goes through the page cache: not O_WRONLY, O_PATH, O_DIRECT */
+	if (flags < 0 || (flags & O_ACCMODE) == O_WRONLY || (flags & (O_PATH | O_DIRECT)))
+		return;
+	agent_file_read_place(fd, abs, &agent.files[i].k.c);
+}
+
+/* ---- glibc's stdio opens: fopen calls the internal open, not ours -------- */
+
+typedef FILE *(*fopen_fn)(const char *, const char *);
+typedef FILE *(*freopen_fn)(const char *, const char *, FILE *);
+
+static FILE *after_fopen(FILE *f, const char *path)
+{
+	if (f && agent.active && agent.n_files) {
+		int e = errno;
+
+		agent_file_opened(fileno(f), path);
+		errno = e;
+	}
+	return f;
+}
+
+EXPORT FILE *fopen(const char *path, const char *mode)
+{
+	static fopen_fn real;
+
+	if (!real)
+		real = (fopen_fn)dlsym(RTLD_NEXT, "fopen");
+	if (!real) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	return after_fopen(real(path, mode), path);
+}
+
+EXPORT FILE *fopen64(const char *path, const char *mode)
+{
+	static fopen_fn real;
+
+	if (!real)
+		real = (fopen_fn)dlsym(RTLD_NEXT, "fopen64");
+	if (!real) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	return after_fopen(real(path, mode), path);
+}
+
+EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
+{
+	static freopen_fn real;
+
+	if (!real)
+		real = (freopen_fn)dlsym(RTLD_NEXT, "freopen");
+	if (!real) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	/* a NULL path reopens the same file with another mode: not a new file */
+	return path ? after_fopen(real(path, mode, stream), path) : real(path, mode, stream);
+}
+
+EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
+{
+	static freopen_fn real;
+
+	if (!real)
+		real = (freopen_fn)dlsym(RTLD_NEXT, "freopen64");
+	if (!real) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	return path ? after_fopen(real(path, mode, stream), path) : real(path, mode, stream);
+}
