@@ -210,7 +210,7 @@ static int own_cb(struct dl_phdr_info *info, size_t size, void *data)
 /* ---- /proc/self/maps without allocating --------------------------------- */
 
 /* Calls fn for each line of /proc/self/maps: lo, hi, perms, name ("" for anonymous). */
-static int maps_foreach(int (*fn)(uintptr_t lo, uintptr_t hi, const char *perms, const char *name, void *d), void *d)
+int agent_maps_foreach(int (*fn)(uintptr_t lo, uintptr_t hi, const char *perms, const char *name, void *d), void *d)
 {
 	char buf[8192], line[512];
 	size_t ll = 0;
@@ -264,7 +264,7 @@ static int find_cb(uintptr_t lo, uintptr_t hi, const char *perms, const char *na
 int agent_maps_find(const char *name, void **ret_lo, size_t *ret_len)
 {
 	struct find_ctx f = {.name = name};
-	int r = maps_foreach(find_cb, &f);
+	int r = agent_maps_foreach(find_cb, &f);
 
 	if (r < 0)
 		return r;
@@ -272,6 +272,50 @@ int agent_maps_find(const char *name, void **ret_lo, size_t *ret_len)
 		return -ENOENT;
 	*ret_lo = (void *)f.lo;
 	*ret_len = f.hi - f.lo;
+	return 0;
+}
+
+/* smaps: a header line per mapping ("lo-hi perms ..."), then "Key: value kB"
+ * lines; a line longer than the buffer is cut, which only names can be. */
+int agent_smaps(uintptr_t lo, uintptr_t hi, const char *key, unsigned long *ret_sum_kb, unsigned long *ret_max_kb)
+{
+	char buf[8192], line[256];
+	size_t ll = 0, kl = strlen(key);
+	ssize_t n;
+	bool in = false, found = false;
+	unsigned long sum = 0, max = 0;
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/smaps", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			unsigned long a, b, v;
+
+			if (buf[i] != '\n') {
+				if (ll < sizeof(line) - 1)
+					line[ll++] = buf[i];
+				continue;
+			}
+			line[ll] = '\0';
+			ll = 0;
+			if (!strncmp(line, key, kl)) {
+				if (in && sscanf(line + kl, "%lu", &v) == 1) {
+					sum += v;
+					max = v > max ? v : max;
+					found = true;
+				}
+			} else if (sscanf(line, "%lx-%lx ", &a, &b) == 2) {
+				/* field names never read as "hex-hex": a header */
+				in = a < hi && b > lo;
+			}
+		}
+	}
+	close(fd);
+	if (!found)
+		return -ENOENT;
+	*ret_sum_kb = sum;
+	*ret_max_kb = max;
 	return 0;
 }
 
@@ -381,7 +425,7 @@ int agent_place_existing(enum mp_kind k, const struct mp_compiled *c, bool migra
 
 		if (!migrate)
 			return 0; /* new mappings follow; nothing to move */
-		r = maps_foreach(anon_cb, &a);
+		r = agent_maps_foreach(anon_cb, &a);
 		moved = a.moved;
 		mis = a.misplaced;
 		break;
@@ -509,6 +553,10 @@ int agent_task_set_all(const struct mp_compiled *c)
 
 /* ---- threads ------------------------------------------------------------ */
 
+/* The MCL_FUTURE | MCL_ONFAULT flags of the last successful mlockall (0
+ * after munlockall): whether new mappings are pinned, and when. */
+static _Atomic int mlock_future;
+
 typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 static pthread_create_fn real_pthread_create;
 
@@ -520,6 +568,10 @@ struct tramp {
 static void place_own_stack(void)
 {
 	const struct mp_compiled *c = agent_policy(MP_KIND_STACK);
+
+	/* pinned since it was made (mlockall(MCL_FUTURE)): the mlocked kind's */
+	if ((atomic_load(&mlock_future) & MCL_FUTURE) && agent_policy(MP_KIND_MLOCKED))
+		c = agent_policy(MP_KIND_MLOCKED);
 	pthread_attr_t a;
 	void *lo;
 	size_t len, ps = (size_t)sysconf(_SC_PAGESIZE);
@@ -556,7 +608,8 @@ EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*sta
 		real_pthread_create = (pthread_create_fn)dlsym(RTLD_NEXT, "pthread_create");
 	if (!real_pthread_create)
 		return EAGAIN;
-	if (!agent.active || (task.mode < 0 && !agent_policy(MP_KIND_STACK)))
+	if (!agent.active || (task.mode < 0 && !agent_policy(MP_KIND_STACK) &&
+			      !((atomic_load(&mlock_future) & MCL_FUTURE) && agent_policy(MP_KIND_MLOCKED))))
 		return real_pthread_create(th, attr, start, arg);
 	t = malloc(sizeof(*t));
 	if (!t)
@@ -656,72 +709,226 @@ static void populate_file(void *p, size_t len, const struct mp_compiled *c)
 		agent_problem("file: %ld pages of a mapping were already in the page cache elsewhere", mis);
 }
 
-static void after_map(void *p, size_t len, int prot, int flags, int fd, const void *caller)
+/* Pages a new mapping gets inside the mmap call itself: MAP_POPULATE,
+ * MAP_LOCKED, or mlockall(MCL_FUTURE) without MCL_ONFAULT. */
+static bool populated_at_map(int flags)
+{
+	int f = atomic_load_explicit(&mlock_future, memory_order_relaxed);
+
+	return (flags & (MAP_POPULATE | MAP_LOCKED)) || ((f & MCL_FUTURE) && !(f & MCL_ONFAULT));
+}
+
+/* An existing range's pages are moved, never released: a strict policy is
+ * applied the non-strict way there and what stays elsewhere is reported. */
+static int place_existing_range(const char *what, void *addr, size_t len, const struct mp_compiled *c,
+				long *ret_misplaced)
+{
+	struct mp_compiled pc = *c;
+
+	pc.strict = false;
+	return place(what, addr, len, &pc, MP_PLACE_MIGRATE, NULL, ret_misplaced);
+}
+
+/* after_map's stages: a new mapping, one the kernel already filled, one
+ * made PROT_NONE to be placed before it is filled (bound only). */
+enum map_stage {
+	MAP_NEW,
+	MAP_FILLED,
+	MAP_UNFILLED,
+};
+
+/* Returns the policy applied, or NULL. */
+static const struct mp_compiled *after_map(void *p, size_t len, int flags, int fd, const void *caller,
+					   enum map_stage stage)
 {
 	const struct mp_compiled *c;
 	const char *what = NULL;
 	size_t ps = 4096;
 
 	if (!agent.active || agent_is_own_caller(caller))
-		return;
+		return NULL;
 	c = mapping_policy(flags, fd, &what);
+	/* pinned as it is made (MCL_FUTURE): private anonymous memory is the
+	 * mlocked kind's (doc/agent.md, "mlockall") */
+	if (what && !strcmp(what, "anon") && (atomic_load(&mlock_future) & MCL_FUTURE) &&
+	    agent_policy(MP_KIND_MLOCKED)) {
+		c = agent_policy(MP_KIND_MLOCKED);
+		what = "mlocked";
+	}
 	if (!c)
-		return;
+		return NULL;
 	if (!strcmp(what, "file")) {
 		populate_file(p, len, c);
-		return;
+		return c;
 	}
 	if (!strcmp(what, "hugetlb"))
 		ps = c->order > 4096 ? c->order : 2UL << 20;
 	len = (len + ps - 1) & ~(ps - 1);
+	if (stage == MAP_FILLED) {
+		char label[64];
+
+		snprintf(label, sizeof(label), "%s: a mapping filled by mmap", what);
+		place_existing_range(label, p, len, c, NULL);
+		return c;
+	}
 	{
 		struct mp_place_report rep;
-		int r = mp_place_range(p, len, c, MP_PLACE_NO_CHECK_FREE, &rep);
+		struct mp_compiled pc = *c;
+		int r;
 
+		/* not yet accessible: bound now, filled by the caller, checked then */
+		if (stage == MAP_UNFILLED)
+			pc.strict = false;
+		r = mp_place_range(p, len, &pc, MP_PLACE_NO_CHECK_FREE, &rep);
 		if (r < 0)
 			agent_problem("%s: a mapping of %zu KiB: %s%s%s", what, len >> 10, strerror(-r),
 				      rep.reason[0] ? ": " : "", rep.reason);
 	}
+	return c;
+}
+
+/*
+ * A mapping the kernel would fill inside mmap (populated_at_map) is made
+ * PROT_NONE first, placed, then given its protection: mprotect of a locked
+ * private mapping populates it (under the range policy now set), and
+ * MADV_POPULATE_* does the rest, so its pages are placed before they exist
+ * and before they are pinned.  Anonymous mappings without MAP_FIXED only: a
+ * file's pages are the page cache's, and a fixed mapping replaces memory
+ * other threads may use (those are placed after the fact, pages moved).
+ */
+static void *do_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off, const void *caller)
+{
+	bool pop = agent.active && populated_at_map(flags) && !agent_is_own_caller(caller);
+	void *p;
+
+	if (pop && prot != PROT_NONE && (flags & MAP_ANONYMOUS) && !(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE))) {
+		int e;
+
+		const struct mp_compiled *c;
+
+		p = (void *)syscall(SYS_mmap, addr, len, PROT_NONE, flags & ~MAP_POPULATE, fd, off);
+		if (p == MAP_FAILED)
+			return p;
+		c = after_map(p, len, flags, fd, caller, MAP_UNFILLED);
+		if (mprotect(p, len, prot) < 0) {
+			e = errno;
+			munmap(p, len);
+			errno = e;
+			return MAP_FAILED;
+		}
+		/* what mprotect did not fill (read-only, shared, MAP_POPULATE
+		 * without a lock); a kernel before 5.14 leaves it to faults */
+		madvise(p, len, (prot & PROT_WRITE) ? 23 /* MADV_POPULATE_WRITE */ : 22 /* MADV_POPULATE_READ */);
+		if (c && c->strict && !(flags & MAP_HUGETLB)) {
+			long mis = agent_count_misplaced(p, (len + 4095) & ~(size_t)4095, c);
+
+			if (mis)
+				agent_problem("strict: %ld pages of a mapping filled by mmap are not on the policy's "
+					      "nodes",
+					      mis);
+		}
+		return p;
+	}
+	p = (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+	if (p != MAP_FAILED)
+		after_map(p, len, flags, fd, caller, pop && (flags & MAP_ANONYMOUS) ? MAP_FILLED : MAP_NEW);
+	return p;
 }
 
 EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-	void *p = (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
-
-	if (p != MAP_FAILED)
-		after_map(p, len, prot, flags, fd, __builtin_return_address(0));
-	return p;
+	return do_mmap(addr, len, prot, flags, fd, off, __builtin_return_address(0));
 }
 
 EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-	void *p = (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+	return do_mmap(addr, len, prot, flags, fd, off, __builtin_return_address(0));
+}
 
-	if (p != MAP_FAILED)
-		after_map(p, len, prot, flags, fd, __builtin_return_address(0));
-	return p;
+/* ---- System V shared memory --------------------------------------------- */
+
+/* Segments this process created with SHM_HUGETLB (id + 1; 0 free).  Ids
+ * carry a sequence number, so one is not reused for another segment until
+ * the counter wraps. */
+#define HUGE_SHM_IDS 64
+static _Atomic int huge_shm[HUGE_SHM_IDS];
+
+EXPORT int shmget(key_t key, size_t size, int flags)
+{
+	int id = (int)syscall(SYS_shmget, key, size, flags);
+
+	if (id >= 0 && (flags & SHM_HUGETLB)) {
+		for (unsigned i = 0; i < HUGE_SHM_IDS; i++) {
+			int z = 0;
+
+			if (atomic_load(&huge_shm[i]) == id + 1 ||
+			    atomic_compare_exchange_strong(&huge_shm[i], &z, id + 1))
+				break;
+		}
+	}
+	return id;
+}
+
+static bool huge_shm_known(int id)
+{
+	for (unsigned i = 0; i < HUGE_SHM_IDS; i++)
+		if (atomic_load(&huge_shm[i]) == id + 1)
+			return true;
+	return false;
+}
+
+/* A segment's page size: 2 MiB for one this process made with SHM_HUGETLB
+ * (unless smaps says otherwise), else what smaps says of the mapping at p;
+ * segments made by other processes are known only this way. */
+static size_t shm_page_size(int id, void *p)
+{
+	unsigned long sum, kps;
+
+	if (agent_smaps((uintptr_t)p, (uintptr_t)p + 1, "KernelPageSize:", &sum, &kps) == 0 && kps >= 4)
+		return (size_t)kps << 10;
+	return huge_shm_known(id) ? (size_t)2 << 20 : 4096;
 }
 
 EXPORT void *shmat(int id, const void *addr, int flags)
 {
 	void *p = (void *)syscall(SYS_shmat, id, addr, flags);
 	const struct mp_compiled *c;
+	struct mp_compiled pc;
 	struct shmid_ds ds;
+	struct mp_place_report rep;
+	const char *what = "shm";
+	size_t ps, len;
+	int r;
 
-	if (p == (void *)-1 || !agent.active || !(c = agent_policy(MP_KIND_SHM)))
+	if (p == (void *)-1 || !agent.active ||
+	    (!agent_policy(MP_KIND_SHM) && !agent_policy(MP_KIND_HUGETLB) && !huge_shm_known(id)))
 		return p;
-	if (shmctl(id, IPC_STAT, &ds) == 0) {
-		struct mp_place_report rep;
-		size_t len = (ds.shm_segsz + 4095) & ~(size_t)4095;
-		int r = mp_place_range(p, len, c, MP_PLACE_NO_CHECK_FREE, &rep);
-
-		/* a segment's policy is the segment's (shared), so it travels with it */
-		if (r < 0)
-			agent_problem("shm: segment %d: %s%s%s", id, strerror(-r), rep.reason[0] ? ": " : "",
-				      rep.reason);
+	if (shmctl(id, IPC_STAT, &ds) < 0)
+		return p;
+	ps = shm_page_size(id, p);
+	if (ps > 4096) {
+		what = "hugetlb";
+		c = agent_policy(MP_KIND_HUGETLB);
+	} else {
+		c = agent_policy(MP_KIND_SHM);
 	}
+	if (!c)
+		return p;
+	pc = *c;
+	/* the segment's own page size, whatever the policy's order says */
+	pc.order = ps > 4096 ? ps : (c->order == MP_ORDER_THP ? MP_ORDER_THP : 0);
+	len = (ds.shm_segsz + ps - 1) & ~(ps - 1);
+	/* a segment's policy is the segment's (shared), so it travels with it */
+	r = mp_place_range(p, len, &pc, MP_PLACE_NO_CHECK_FREE, &rep);
+	if (r < 0)
+		agent_problem("%s: segment %d: %s%s%s", what, id, strerror(-r), rep.reason[0] ? ": " : "", rep.reason);
+	else if (ps > 4096 && c->order > MP_ORDER_THP && c->order != ps)
+		agent_problem("hugetlb: segment %d has %zu KiB pages, not the %lu KiB the policy's order names", id,
+			      ps >> 10, (unsigned long)(c->order >> 10));
 	return p;
 }
+
+/* ---- mlock, mlockall ---------------------------------------------------- */
 
 /* mlocked: placed (and populated, so the pin takes the placed pages) first. */
 EXPORT int mlock(const void *addr, size_t len)
@@ -732,17 +939,81 @@ EXPORT int mlock(const void *addr, size_t len)
 		uintptr_t lo = (uintptr_t)addr & ~(uintptr_t)4095;
 		uintptr_t hi = ((uintptr_t)addr + len + 4095) & ~(uintptr_t)4095;
 
-		place("mlocked", (void *)lo, hi - lo, c, MP_PLACE_MIGRATE, NULL, NULL);
+		place_existing_range("mlocked", (void *)lo, hi - lo, c, NULL);
 	}
 	return (int)syscall(SYS_mlock, addr, len);
 }
 
+EXPORT int mlock2(const void *addr, size_t len, unsigned int flags)
+{
+	const struct mp_compiled *c = agent.active ? agent_policy(MP_KIND_MLOCKED) : NULL;
+
+	if (c && len) {
+		uintptr_t lo = (uintptr_t)addr & ~(uintptr_t)4095;
+		uintptr_t hi = ((uintptr_t)addr + len + 4095) & ~(uintptr_t)4095;
+
+		place_existing_range("mlocked", (void *)lo, hi - lo, c, NULL);
+	}
+	return (int)syscall(SYS_mlock2, addr, len, flags);
+}
+
+struct lockall_ctx {
+	const struct mp_compiled *c;
+	long misplaced;
+	unsigned ranges, heap_chunks;
+};
+
+/* What mlockall(MCL_CURRENT) places: the program's private memory that is
+ * its own (anonymous, [heap], [stack], the writable data of every object),
+ * not text, not shared or file pages, not huge pages, not the heap's arenas. */
+static int lockall_cb(uintptr_t lo, uintptr_t hi, const char *perms, const char *name, void *d)
+{
+	struct lockall_ctx *l = d;
+	bool anon = !*name || !strcmp(name, "[heap]") || !strcmp(name, "[stack]") || !strncmp(name, "[anon:", 6);
+
+	if (perms[3] != 'p' || perms[2] == 'x' || (perms[0] != 'r' && perms[1] != 'w'))
+		return 0;
+	if (!anon && (perms[1] != 'w' || name[0] != '/' || !strncmp(name, "/anon_hugepage", 14)))
+		return 0;
+	if (mp_alloc_owner_of((void *)lo)) {
+		l->heap_chunks++; /* the heap set's: its policy stays (doc/agent.md) */
+		return 0;
+	}
+	l->ranges++;
+	place_existing_range("mlocked: mlockall", (void *)lo, hi - lo, l->c, &l->misplaced);
+	return 0;
+}
+
 EXPORT int mlockall(int flags)
 {
-	if (agent.active && agent_policy(MP_KIND_MLOCKED))
-		agent_problem("mlocked: mlockall: the whole address space is not placed first (not supported); "
-			      "only mlock ranges are");
-	return (int)syscall(SYS_mlockall, flags);
+	const struct mp_compiled *c = agent.active ? agent_policy(MP_KIND_MLOCKED) : NULL;
+	int r;
+
+	if (c && (flags & MCL_CURRENT)) {
+		struct lockall_ctx l = {.c = c};
+
+		agent_maps_foreach(lockall_cb, &l);
+		if (l.heap_chunks)
+			agent_problem("mlocked: mlockall: the heap's arenas keep the heap policy (%u ranges)",
+				      l.heap_chunks);
+	}
+	r = (int)syscall(SYS_mlockall, flags);
+	if (r == 0) {
+		atomic_store(&mlock_future, flags & MCL_FUTURE ? flags & (MCL_FUTURE | MCL_ONFAULT) : 0);
+		if (c && (flags & MCL_FUTURE) && !(flags & MCL_ONFAULT) && agent_heap_active())
+			agent_problem("mlocked: mlockall(MCL_FUTURE): new heap extents are filled when they are made, "
+				      "before the heap policy binds them; their pages are where the task policy says");
+	}
+	return r;
+}
+
+EXPORT int munlockall(void)
+{
+	int r = (int)syscall(SYS_munlockall);
+
+	if (r == 0)
+		atomic_store(&mlock_future, 0);
+	return r;
 }
 
 /* ---- files: open records which descriptors match a file:GLOB ------------ */
@@ -880,14 +1151,11 @@ static void apply_start(void)
 	if ((c = agent_policy(MP_KIND_DATA)))
 		agent_place_existing(MP_KIND_DATA, c, true, NULL, NULL);
 	if ((c = agent_policy(MP_KIND_TEXT))) {
-		if (c->replicate)
-			agent_problem("text: replicate (a private copy of the text) is not supported; "
-				      "its pages are moved to the policy's nodes instead");
-		agent_place_existing(MP_KIND_TEXT, c, true, NULL, NULL);
+		/* a private placed copy; when it cannot be made, the shared
+		 * pages are moved instead (said by agent_text_replicate) */
+		if (!c->replicate || agent_text_replicate(c) < 0)
+			agent_place_existing(MP_KIND_TEXT, c, true, NULL, NULL);
 	}
-	if (agent.kind[MP_KIND_HUGETLB].set)
-		agent_problem("hugetlb: SHM_HUGETLB segments are placed by the shm policy; MAP_HUGETLB mappings "
-			      "by this one");
 }
 
 static void after_fork_child(void)

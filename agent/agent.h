@@ -76,3 +76,15 @@ void agent_ctl_start(void);
 #define AGENT_FILE_READ_MAX (64 << 20)
 void agent_file_opened(int fd, const char *path);
 int agent_file_read_place(int fd, const char *path, const struct mp_compiled *c);
+
+/* agent.c: /proc/self/maps and /proc/self/smaps without allocating.  fn is
+ * called per mapping (name "" when anonymous) and stops the walk by
+ * returning non-zero (< 0 is returned). */
+int agent_maps_foreach(int (*fn)(uintptr_t lo, uintptr_t hi, const char *perms, const char *name, void *d), void *d);
+/* For the mappings overlapping [lo, hi): the sum and the largest value of
+ * the smaps field key ("AnonHugePages:", "KernelPageSize:"), in kB. */
+int agent_smaps(uintptr_t lo, uintptr_t hi, const char *key, unsigned long *ret_sum_kb, unsigned long *ret_max_kb);
+
+/* text.c: text `replicate`, a private copy of the program's executable
+ * segments placed by c (doc/agent.md).  0 or -errno (reported). */
+int agent_text_replicate(const struct mp_compiled *c);
