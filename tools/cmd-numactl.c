@@ -34,6 +34,7 @@
 #include "basic/util.h"
 #include "combine.h"
 #include "sys.h"
+#include "numactl.h"
 #include "tool.h"
 #include "topo.h"
 
@@ -391,58 +392,164 @@ static const char *same(struct numactl *n, const char *s)
 	return s;
 }
 
+int numactl_cpunodes(const struct mp_topo *topo, const struct mp_nodemask *within, bool all, const char *arg,
+		     cpu_set_t *ret, char *why, size_t why_size)
+{
+	struct mp_nodemask nodes;
+	cpu_set_t set;
+
+	why[0] = '\0';
+	if (!parse_list(arg, within, &topo->online, all, &nodes))
+		return -EINVAL;
+	CPU_ZERO(&set);
+	mp_mask_foreach(id, &nodes) {
+		int i = mp_topo_index(topo, id);
+
+		for (unsigned k = 0; i >= 0 && k < topo->nodes[i].n_cpus; k++)
+			if (topo->nodes[i].cpus[k] < CPU_SETSIZE)
+				CPU_SET(topo->nodes[i].cpus[k], &set);
+	}
+	if (CPU_COUNT(&set) == 0) {
+		snprintf(why, why_size, "the nodes have no CPUs");
+		return -EINVAL;
+	}
+	*ret = set;
+	return 0;
+}
+
+int numactl_physcpus(const char *arg, bool all, cpu_set_t *ret, char *why, size_t why_size)
+{
+	struct mp_nodemask cpus, within, exist;
+	cpu_set_t set;
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+
+	why[0] = '\0';
+	mp_mask_zero(&within);
+	mp_mask_zero(&exist);
+	for (long i = 0; i < ncpu && i < MP_MAX_NODES; i++)
+		mp_mask_set(&exist, (unsigned)i);
+	if (sched_getaffinity(0, sizeof(set), &set) < 0) {
+		snprintf(why, why_size, "sched_getaffinity: %s", strerror(errno));
+		return -errno;
+	}
+	for (int i = 0; i < CPU_SETSIZE && i < MP_MAX_NODES; i++)
+		if (CPU_ISSET(i, &set))
+			mp_mask_set(&within, (unsigned)i);
+	if (!parse_list(arg, &within, &exist, all, &cpus))
+		return -EINVAL;
+	CPU_ZERO(&set);
+	mp_mask_foreach(c, &cpus)
+		if (c < CPU_SETSIZE)
+			CPU_SET(c, &set);
+	*ret = set;
+	return 0;
+}
+
 static void cpunodebind(struct numactl *n, const char *arg)
 {
-	struct mp_nodemask nodes, within;
+	struct mp_nodemask within;
 	cpu_set_t set;
+	char why[128];
 	const char *s = same(n, arg);
 
 	load_machine(n);
 	within = n->have_cg && n->cg.has_mems ? n->cg.mems : n->topo->online;
 	mp_mask_and(&within, &within, &n->topo->online);
-	if (!parse_list(s, &within, &n->topo->online, n->all, &nodes))
-		invalid(arg, NULL);
-	CPU_ZERO(&set);
-	mp_mask_foreach(id, &nodes) {
-		int i = mp_topo_index(n->topo, id);
-
-		for (unsigned k = 0; i >= 0 && k < n->topo->nodes[i].n_cpus; k++)
-			if (n->topo->nodes[i].cpus[k] < CPU_SETSIZE)
-				CPU_SET(n->topo->nodes[i].cpus[k], &set);
-	}
-	if (CPU_COUNT(&set) == 0)
-		invalid(arg, "the nodes have no CPUs");
+	if (numactl_cpunodes(n->topo, &within, n->all, s, &set, why, sizeof(why)) < 0)
+		invalid(arg, why[0] ? why : NULL);
 	if (sched_setaffinity(0, sizeof(set), &set) < 0)
 		fail("sched_setaffinity: %s", strerror(errno));
 }
 
 static void physcpubind(struct numactl *n, const char *arg)
 {
-	struct mp_nodemask cpus, within, exist;
 	cpu_set_t set;
-	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	char why[128];
+	int r = numactl_physcpus(arg, n->all, &set, why, sizeof(why));
 
-	(void)n;
-	mp_mask_zero(&within);
-	mp_mask_zero(&exist);
-	for (long i = 0; i < ncpu && i < MP_MAX_NODES; i++)
-		mp_mask_set(&exist, (unsigned)i);
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		fail("sched_getaffinity: %s", strerror(errno));
-	for (int i = 0; i < CPU_SETSIZE && i < MP_MAX_NODES; i++)
-		if (CPU_ISSET(i, &set))
-			mp_mask_set(&within, (unsigned)i);
-	if (!parse_list(arg, &within, &exist, n->all, &cpus))
-		invalid(arg, NULL);
-	CPU_ZERO(&set);
-	mp_mask_foreach(c, &cpus)
-		if (c < CPU_SETSIZE)
-			CPU_SET(c, &set);
+	if (r == -EINVAL)
+		invalid(arg, why[0] ? why : NULL);
+	if (r < 0)
+		fail("%s", why);
 	if (sched_setaffinity(0, sizeof(set), &set) < 0)
 		fail("sched_setaffinity: %s", strerror(errno));
 }
 
 /* ---- memory policies ----------------------------------------------------------- */
+
+static const struct {
+	int opt;
+	const char *name;
+} option_names[] = {
+	{'m', "--membind"},	   {'i', "--interleave"},	   {'p', "--preferred"},
+	{'P', "--preferred-many"}, {'w', "--weighted-interleave"}, {'l', "--localalloc"},
+	{'N', "--cpunodebind"},	   {'C', "--physcpubind"},	   {'b', "--balancing"},
+};
+
+const char *numactl_option_name(int opt)
+{
+	for (size_t i = 0; i < MP_ARRAY_SIZE(option_names); i++)
+		if (option_names[i].opt == opt)
+			return option_names[i].name;
+	return NULL;
+}
+
+bool numactl_is_memory_option(int opt)
+{
+	return opt && strchr("miwpPl", opt);
+}
+
+int numactl_memory_policy(const struct mp_topo *topo, int opt, const char *s, bool balancing, struct mp_policy *ret,
+			  char *why, size_t why_size)
+{
+	struct mp_diag diag = {0};
+	struct mp_sb text;
+	const char *name = numactl_option_name(opt);
+	char *t;
+	int r;
+
+	why[0] = '\0';
+	if (!numactl_is_memory_option(opt) || (opt != 'l' && !s))
+		return -EINVAL;
+	/* numactl refuses a node that is not there; mplace's resolver would
+	 * only leave it out with a warning */
+	if (s && (isdigit((unsigned char)s[0]) || (s[0] == '!' && isdigit((unsigned char)s[1])))) {
+		struct mp_nodemask m;
+		const char *l = s[0] == '!' ? s + 1 : s;
+
+		if (mp_mask_parse(l, strlen(l), &m, NULL) == 0 && !mp_mask_subset(&m, &topo->online)) {
+			struct mp_nodemask missing;
+
+			mp_mask_andnot(&missing, &m, &topo->online);
+			snprintf(why, why_size, "node argument %d is out of range", mp_mask_next(&missing, 0));
+			return -EINVAL;
+		}
+	}
+	/* numactl's -p takes one node */
+	if (opt == 'p' && s && (strchr(s, ',') || strchr(s, '-') || !strcmp(s, "all"))) {
+		snprintf(why, why_size, "--preferred takes one node");
+		return -EINVAL;
+	}
+	mp_sb_init(&text);
+	if (balancing)
+		mp_sb_puts(&text, "--balancing ");
+	if (s)
+		mp_sb_printf(&text, "%s=%s", name, s);
+	else
+		mp_sb_puts(&text, name);
+	t = mp_sb_steal(&text);
+	if (!t) {
+		snprintf(why, why_size, "%s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	r = mp_policy_parse_as(MP_FORM_NUMACTL, t, ret, &diag);
+	free(t);
+	if (r < 0) {
+		snprintf(why, why_size, "%s", diag.msg);
+		return -EINVAL;
+	}
+	return 0;
+}
 
 /*
  * Spell the option as numactl text, let mplace's parser read it, resolve it
@@ -451,63 +558,25 @@ static void physcpubind(struct numactl *n, const char *arg)
  */
 static void memory_option(struct numactl *n, int opt, const char *arg)
 {
-	static const struct {
-		int opt;
-		const char *name;
-	} names[] = {
-		{'m', "--membind"},	   {'i', "--interleave"},	   {'p', "--preferred"},
-		{'P', "--preferred-many"}, {'w', "--weighted-interleave"}, {'l', "--localalloc"},
-	};
 	struct mp_resolve_ctx ctx = {0};
 	struct mp_compiled c;
 	struct mp_policy pol;
 	struct mp_diag diag = {0};
-	struct mp_sb text;
-	const char *name = NULL, *s = arg;
-	char *t;
+	const char *name = numactl_option_name(opt), *s = arg;
+	char why[sizeof(diag.msg)];
 	int r;
 
 	if (n->policy_set)
 		usage_msg("Conflicting policies");
 	n->policy_set = opt;
 	load_machine(n);
-	for (size_t i = 0; i < MP_ARRAY_SIZE(names); i++)
-		if (names[i].opt == opt)
-			name = names[i].name;
 	if (arg)
 		s = same(n, arg);
-	/* numactl refuses a node that is not there; mplace's resolver would
-	 * only leave it out with a warning */
-	if (s && (isdigit((unsigned char)s[0]) || (s[0] == '!' && isdigit((unsigned char)s[1])))) {
-		struct mp_nodemask m;
-		const char *l = s[0] == '!' ? s + 1 : s;
-
-		if (mp_mask_parse(l, strlen(l), &m, NULL) == 0 && !mp_mask_subset(&m, &n->topo->online)) {
-			char msg[64];
-			struct mp_nodemask missing;
-
-			mp_mask_andnot(&missing, &m, &n->topo->online);
-			snprintf(msg, sizeof(msg), "node argument %d is out of range", mp_mask_next(&missing, 0));
-			invalid(arg, msg);
-		}
-	}
-	/* numactl's -p takes one node */
-	if (opt == 'p' && s && (strchr(s, ',') || strchr(s, '-') || !strcmp(s, "all")))
-		invalid(arg, "--preferred takes one node");
-	mp_sb_init(&text);
-	if (n->balancing && !n->shm)
-		mp_sb_puts(&text, "--balancing ");
-	if (s)
-		mp_sb_printf(&text, "%s=%s", name, s);
-	else
-		mp_sb_puts(&text, name);
-	t = mp_sb_steal(&text);
-	if (!t)
+	r = numactl_memory_policy(n->topo, opt, s, n->balancing && !n->shm, &pol, why, sizeof(why));
+	if (r == -ENOMEM)
 		fail("out of memory");
-	r = mp_policy_parse_as(MP_FORM_NUMACTL, t, &pol, &diag);
-	free(t);
 	if (r < 0)
-		invalid(arg ? arg : name, diag.msg);
+		invalid(arg ? arg : name, why[0] ? why : NULL);
 	ctx.topo = n->topo;
 	ctx.cgroup = n->all || !n->have_cg ? NULL : &n->cg;
 	ctx.local_node = local_node(n->topo);

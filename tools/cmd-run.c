@@ -7,6 +7,11 @@
  * policy (it survives exec, so even a program the agent cannot load into
  * gets it), and exec the program.
  *
+ * numactl's process options are taken too, parsed and translated by the
+ * code `mplace numactl` uses (tools/numactl.h): a memory option is the
+ * generic policy (the --policy scope), -N/-C the CPU affinity set before
+ * exec, in the order given as numactl applies them.
+ *
  * Invariant: nothing is executed unless every requested kind resolved; a
  * strict policy that cannot be met is an error naming the scope.
  */
@@ -14,6 +19,7 @@
 #include <fnmatch.h>
 #include <getopt.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +31,7 @@
 #include "compiled.h"
 #include "config.h"
 #include "forms.h"
+#include "numactl.h"
 #include "sys.h"
 #include "tool.h"
 #include "topo.h"
@@ -51,10 +58,19 @@ static const char usage_text[] = "Usage: mplace run [OPTIONS] -- CMD [ARGS...]\n
 				 "  --kernel EXPR      task policy for what the kernel allocates for the threads\n"
 				 "  --sysfs-root DIR   resolve against the tree under DIR (no task policy is set)\n"
 				 "  --log              the agent reports what it cannot do on stderr (MPLACE_LOG=1)\n"
-				 "  -h, --help         show this help\n";
+				 "  -h, --help         show this help\n"
+				 "\n"
+				 "numactl's process options, as mplace numactl takes them; a memory option\n"
+				 "is the generic policy (so not with --policy), -N and -C the CPU affinity:\n"
+				 "  -m, --membind NODES              -i, --interleave NODES\n"
+				 "  -w, --weighted-interleave NODES  -p, --preferred NODE\n"
+				 "  -P, --preferred-many NODES       -l, --localalloc\n"
+				 "  -N, --cpunodebind NODES          -C, --physcpubind CPUS\n"
+				 "  -b, --balancing                  NUMA balancing with the memory option\n";
 
 #define MAX_CONFIGS 32
 #define MAX_FILES   32
+#define MAX_CPU_OPS 8
 
 /* Kinds with their own variable, in the contract's order; ALL is POLICY. */
 static const struct {
@@ -101,6 +117,7 @@ static const struct option options[] = {
 	{"sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT},
 	{"log", no_argument, NULL, OPT_LOG},
 	{"help", no_argument, NULL, 'h'},
+	NUMACTL_PROC_LONG,
 	{},
 };
 
@@ -113,17 +130,44 @@ struct args {
 	const char *file_glob[MAX_FILES];
 	const char *file_expr[MAX_FILES];
 	unsigned n_files;
+	/* numactl's options: one memory option, its nodes (after 'same'),
+	 * --balancing, and -N/-C in the order given */
+	int mem_opt;
+	const char *mem_nodes;
+	bool balancing;
+	struct {
+		int opt;
+		const char *arg;
+	} cpu_ops[MAX_CPU_OPS];
+	unsigned n_cpu_ops;
 	char **cmd;
 };
 
+/* numactl's 'same': the previous node list given */
+static int same_nodes(const char *opt, const char *s, const char **last, const char **ret)
+{
+	if (strcmp(s, "same")) {
+		*last = s;
+		*ret = s;
+		return 0;
+	}
+	if (!*last) {
+		tool_error("%s same: no node list before it to repeat", opt);
+		return -EXIT_USAGE;
+	}
+	*ret = *last;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct args *a)
 {
+	const char *last_nodes = NULL, *nodes;
 	int c;
 
 	memset(a, 0, sizeof(*a));
 	optind = 1;
 	/* '+': stop at the first non-option, the command */
-	while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "+h" NUMACTL_PROC_SHORT, options, NULL)) >= 0) {
 		if (c >= OPT_KIND0 && c < OPT_KIND0 + (int)N_KINDS) {
 			a->expr[c - OPT_KIND0] = optarg;
 			continue;
@@ -161,6 +205,36 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case OPT_LOG:
 			a->log = true;
 			break;
+		case 'm':
+		case 'i':
+		case 'w':
+		case 'p':
+		case 'P':
+		case 'l':
+			if (a->mem_opt) {
+				tool_error("%s and %s cannot be given together: each sets the generic policy",
+					   numactl_option_name(a->mem_opt), numactl_option_name(c));
+				return -EXIT_USAGE;
+			}
+			a->mem_opt = c;
+			if (optarg && same_nodes(numactl_option_name(c), optarg, &last_nodes, &a->mem_nodes) < 0)
+				return -EXIT_USAGE;
+			break;
+		case 'b':
+			a->balancing = true;
+			break;
+		case 'N':
+		case 'C':
+			if (a->n_cpu_ops == MAX_CPU_OPS) {
+				tool_error("at most %d --cpunodebind/--physcpubind options", MAX_CPU_OPS);
+				return -EXIT_USAGE;
+			}
+			nodes = optarg;
+			if (c == 'N' && same_nodes("--cpunodebind", optarg, &last_nodes, &nodes) < 0)
+				return -EXIT_USAGE;
+			a->cpu_ops[a->n_cpu_ops].opt = c;
+			a->cpu_ops[a->n_cpu_ops++].arg = nodes;
+			break;
 		case 'h':
 			tool_usage(usage_text, false);
 			return 1;
@@ -169,6 +243,17 @@ static int parse_args(int argc, char **argv, struct args *a)
 			return -EXIT_USAGE;
 		}
 	}
+	if (a->mem_opt && a->expr[0]) {
+		tool_error("--policy and %s cannot be given together: both set the generic policy",
+			   numactl_option_name(a->mem_opt));
+		tool_hint("give one; %s is the same as --policy in numactl's spelling",
+			  numactl_option_name(a->mem_opt));
+		return -EXIT_USAGE;
+	}
+	/* as numactl: balancing is a flag of the memory option (the resolver
+	 * warns where the kernel does not take it), nothing on its own */
+	if (a->balancing && !a->mem_opt)
+		tool_warning("--balancing without a memory option (--membind, --preferred-many) does nothing");
 	if (optind >= argc) {
 		tool_error("no command to run");
 		tool_usage(usage_text, true);
@@ -429,6 +514,61 @@ static void clear_agent_env(void)
 	}
 }
 
+/* A numactl memory option as the generic policy, in numactl's spelling. */
+static int numactl_generic(struct ctx *x, const struct args *a)
+{
+	char why[256];
+	const char *name = numactl_option_name(a->mem_opt);
+	int r = numactl_memory_policy(x->topo, a->mem_opt, a->mem_nodes, a->balancing, &x->generic, why, sizeof(why));
+
+	if (r < 0) {
+		tool_error("%s%s%s: %s", name, a->mem_nodes ? " " : "", a->mem_nodes ? a->mem_nodes : "",
+			   why[0] ? why : strerror(-r));
+		tool_hint(
+			"node lists as numactl takes them: 0-2,5, all, !LIST, +LIST; run 'mplace topo' for the nodes");
+		return -EXIT_FAIL;
+	}
+	return 0;
+}
+
+/*
+ * -N and -C in the order given, as numactl applies them (a -C after -N is
+ * within the -N CPUs).  apply false: only check them (--sysfs-root, where
+ * the machine is another one).
+ */
+static int cpu_binds(struct ctx *x, const struct args *a, bool apply)
+{
+	struct mp_nodemask within;
+	char why[256];
+
+	within = x->have_cg && x->cg.has_mems ? x->cg.mems : x->topo->online;
+	mp_mask_and(&within, &within, &x->topo->online);
+	for (unsigned i = 0; i < a->n_cpu_ops; i++) {
+		const char *name = numactl_option_name(a->cpu_ops[i].opt);
+		cpu_set_t set;
+		int r;
+
+		if (a->cpu_ops[i].opt == 'N')
+			r = numactl_cpunodes(x->topo, &within, false, a->cpu_ops[i].arg, &set, why, sizeof(why));
+		else
+			r = numactl_physcpus(a->cpu_ops[i].arg, false, &set, why, sizeof(why));
+		if (r < 0) {
+			tool_error("%s %s: %s", name, a->cpu_ops[i].arg,
+				   why[0]	  ? why
+				   : r == -EINVAL ? (a->cpu_ops[i].opt == 'N' ? "not nodes of this cpuset"
+									      : "not CPUs this process may use")
+						  : strerror(-r));
+			tool_hint("run 'mplace topo' for the nodes and their CPUs");
+			return -EXIT_FAIL;
+		}
+		if (apply && sched_setaffinity(0, sizeof(set), &set) < 0) {
+			tool_error("%s %s: sched_setaffinity: %s", name, a->cpu_ops[i].arg, strerror(errno));
+			return -EXIT_FAIL;
+		}
+	}
+	return 0;
+}
+
 /* The generic policy as our task policy: it survives exec. */
 static int set_task_policy(const struct mp_compiled *c)
 {
@@ -476,6 +616,8 @@ int cmd_run(int argc, char **argv)
 	if (tool_load_config(&x.cfg, a.configs, a.n_configs, a.no_config) != EXIT_OK)
 		goto out;
 	if (a.expr[0] && parse_expr("policy", a.expr[0], &x.generic) < 0)
+		goto out;
+	if (a.mem_opt && numactl_generic(&x, &a) < 0)
 		goto out;
 	x.have_cg = mp_cgroup_load(a.root, 0, &x.cg) == 0;
 	x.have_feat = mp_features_probe(a.root, &x.feat) == 0;
@@ -528,6 +670,9 @@ int cmd_run(int argc, char **argv)
 		}
 	if (a.log && setenv("MPLACE_LOG", "1", 1) < 0)
 		goto out;
+	/* checked before anything is set; applied last, just before exec */
+	if (a.n_cpu_ops && cpu_binds(&x, &a, false) < 0)
+		goto out;
 	if (set_preload(agent) < 0) {
 		tool_error("cannot set LD_PRELOAD: %s", strerror(ENOMEM));
 		goto out;
@@ -542,6 +687,13 @@ int cmd_run(int argc, char **argv)
 			goto out;
 		}
 		mp_compiled_free(&generic_c);
+	}
+	if (a.n_cpu_ops) {
+		if (a.root)
+			tool_warning("--sysfs-root: --cpunodebind/--physcpubind were checked against another machine; "
+				     "the CPU affinity is not set here");
+		else if (cpu_binds(&x, &a, true) < 0)
+			goto out;
 	}
 	fflush(NULL);
 	execvp(a.cmd[0], a.cmd);

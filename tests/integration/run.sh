@@ -88,6 +88,56 @@ out=$("$mplace" set --pid "$pid" 'heap=bind:0' 2>&1); rc=$?
 out=$("$mplace" set --pid "$pid" --migrate-all 'policy=bind:0' 2>&1) && ok "--migrate-all" || bad "--migrate-all: $out"
 wait $pid
 
+# numactl's process options on mplace run: the memory option is the generic
+# policy (the task policy the probe's threads report), -N/-C the affinity
+LOCAL=4 PREFERRED_MANY=5
+out=$("$mplace" run --no-config -m 0 -- "$probe")
+expect task-policy "$BIND 0"
+expect thread-task-policy "$BIND 0"
+out=$("$mplace" run --no-config --interleave=0 --heap bind:0 -- "$probe")
+expect task-policy "$INTERLEAVE 0"
+expect heap-policy "$BIND 0"
+out=$("$mplace" run --no-config -p 0 -- "$probe")
+expect task-policy "$PREFERRED 0"
+out=$("$mplace" run --no-config --localalloc -- "$probe")
+expect task-policy "$LOCAL -"
+out=$("$mplace" run --no-config -P 0 -- "$probe" 2>&1)
+if grep -qx "task-policy $PREFERRED_MANY 0" <<<"$out"; then ok "-P: preferred-many"
+elif grep -q 'preferred-many' <<<"$out"; then ok "-P: this kernel has no preferred-many, said so"
+else bad "-P: $out"; fi
+out=$("$mplace" run --no-config --membind 0 -- env)
+grep -q '^MPLACE_AGENT_POLICY=mplace-compiled/1 mode=bind kmode=2 .*nodes=0 ' <<<"$out" &&
+	ok "--membind is handed to the agent as the generic policy" || bad "--membind: $(grep ^MPLACE_AGENT_POLICY= <<<"$out")"
+grep -q '^MPLACE_AGENT_HEAP=' <<<"$out" && bad "--membind set a kind of its own" || ok "--membind: no other kind set"
+out=$("$mplace" run --no-config -m 0 -- cat /proc/self/numa_maps)
+grep -q ' bind:0 ' <<<"$out" && ok "-m 0: numa_maps shows bind:0" || bad "-m 0: numa_maps: $(head -2 <<<"$out")"
+out=$("$mplace" run --no-config -C 0 -- cat /proc/self/status)
+grep -qx 'Cpus_allowed_list:	0' <<<"$out" && ok "-C 0: Cpus_allowed_list 0" ||
+	bad "-C 0: $(grep Cpus_allowed_list <<<"$out")"
+node0=$(cat /sys/devices/system/node/node0/cpulist)
+out=$("$mplace" run --no-config -m 0 -N same -- cat /proc/self/status)
+grep -qx "Cpus_allowed_list:	$node0" <<<"$out" && ok "-N same: the CPUs of node 0 ($node0)" ||
+	bad "-N same: $(grep Cpus_allowed_list <<<"$out")"
+grep -qx "Mems_allowed_list:	0" <<<"$out" && ok "Mems_allowed_list: 0" || bad "$(grep Mems_allowed_list <<<"$out")"
+out=$("$mplace" run --no-config -N 0 -C 0 -- cat /proc/self/status)
+grep -qx 'Cpus_allowed_list:	0' <<<"$out" && ok "-N then -C: applied in order" || bad "-N -C: $(grep Cpus_allowed <<<"$out")"
+# conflicts and bad lists: the error names the options, nothing runs
+err=$("$mplace" run --no-config --policy bind:0 --membind 0 -- touch "$tmp/ran" 2>&1); rc=$?
+[ $rc = 2 ] && grep -q -- '--policy' <<<"$err" && grep -q -- '--membind' <<<"$err" &&
+	ok "--policy with --membind: exit 2 naming both" || bad "--policy --membind: rc=$rc: $err"
+err=$("$mplace" run --no-config -m 0 -i 0 -- touch "$tmp/ran" 2>&1); rc=$?
+[ $rc = 2 ] && grep -q -- '--membind and --interleave' <<<"$err" && ok "two memory options: exit 2 naming both" ||
+	bad "-m -i: rc=$rc: $err"
+err=$("$mplace" run --no-config -m 63 -- touch "$tmp/ran" 2>&1); rc=$?
+[ $rc = 1 ] && grep -q 'out of range' <<<"$err" && ok "-m 63: a node that is not there" || bad "-m 63: rc=$rc: $err"
+err=$("$mplace" run --no-config -N 63 -- touch "$tmp/ran" 2>&1); rc=$?
+[ $rc = 1 ] && grep -q -- '--cpunodebind' <<<"$err" && ok "-N 63: refused" || bad "-N 63: rc=$rc: $err"
+err=$("$mplace" run --no-config -C 4095 -- touch "$tmp/ran" 2>&1); rc=$?
+[ $rc = 1 ] && grep -q -- '--physcpubind' <<<"$err" && ok "-C 4095: refused" || bad "-C 4095: rc=$rc: $err"
+err=$("$mplace" run --no-config -N same -- touch "$tmp/ran" 2>&1); rc=$?
+[ $rc = 2 ] && grep -q 'same' <<<"$err" && ok "same with nothing before it: usage error" || bad "same: rc=$rc: $err"
+[ ! -e "$tmp/ran" ] && ok "nothing executed after a numactl option error" || bad "ran after a numactl option error"
+
 # secure execution: a setuid copy of the probe that loads the agent as a
 # dependency, run by another user, ignores MPLACE_* and applies nothing
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
