@@ -7,9 +7,12 @@
  * possible; the copy sits on the policy's nodes.
  *
  * How, per segment [lo, hi) (page rounded):
- *   1. anonymous memory of the same length, at an address congruent to lo
- *      modulo 2 MiB, so a huge page of the copy stays one huge page when it
- *      is moved to lo;
+ *   1. on base pages, a private writable mapping of the program's file at
+ *      the segment's offset (every page becomes the process's own when
+ *      populated for writing, and the mapping keeps the file's name for
+ *      perf and debuggers); for huge pages, anonymous memory at an address
+ *      congruent to lo modulo 2 MiB, so a huge page of the copy stays one
+ *      huge page when it is moved to lo;
  *   2. placed by the policy with mp_place_range (populate and verify;
  *      MADV_HUGEPAGE when the policy's order asks for huge pages);
  *   3. the bytes copied, the original protection set, the mapping named;
@@ -47,6 +50,7 @@
 
 struct text_seg {
 	uintptr_t lo, hi;
+	off_t off; /* file offset of lo */
 };
 
 struct segs_ctx {
@@ -68,6 +72,7 @@ static int segs_cb(struct dl_phdr_info *info, size_t size, void *data)
 			continue;
 		s->seg[s->n].lo = (info->dlpi_addr + ph->p_vaddr) & ~(ps - 1);
 		s->seg[s->n].hi = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + ps - 1) & ~(ps - 1);
+		s->seg[s->n].off = (off_t)(ph->p_offset & ~(ps - 1));
 		s->n++;
 	}
 	return 1; /* the first object is the program itself */
@@ -133,6 +138,28 @@ static void *map_congruent(uintptr_t want, size_t len)
 	return (void *)a;
 }
 
+/* A private writable mapping of the program's file over the segment's file
+ * range: once every page is written (populated for writing) each is the
+ * process's own anonymous copy, allocated under the range's policy, while
+ * the mapping keeps the file's name and offset, so perf, gdb and anything
+ * else that reads /proc/PID/maps still find the program's symbols.  NULL
+ * when the file cannot be had (deleted, replaced, unreadable). */
+static void *map_file_copy(const char *name, off_t off, size_t len)
+{
+	size_t nl = strlen(name);
+	void *p;
+	int fd;
+
+	if (name[0] != '/' || (nl > 10 && !strcmp(name + nl - 10, " (deleted)")))
+		return NULL;
+	fd = (int)syscall(SYS_openat, AT_FDCWD, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, off);
+	close(fd);
+	return p == MAP_FAILED ? NULL : p;
+}
+
 static int replicate_one(const struct text_seg *sg, const char *prog, const struct mp_compiled *c, bool want_huge)
 {
 	struct cover_ctx cov = {.lo = sg->lo, .hi = sg->hi, .prot = -1};
@@ -170,7 +197,10 @@ static int replicate_one(const struct text_seg *sg, const char *prog, const stru
 	 * the copy keeps the segment's addresses, which are 4 KiB aligned */
 	pc.order = huge ? MP_ORDER_THP : 0;
 	pc.strict = c->strict;
-	copy = map_congruent(sg->lo, len);
+	/* huge pages need anonymous memory; base pages keep the file's name */
+	copy = huge ? NULL : map_file_copy(cov.name, sg->off, len);
+	if (!copy)
+		copy = map_congruent(sg->lo, len);
 	if (!copy) {
 		agent_problem("text: replicate: no address space for a %zu KiB copy: %s", len >> 10, strerror(errno));
 		return -ENOMEM;
@@ -182,6 +212,7 @@ static int replicate_one(const struct text_seg *sg, const char *prog, const stru
 		munmap(copy, len);
 		return r;
 	}
+	/* the running bytes, even where they differ from the file's */
 	memcpy(copy, (const void *)sg->lo, len);
 	if (mprotect(copy, len, cov.prot) < 0) {
 		r = -errno;
@@ -189,7 +220,8 @@ static int replicate_one(const struct text_seg *sg, const char *prog, const stru
 		munmap(copy, len);
 		return r;
 	}
-	/* /proc/PID/maps then says what it is (kernels with CONFIG_ANON_VMA_NAME) */
+	/* an anonymous copy is named in /proc/PID/maps, on kernels with
+	 * CONFIG_ANON_VMA_NAME (a file mapping refuses it: it has a name) */
 	snprintf(label, sizeof(label), "mplace-text:%s", prog);
 	for (char *p = label; *p; p++)
 		if (*p == '[' || *p == ']' || *p == '\\' || *p == '$' || *p == '`' || (unsigned char)*p <= ' ')
