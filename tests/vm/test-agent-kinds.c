@@ -13,9 +13,10 @@
  *       mlockall(MCL_CURRENT | MCL_FUTURE) (.bss, stack, anonymous, glibc's
  *       malloc) and mappings made after it (filled by mmap, and with
  *       MCL_ONFAULT by faults) on NODE
- *   test-agent-kinds shm SHM HUGE       a System V segment on SHM; SHM_HUGETLB
- *       segments made here and by "another process" (a raw shmget the agent
- *       does not see), and a MAP_HUGETLB mapping, on HUGE
+ *   test-agent-kinds shm SHM HUGE [ANON]  a System V segment on SHM;
+ *       SHM_HUGETLB segments made here and by "another process" (a raw
+ *       shmget the agent does not see), and MAP_HUGETLB mappings (one with
+ *       MAP_POPULATE), on HUGE; a MAP_POPULATE anonymous mapping on ANON
  *
  * Prints a line per check; exits 1 when one fails.  The 4 MiB of filler
  * below makes the text segment hold at least one whole aligned 2 MiB.
@@ -300,7 +301,7 @@ static void *attach(int id, size_t len)
 	return p;
 }
 
-static int test_shm(int shm_node, int huge_node)
+static int test_shm(int shm_node, int huge_node, int anon_node)
 {
 	size_t len = 4 << 20;
 	void *p, *m;
@@ -329,6 +330,18 @@ static int test_shm(int shm_node, int huge_node)
 		touch(m, len);
 		on_node("hugetlb: a MAP_HUGETLB mapping on the hugetlb policy's node", m, len, HUGE, huge_node);
 	}
+
+	/* filled inside mmap: placed before, never touched here */
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE, -1, 0);
+	result(m != MAP_FAILED, "hugetlb: a MAP_HUGETLB | MAP_POPULATE mapping");
+	if (m != MAP_FAILED)
+		on_node("hugetlb: a MAP_POPULATE mapping on the hugetlb policy's node", m, len, HUGE, huge_node);
+	if (anon_node >= 0) {
+		m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		result(m != MAP_FAILED, "anon: a MAP_POPULATE mapping");
+		if (m != MAP_FAILED)
+			on_node("anon: a MAP_POPULATE mapping on the anon policy's node", m, len, PS, anon_node);
+	}
 	return 0;
 }
 
@@ -350,10 +363,10 @@ int main(int argc, char **argv)
 		test_text(node_arg(argv[2]), argc > 3 && !strcmp(argv[3], "huge"));
 	else if (argc == 3 && !strcmp(argv[1], "mlockall"))
 		test_mlockall(node_arg(argv[2]));
-	else if (argc == 4 && !strcmp(argv[1], "shm"))
-		test_shm(node_arg(argv[2]), node_arg(argv[3]));
+	else if ((argc == 4 || argc == 5) && !strcmp(argv[1], "shm"))
+		test_shm(node_arg(argv[2]), node_arg(argv[3]), argc == 5 ? node_arg(argv[4]) : -1);
 	else {
-		fprintf(stderr, "usage: test-agent-kinds text NODE [huge] | mlockall NODE | shm SHM HUGE\n");
+		fprintf(stderr, "usage: test-agent-kinds text NODE [huge] | mlockall NODE | shm SHM HUGE [ANON]\n");
 		return 2;
 	}
 	fflush(stdout);

@@ -44,6 +44,6 @@ else
 	bad "text-replicate-small: no report that the copy cannot be huge"
 fi
 case_ mlockall --policy bind:0 --mlocked bind:2 -- "$kinds" mlockall 2
-case_ shm-hugetlb --policy bind:0 --shm bind:1 --hugetlb bind:3 -- "$kinds" shm 1 3
+case_ shm-hugetlb --policy bind:0 --shm bind:1 --hugetlb bind:3 --anon bind:2 -- "$kinds" shm 1 3 2
 rm -rf "$tmp"
 exit $fail
