@@ -959,19 +959,24 @@ EXPORT int mlock2(const void *addr, size_t len, unsigned int flags)
 
 struct lockall_ctx {
 	const struct mp_compiled *c;
+	bool move; /* MCL_CURRENT: present pages are pinned now, so moved */
 	long misplaced;
 	unsigned ranges, heap_chunks;
 };
 
-/* What mlockall(MCL_CURRENT) places: the program's private memory that is
- * its own (anonymous, [heap], [stack], the writable data of every object),
- * not text, not shared or file pages, not huge pages, not the heap's arenas. */
+/* What mlockall places: the program's private memory that is its own
+ * (anonymous, [heap], [stack], the writable data of every object, and
+ * anonymous reservations not yet accessible, which glibc's arenas grow
+ * into), not text, not shared or file pages, not huge pages, not the heap's
+ * arenas.  With MCL_CURRENT the present pages move; with MCL_FUTURE alone
+ * the ranges are only bound: their pages to come are the pinned ones. */
 static int lockall_cb(uintptr_t lo, uintptr_t hi, const char *perms, const char *name, void *d)
 {
 	struct lockall_ctx *l = d;
 	bool anon = !*name || !strcmp(name, "[heap]") || !strcmp(name, "[stack]") || !strncmp(name, "[anon:", 6);
+	bool none = perms[0] != 'r' && perms[1] != 'w';
 
-	if (perms[3] != 'p' || perms[2] == 'x' || (perms[0] != 'r' && perms[1] != 'w'))
+	if (perms[3] != 'p' || perms[2] == 'x' || (none && *name))
 		return 0;
 	if (!anon && (perms[1] != 'w' || name[0] != '/' || !strncmp(name, "/anon_hugepage", 14)))
 		return 0;
@@ -980,7 +985,14 @@ static int lockall_cb(uintptr_t lo, uintptr_t hi, const char *perms, const char 
 		return 0;
 	}
 	l->ranges++;
-	place_existing_range("mlocked: mlockall", (void *)lo, hi - lo, l->c, &l->misplaced);
+	if (l->move && !none) {
+		place_existing_range("mlocked: mlockall", (void *)lo, hi - lo, l->c, &l->misplaced);
+	} else {
+		struct mp_compiled pc = *l->c;
+
+		pc.strict = false;
+		place("mlocked: mlockall", (void *)lo, hi - lo, &pc, 0, NULL, NULL);
+	}
 	return 0;
 }
 
@@ -989,8 +1001,8 @@ EXPORT int mlockall(int flags)
 	const struct mp_compiled *c = agent.active ? agent_policy(MP_KIND_MLOCKED) : NULL;
 	int r;
 
-	if (c && (flags & MCL_CURRENT)) {
-		struct lockall_ctx l = {.c = c};
+	if (c && (flags & (MCL_CURRENT | MCL_FUTURE))) {
+		struct lockall_ctx l = {.c = c, .move = flags & MCL_CURRENT};
 
 		agent_maps_foreach(lockall_cb, &l);
 		if (l.heap_chunks)
@@ -1003,6 +1015,11 @@ EXPORT int mlockall(int flags)
 		if (c && (flags & MCL_FUTURE) && !(flags & MCL_ONFAULT) && agent_heap_active())
 			agent_problem("mlocked: mlockall(MCL_FUTURE): new heap extents are filled when they are made, "
 				      "before the heap policy binds them; their pages are where the task policy says");
+		/* brk makes a new mapping next to a [heap] that has a policy
+		 * rather than growing it, and glibc's own mmaps are not seen */
+		if (c && (flags & MCL_FUTURE) && !agent_heap_active())
+			agent_problem("mlocked: mlockall(MCL_FUTURE): glibc's heap growth (brk, its own mmaps) is not "
+				      "placed; those pages are where the task policy says");
 	}
 	return r;
 }

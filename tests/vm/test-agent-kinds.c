@@ -11,8 +11,8 @@
  *       backtrace() and dladdr() still work
  *   test-agent-kinds mlockall NODE      private memory made before
  *       mlockall(MCL_CURRENT | MCL_FUTURE) (.bss, stack, anonymous, glibc's
- *       malloc) and mappings made after it (filled by mmap, and with
- *       MCL_ONFAULT by faults) on NODE
+ *       malloc), a reservation made accessible after it, and mappings made
+ *       after it (filled by mmap, and with MCL_ONFAULT by faults) on NODE
  *   test-agent-kinds shm SHM HUGE [ANON]  a System V segment on SHM;
  *       SHM_HUGETLB segments made here and by "another process" (a raw
  *       shmget the agent does not see), and MAP_HUGETLB mappings (one with
@@ -225,10 +225,11 @@ static int test_mlockall(int node)
 	char *anon = mmap(NULL, anon_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	char *big = malloc(big_len);
 	uintptr_t big_lo, big_hi;
+	char *resv = mmap(NULL, anon_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	char *after, *onfault;
 	int first = -1;
 
-	if (anon == MAP_FAILED || !big) {
+	if (anon == MAP_FAILED || !big || resv == MAP_FAILED) {
 		result(false, "mlockall: setting up");
 		return 1;
 	}
@@ -253,6 +254,12 @@ static int test_mlockall(int node)
 	on_node("mlockall: the main stack on the mlocked node", stack, sizeof(stack), PS, node);
 	on_node("mlockall: an anonymous mapping on the mlocked node", anon, anon_len, PS, node);
 	on_node("mlockall: glibc malloc's memory on the mlocked node", (void *)big_lo, big_hi - big_lo, PS, node);
+
+	/* a reservation made accessible, as glibc's arenas grow: filled by
+	 * mprotect (the range is locked), under the binding mlockall gave it */
+	result(mprotect(resv, anon_len, PROT_READ | PROT_WRITE) == 0, "mlockall: mprotect of a reservation");
+	on_node("mlockall: a reservation made accessible after mlockall, on the mlocked node", resv, anon_len, PS,
+		node);
 
 	/* MCL_FUTURE: filled inside mmap, never touched here */
 	after = mmap(NULL, anon_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -44,6 +44,12 @@ else
 	bad "text-replicate-small: no report that the copy cannot be huge"
 fi
 case_ mlockall --policy bind:0 --mlocked bind:2 -- "$kinds" mlockall 2
+# what it cannot place after MCL_FUTURE (glibc's heap growth) is said
+if grep -q "mlocked: mlockall(MCL_FUTURE): glibc's heap" "$tmp/err"; then
+	ok "mlockall: reported that glibc's heap growth is not placed"
+else
+	bad "mlockall: no report about glibc's heap growth"
+fi
 case_ shm-hugetlb --policy bind:0 --shm bind:1 --hugetlb bind:3 --anon bind:2 -- "$kinds" shm 1 3 2
 rm -rf "$tmp"
 exit $fail
