@@ -210,6 +210,51 @@ static int own_cb(struct dl_phdr_info *info, size_t size, void *data)
 /* ---- /proc/self/maps without allocating --------------------------------- */
 
 /* Calls fn for each line of /proc/self/maps: lo, hi, perms, name ("" for anonymous). */
+static const char *hex_field(const char *s, uintptr_t *ret)
+{
+	uintptr_t v = 0;
+	const char *b = s;
+
+	for (;; s++) {
+		unsigned x = (unsigned char)*s;
+
+		if (x - '0' < 10)
+			x -= '0';
+		else if ((x | 0x20) - 'a' < 6)
+			x = (x | 0x20) - 'a' + 10;
+		else
+			break;
+		v = v << 4 | x;
+	}
+	*ret = v;
+	return s > b ? s : NULL;
+}
+
+/* "lo-hi perms offset dev inode   name": a hand parser, because sscanf
+ * costs ~2,000 instructions a line and runs at every program's start. */
+static int maps_line(const char *s, uintptr_t *lo, uintptr_t *hi, char perms[8], const char **name)
+{
+	size_t n = 0;
+
+	if (!(s = hex_field(s, lo)) || *s++ != '-' || !(s = hex_field(s, hi)) || *s++ != ' ')
+		return -EINVAL;
+	while (*s && *s != ' ' && n < 7)
+		perms[n++] = *s++;
+	perms[n] = '\0';
+	for (int field = 0; field < 3; field++) {
+		while (*s == ' ')
+			s++;
+		if (!*s)
+			return -EINVAL;
+		while (*s && *s != ' ')
+			s++;
+	}
+	while (*s == ' ')
+		s++;
+	*name = s;
+	return 0;
+}
+
 int agent_maps_foreach(int (*fn)(uintptr_t lo, uintptr_t hi, const char *perms, const char *name, void *d), void *d)
 {
 	char buf[8192], line[512];
@@ -229,15 +274,12 @@ int agent_maps_foreach(int (*fn)(uintptr_t lo, uintptr_t hi, const char *perms, 
 			line[ll] = '\0';
 			ll = 0;
 			{
-				unsigned long lo, hi;
-				char perms[8] = "";
-				int off = 0;
+				uintptr_t lo, hi;
+				char perms[8];
 				const char *name;
 
-				if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &lo, &hi, perms, &off) < 3)
-					continue;
-				name = off ? line + off : "";
-				r = fn(lo, hi, perms, name, d);
+				if (maps_line(line, &lo, &hi, perms, &name) == 0)
+					r = fn(lo, hi, perms, name, d);
 			}
 		}
 	}

@@ -1,24 +1,31 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The agent's malloc: with a heap policy, every malloc-family call goes to
- * jemalloc arenas placed by that policy (lib/alloc.h); without one, to
- * glibc's allocator, as if the agent were not there.
+ * the private jemalloc (lib/mpje.h), each thread bound to an arena of the
+ * heap's set, whose extents are placed by the heap policy (lib/alloc.h);
+ * without one, to glibc's allocator, as if the agent were not there.
+ *
+ * The fast path is jemalloc's own: a bound thread's malloc is the private
+ * copy's malloc, one thread-local test away, so a program pays for the
+ * placement only when jemalloc asks for a new extent.
  *
  * Invariants:
- *   - the choice is made once, on the first call (which can come before the
- *     agent's constructor, from another library's) and never changes: a
- *     pointer is always freed by the allocator that made it;
- *   - the agent's own allocations, and lib/alloc.c's (its set and per-thread
- *     tables, made while it creates a set or a thread's tcache), bypass the
- *     heap sets: the thread-local `busy` flag stops the recursion malloc ->
- *     mp_alloc -> calloc -> mp_alloc, and they never touch the private
- *     jemalloc's automatic tcache (MALLOCX_TCACHE_NONE), which belongs to
- *     the thread's primary heap set (lib/alloc.h);
- *   - free never hands a pointer back to lib/alloc.c's foreign-pointer path
- *     (which calls free): pointers of no set are jemalloc default-arena
- *     objects and go to dallocx directly;
- *   - the heap set in use can change (`mplace set heap=`): objects keep the
- *     set that made them, found by address, so frees stay correct.
+ *   - the choice (glibc or jemalloc) is made once, on the first call (which
+ *     can come before the agent's constructor, from another library's) and
+ *     never changes: a pointer is always freed by the allocator that made it;
+ *   - in jemalloc mode the process has one heap set, for its whole life;
+ *     `mplace set heap=` replaces the set's placement
+ *     (mp_alloc_set_replace), it does not make another set, so every
+ *     thread's automatic tcache holds objects of that one set only;
+ *   - a thread is `bound` once lib/alloc.c has made the heap set its
+ *     primary (thread.arena is one of the set's arenas): from then on its
+ *     calls go straight to the private copy.  Until then, or when the
+ *     environment's MALLOC_CONF forbids binding, they take the explicit
+ *     per-set path of lib/alloc.h, correct and slower;
+ *   - lib/alloc.c allocates its own bookkeeping from the private copy, not
+ *     through malloc; the one recursion left (glibc's pthread_setspecific
+ *     may calloc while lib/alloc.c makes a thread's table) is served, under
+ *     the `busy` flag, from the heap set's arena without a thread cache.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -45,16 +52,11 @@ extern void *__libc_memalign(size_t, size_t);
 
 enum { HEAP_UNDECIDED, HEAP_GLIBC, HEAP_JEMALLOC };
 
-struct heap {
-	struct mp_compiled c;
-	struct mp_alloc_ref ref;
-};
-
-#define MAX_HEAPS 16
-static struct heap heaps[MAX_HEAPS];
-static _Atomic unsigned n_heaps;
-static struct heap *_Atomic heap_cur;
+/* the heap's policy as received, and the set made for it */
+static struct mp_compiled heap_c;
+static struct mp_alloc_ref heap_ref;
 static _Atomic int heap_mode;
+static __thread bool bound __attribute__((tls_model("initial-exec")));
 static __thread int busy __attribute__((tls_model("initial-exec")));
 
 bool agent_heap_active(void)
@@ -70,11 +72,8 @@ static int decide(void)
 	int mode = HEAP_GLIBC, expect = HEAP_UNDECIDED;
 
 	if (!getauxval(AT_SECURE) && (v = getenv("MPLACE_AGENT_HEAP")) && *v &&
-	    mp_compiled_deserialize(v, &heaps[0].c) == 0) {
-		atomic_store(&n_heaps, 1);
-		atomic_store(&heap_cur, &heaps[0]);
+	    mp_compiled_deserialize(v, &heap_c) == 0)
 		mode = HEAP_JEMALLOC;
-	}
 	if (!atomic_compare_exchange_strong(&heap_mode, &expect, mode))
 		return expect;
 	return mode;
@@ -94,44 +93,76 @@ static inline int mode(void)
 	return likely(m) ? m : decide();
 }
 
-/* Everything but the fast path: no set or tcache yet, recursion from inside
- * lib/alloc.c, size 0 or huge, alignment. */
+/* Make the heap set (once) and this thread's entry for it; bind the thread
+ * when lib/alloc.c made the set its primary.  The flags word, 0 on failure
+ * (errno set). */
+static int enter(void)
+{
+	int f;
+
+	busy = 1;
+	f = mp_alloc_flags(&heap_c, &heap_ref);
+	busy = 0;
+	if (f && MP_ALLOC_TCACHE_BITS(f) == 0)
+		bound = true;
+	return f;
+}
+
+/* Everything but the bound fast path.  extra: mallocx flags (alignment,
+ * zeroing). */
 static __attribute__((noinline)) void *alloc_slow(size_t n, int extra)
 {
-	struct heap *h = atomic_load(&heap_cur);
-	void *p;
+	unsigned a;
+	int f;
 
-	/* never the automatic tcache: it holds the thread's primary set only */
-	if (busy || !h)
-		return mallocx(n ? n : 1, extra | MALLOCX_TCACHE_NONE);
-	busy = 1;
-	p = mp_alloc(&h->c, &h->ref, n, extra);
-	busy = 0;
-	return p;
+	if (!n)
+		n = 1;
+	if (busy) {
+		/* inside lib/alloc.c: the set exists (only thread setup recurses) */
+		if (mp_alloc_set_arena(atomic_load(&heap_ref.set), &a) == 0)
+			return mallocx(n, extra | MALLOCX_ARENA(a) | MALLOCX_TCACHE_NONE);
+		return mallocx(n, extra | MALLOCX_TCACHE_NONE);
+	}
+	if (n > PTRDIFF_MAX) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	f = enter();
+	if (!f)
+		return NULL;
+	return mp_alloc_fast(f, n, extra);
 }
 
 static inline void *alloc(size_t n, int extra)
 {
-	struct heap *h = atomic_load_explicit(&heap_cur, memory_order_relaxed);
-
-	if (likely(h)) {
-		unsigned s = atomic_load_explicit(&h->ref.set, memory_order_acquire);
-		int f = mp_alloc_self->flags[s];
-
-		if (likely(f != 0 && n - 1 < PTRDIFF_MAX))
-			return mp_alloc_fast(f, n, extra);
-	}
+	if (likely(bound && n - 1 < PTRDIFF_MAX))
+		return mallocx(n, extra);
 	return alloc_slow(n, extra);
+}
+
+static __attribute__((noinline)) void dealloc_slow(void *p)
+{
+	if (!p)
+		return;
+	if (!busy && enter() && bound) {
+		mpje_free(p);
+		return;
+	}
+	/* objects of the set go back through this thread's entry for it; the
+	 * others (made under `busy` before the set existed) bypass caches */
+	if (mp_alloc_owner_of(p))
+		mp_alloc_free(p);
+	else
+		dallocx(p, MALLOCX_TCACHE_NONE);
 }
 
 static inline void dealloc(void *p)
 {
-	if (mp_alloc_owner_of(p)) {
-		mp_alloc_free(p);
+	if (likely(bound)) {
+		mpje_free(p);
 		return;
 	}
-	if (p)
-		dallocx(p, MALLOCX_TCACHE_NONE);
+	dealloc_slow(p);
 }
 
 static size_t usable(void *p)
@@ -141,72 +172,72 @@ static size_t usable(void *p)
 
 EXPORT void *malloc(size_t n)
 {
-	void *p;
-
+	if (likely(bound))
+		return mpje_malloc(n);
 	if (unlikely(mode() != HEAP_JEMALLOC))
 		return __libc_malloc(n);
-	p = alloc(n, 0);
-	if (unlikely(!p))
-		errno = ENOMEM;
-	return p;
+	return alloc_slow(n, 0);
 }
 
 EXPORT void free(void *p)
 {
+	if (likely(bound)) {
+		mpje_free(p);
+		return;
+	}
 	if (unlikely(mode() != HEAP_JEMALLOC)) {
 		__libc_free(p);
 		return;
 	}
-	dealloc(p);
+	dealloc_slow(p);
 }
 
 EXPORT void *calloc(size_t n, size_t size)
 {
 	size_t t;
-	void *p;
 
+	if (likely(bound))
+		return mpje_calloc(n, size);
 	if (unlikely(mode() != HEAP_JEMALLOC))
 		return __libc_calloc(n, size);
 	if (__builtin_mul_overflow(n, size, &t)) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	p = alloc(t, MALLOCX_ZERO);
-	if (!p)
-		errno = ENOMEM;
-	return p;
+	return alloc_slow(t, MALLOCX_ZERO);
 }
 
 EXPORT void *realloc(void *p, size_t n)
 {
-	struct heap *h;
 	void *q;
 	size_t old;
 
+	/* the private copy's realloc(p, 0) frees and returns NULL, like glibc's
+	 * (lib/alloc.c sets zero_realloc:free) */
+	if (likely(bound))
+		return mpje_realloc(p, n);
 	if (unlikely(mode() != HEAP_JEMALLOC))
 		return __libc_realloc(p, n);
 	if (!p)
 		return malloc(n);
 	if (!n) {
+		/* glibc's meaning, which programs rely on: free, return NULL */
 		dealloc(p);
 		return NULL;
 	}
-	h = atomic_load(&heap_cur);
-	if (mp_alloc_owner_of(p) && !busy) {
+	if (n > PTRDIFF_MAX) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (!busy && mp_alloc_owner_of(p)) {
 		busy = 1;
-		q = mp_alloc_realloc(&h->c, &h->ref, p, n);
+		q = mp_alloc_realloc(&heap_c, &heap_ref, p, n);
 		busy = 0;
 		if (!q)
 			errno = ENOMEM;
 		return q;
 	}
-	if (busy) {
-		q = rallocx(p, n, MALLOCX_TCACHE_NONE);
-		if (!q)
-			errno = ENOMEM;
-		return q;
-	}
-	/* made before the heap set existed: moves into it */
+	/* made under `busy`: moves to a fresh object */
 	q = alloc(n, 0);
 	if (!q) {
 		errno = ENOMEM;
@@ -291,49 +322,39 @@ EXPORT size_t malloc_usable_size(void *p)
 
 int agent_heap_set(const struct mp_compiled *c, bool migrate, long *ret_moved, long *ret_misplaced)
 {
-	unsigned n = atomic_load(&n_heaps), old_sets[MAX_HEAPS], n_old = 0;
 	long moved = 0, mis_before = 0, mis_after = 0;
-	struct heap *h;
-	void *p;
+	unsigned s;
+	int r;
 
 	if (mode() != HEAP_JEMALLOC)
 		return -EOPNOTSUPP;
-	if (n == MAX_HEAPS)
-		return -E2BIG;
-	for (unsigned i = 0; i < n; i++)
-		if (atomic_load(&heaps[i].ref.set))
-			old_sets[n_old++] = atomic_load(&heaps[i].ref.set);
-	h = &heaps[n];
-	h->c = *c;
-	memset(&h->c.trace, 0, sizeof(h->c.trace));
-	h->c.n_warnings = 0;
-	/* create the set now, so a failure is this request's error */
-	busy = 1;
-	p = mp_alloc(&h->c, &h->ref, 64, 0);
-	busy = 0;
-	if (!p)
+	/* the set exists once anything was allocated; make sure */
+	if (!atomic_load(&heap_ref.set) && !enter())
 		return -errno;
-	dealloc(p);
-	atomic_store(&n_heaps, n + 1);
-	atomic_store(&heap_cur, h);
+	r = mp_alloc_set_replace(&heap_ref, c);
+	if (r < 0)
+		return r;
+	s = atomic_load(&heap_ref.set);
 	if (migrate) {
-		/* the old sets' chunks: their pages move, and their future faults
-		 * (objects still live there) follow the new policy */
+		/* the set's chunks: their pages move; new extents already follow
+		 * c, and so do later faults of the ranges mp_place_range binds */
 		for (uint64_t k = 0; k < MP_ALLOC_CHUNKS; k++) {
-			unsigned o = atomic_load_explicit(&mp_alloc_owner[k], memory_order_relaxed);
 			void *a = (void *)(uintptr_t)(k << MP_ALLOC_CHUNK_SHIFT);
 			size_t len = (size_t)1 << MP_ALLOC_CHUNK_SHIFT;
-			bool old = false;
 
-			for (unsigned i = 0; i < n_old; i++)
-				old |= o == old_sets[i];
-			if (!o || !old)
+			if (atomic_load_explicit(&mp_alloc_owner[k], memory_order_relaxed) != s)
 				continue;
 			mis_before += agent_count_misplaced(a, len, c);
 			mp_place_range(a, len, c, MP_PLACE_MIGRATE | MP_PLACE_NO_CHECK_FREE, NULL);
 			mis_after += agent_count_misplaced(a, len, c);
 		}
 		moved = mis_before - mis_after;
+	} else {
+		/* pages that fault later, in extents jemalloc already has */
+		for (uint64_t k = 0; k < MP_ALLOC_CHUNKS; k++)
+			if (atomic_load_explicit(&mp_alloc_owner[k], memory_order_relaxed) == s)
+				mp_place_range((void *)(uintptr_t)(k << MP_ALLOC_CHUNK_SHIFT),
+					       (size_t)1 << MP_ALLOC_CHUNK_SHIFT, c, MP_PLACE_NO_CHECK_FREE, NULL);
 	}
 	*ret_moved = moved;
 	*ret_misplaced = mis_after;

@@ -43,6 +43,10 @@
 struct set {
 	extent_hooks_t hooks; /* first: the hooks get this pointer back */
 	struct mp_compiled c; /* placement fields only: no warnings, no trace */
+	/* what the hooks place by: &c, or a replacement (mp_alloc_set_replace),
+	 * each copy kept for the life of the process (a hook may still read an
+	 * older one) */
+	const struct mp_compiled *_Atomic place;
 	unsigned idx;
 	unsigned n_arenas;
 	unsigned arena[ARENAS_PER_SET];
@@ -62,6 +66,30 @@ static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t thread_key;
 static int key_err;
 static size_t page_size; /* set before the first arena exists */
+
+/*
+ * The private copy's configuration (lib/mpje.h): realloc(p, 0) frees p and
+ * returns NULL, as glibc's does (the agent's realloc is this copy's).
+ * jemalloc's "huge" arena needs no setting: a thread bound to a manual arena
+ * (a set's) gets its big objects from that arena too.  MALLOC_CONF in the
+ * environment still applies on top (primary_init checks what matters).
+ */
+const char *mpje_malloc_conf = "zero_realloc:free";
+
+/* The allocator's bookkeeping (sets, thread tables): from the private copy's
+ * arena 0, never through the process's malloc (which, under the agent, is
+ * this allocator: no recursion) and never through a thread cache (the
+ * automatic one holds the thread's primary set only). */
+static void *internal_calloc(size_t size)
+{
+	return mallocx(size, MALLOCX_ZERO | MALLOCX_ARENA(0) | MALLOCX_TCACHE_NONE);
+}
+
+static void internal_free(void *p)
+{
+	if (p)
+		dallocx(p, MALLOCX_TCACHE_NONE);
+}
 
 /* ---- placing an extent -------------------------------------------------- */
 
@@ -158,12 +186,14 @@ static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t a
 		goto nomem;
 	if (mprotect((void *)a, size, PROT_READ | PROT_WRITE) < 0)
 		goto nomem;
-	if (s->c.strict && !*commit) {
+	const struct mp_compiled *c = atomic_load_explicit(&s->place, memory_order_acquire);
+
+	if (c->strict && !*commit) {
 		/* the commit hook populates and verifies the part jemalloc uses */
 		*zero = true;
 		return (void *)a;
 	}
-	if (mp_alloc_place((void *)a, size, &s->c, s->c.strict) < 0) {
+	if (mp_alloc_place((void *)a, size, c, c->strict) < 0) {
 		mprotect((void *)a, size, PROT_NONE);
 		goto nomem;
 	}
@@ -191,9 +221,11 @@ static bool hook_commit(extent_hooks_t *h, void *addr, size_t size, size_t off, 
 {
 	struct set *s = set_of(h);
 
-	if (!s->c.strict)
+	const struct mp_compiled *c = atomic_load_explicit(&s->place, memory_order_acquire);
+
+	if (!c->strict)
 		return false; /* the pages fault in under the range's policy */
-	if (mp_alloc_place((char *)addr + off, len, &s->c, true) < 0) {
+	if (mp_alloc_place((char *)addr + off, len, c, true) < 0) {
 		errno = ENOMEM; /* see hook_alloc */
 		return true;
 	}
@@ -261,6 +293,31 @@ static int mallctl_r(const char *name, void *old, size_t *oldlen, void *new, siz
 	return r ? -r : 0;
 }
 
+/* One more arena for s, under the registry lock.  Arenas cannot be taken
+ * back: one made and then failing its setup stays, unused. */
+static int add_arena(struct set *s)
+{
+	extent_hooks_t *hp = &s->hooks;
+	size_t sz = sizeof(unsigned);
+	unsigned ind;
+	char name[64];
+	int r;
+
+	r = mallctl_r("arenas.create", &ind, &sz, &hp, sizeof(hp));
+	if (r < 0)
+		return r;
+	if (s->c.strict) {
+		ssize_t zero = 0;
+
+		snprintf(name, sizeof(name), "arena.%u.muzzy_decay_ms", ind);
+		r = mallctl_r(name, NULL, NULL, &zero, sizeof(zero));
+		if (r < 0)
+			return r;
+	}
+	s->arena[s->n_arenas++] = ind;
+	return 0;
+}
+
 static int set_create(const struct mp_compiled *c, struct set **ret)
 {
 	struct set *s;
@@ -275,7 +332,7 @@ static int set_create(const struct mp_compiled *c, struct set **ret)
 	/* only a hugetlb pool can hold memory inside a physical range */
 	if (c->strict && (c->phys_lo != 0 || c->phys_hi != UINT64_MAX))
 		return -EXDEV;
-	s = calloc(1, sizeof(*s));
+	s = internal_calloc(sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->hooks = (extent_hooks_t){
@@ -294,32 +351,17 @@ static int set_create(const struct mp_compiled *c, struct set **ret)
 	s->c.n_warnings = 0;
 	memset(s->c.warnings, 0, sizeof(s->c.warnings));
 	mp_trace_init(&s->c.trace);
+	atomic_store(&s->place, &s->c);
 	pthread_mutex_init(&s->lock, NULL);
 	s->idx = atomic_load(&n_sets) + 1;
-	for (unsigned i = 0; i < ARENAS_PER_SET; i++) {
-		extent_hooks_t *hp = &s->hooks;
-		size_t sz = sizeof(unsigned);
-		unsigned ind;
-		char name[64];
-
-		r = mallctl_r("arenas.create", &ind, &sz, &hp, sizeof(hp));
-		if (r < 0)
-			break;
-		s->arena[s->n_arenas++] = ind;
-		if (c->strict) {
-			ssize_t zero = 0;
-
-			snprintf(name, sizeof(name), "arena.%u.muzzy_decay_ms", ind);
-			r = mallctl_r(name, NULL, NULL, &zero, sizeof(zero));
-			if (r < 0)
-				break;
-		}
-	}
-	/* arenas cannot be taken back; one is enough to work with */
-	if (!s->n_arenas) {
+	/* the first arena now, so a failure is the caller's error; the others
+	 * when threads arrive (each costs jemalloc metadata and page faults,
+	 * and a single-threaded program never needs them) */
+	r = add_arena(s);
+	if (r < 0) {
 		pthread_mutex_destroy(&s->lock);
-		free(s);
-		return r < 0 ? r : -ENOMEM;
+		internal_free(s);
+		return r;
 	}
 	*ret = s;
 	return 0;
@@ -339,7 +381,7 @@ int mp_alloc_set_slow(const struct mp_compiled *c, struct mp_alloc_ref *ref)
 		goto out;
 	n = atomic_load(&n_sets);
 	for (unsigned i = 1; i <= n; i++)
-		if (same_placement(&sets[i]->c, c)) {
+		if (same_placement(atomic_load(&sets[i]->place), c)) {
 			s = i;
 			goto publish;
 		}
@@ -359,6 +401,55 @@ out:
 	pthread_mutex_unlock(&registry_lock);
 	return (int)s;
 fail:
+	pthread_mutex_unlock(&registry_lock);
+	return r;
+}
+
+int mp_alloc_set_replace(struct mp_alloc_ref *ref, const struct mp_compiled *c)
+{
+	struct mp_compiled *copy;
+	struct set *s;
+	unsigned i;
+	int r = 0;
+
+	if (!ref || !c)
+		return -EINVAL;
+	pthread_mutex_lock(&registry_lock);
+	i = atomic_load(&ref->set);
+	if (!i) {
+		r = -ENOENT;
+		goto out;
+	}
+	s = sets[i];
+	/* a strict set has other hooks (no purging) and decay settings */
+	if (c->strict != s->c.strict || (c->order > MP_ORDER_THP && c->order != page_size)) {
+		r = -EXDEV;
+		goto out;
+	}
+	copy = internal_calloc(sizeof(*copy));
+	if (!copy) {
+		r = -ENOMEM;
+		goto out;
+	}
+	*copy = *c;
+	copy->n_warnings = 0;
+	memset(copy->warnings, 0, sizeof(copy->warnings));
+	mp_trace_init(&copy->trace);
+	atomic_store_explicit(&s->place, copy, memory_order_release);
+out:
+	pthread_mutex_unlock(&registry_lock);
+	return r;
+}
+
+int mp_alloc_set_arena(unsigned s, unsigned *ret_arena)
+{
+	int r = -ENOENT;
+
+	pthread_mutex_lock(&registry_lock);
+	if (s && s <= atomic_load(&n_sets) && sets[s]->n_arenas) {
+		*ret_arena = sets[s]->arena[0];
+		r = 0;
+	}
 	pthread_mutex_unlock(&registry_lock);
 	return r;
 }
@@ -389,7 +480,7 @@ static void thread_exit(void *arg)
 		mallctl("tcache.destroy", NULL, NULL, &tc, sizeof(tc));
 	}
 	mp_alloc_self = &mp_alloc_no_thread;
-	free(t);
+	internal_free(t);
 }
 
 static void key_init(void)
@@ -401,9 +492,12 @@ static void key_init(void)
  * Whether a thread may be bound to its primary set's arena and use malloc:
  * only when the private copy keeps a thread on the arena it was given.
  * MALLOC_CONF (read by every jemalloc in the process, ours included) can
- * turn on per-CPU arenas, which would move the thread to arenas of
- * jemalloc's own, or lower the "huge" threshold below the sizes the fast
- * path sends to malloc; then every set gets an explicit tcache instead.
+ * turn on per-CPU arenas, which reassign threads to arenas as they migrate
+ * between CPUs; jemalloc leaves threads bound to manual arenas alone, but
+ * this is not promised anywhere, so with per-CPU arenas every set gets an
+ * explicit tcache instead.  (Its "huge" arena is no concern: a thread bound
+ * to a manual arena gets its big objects from that arena; test-alloc checks
+ * it.)
  */
 static pthread_once_t primary_once = PTHREAD_ONCE_INIT;
 static bool primary_ok;
@@ -411,14 +505,9 @@ static bool primary_ok;
 static void primary_init(void)
 {
 	const char *percpu = NULL;
-	size_t huge = 0, sz = sizeof(percpu);
+	size_t sz = sizeof(percpu);
 
-	if (mallctl("opt.percpu_arena", &percpu, &sz, NULL, 0) || !percpu || strcmp(percpu, "disabled"))
-		return;
-	sz = sizeof(huge);
-	if (mallctl("opt.oversize_threshold", &huge, &sz, NULL, 0))
-		return;
-	primary_ok = huge == 0 || huge > MP_ALLOC_FAST_MAX;
+	primary_ok = mallctl("opt.percpu_arena", &percpu, &sz, NULL, 0) == 0 && percpu && !strcmp(percpu, "disabled");
 }
 
 int mp_alloc_thread_flags_slow(unsigned s)
@@ -439,13 +528,13 @@ int mp_alloc_thread_flags_slow(unsigned s)
 			errno = key_err;
 			return 0;
 		}
-		t = calloc(1, sizeof(*t));
+		t = internal_calloc(sizeof(*t));
 		if (!t) {
 			errno = ENOMEM;
 			return 0;
 		}
 		if (pthread_setspecific(thread_key, t)) {
-			free(t);
+			internal_free(t);
 			errno = ENOMEM;
 			return 0;
 		}
@@ -455,8 +544,14 @@ int mp_alloc_thread_flags_slow(unsigned s)
 		return t->flags[s];
 	pthread_mutex_lock(&registry_lock);
 	set = sets[s];
+	/* threads are spread over up to ARENAS_PER_SET arenas, made as needed;
+	 * if one cannot be made, the ones there are serve */
+	k = atomic_fetch_add(&set->next, 1) % ARENAS_PER_SET;
+	if (k >= set->n_arenas && add_arena(set) < 0)
+		k %= set->n_arenas;
+	else if (k >= set->n_arenas)
+		k = set->n_arenas - 1;
 	pthread_mutex_unlock(&registry_lock);
-	k = atomic_fetch_add(&set->next, 1) % set->n_arenas;
 	/* the thread's first set: bind the thread to the arena, so the private
 	 * copy's automatic tcache and its malloc/free fast paths serve it */
 	pthread_once(&primary_once, primary_init);

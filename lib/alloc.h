@@ -61,10 +61,9 @@ struct mp_alloc_thread {
 };
 
 /* The fast paths serve a thread's primary set through the private copy's
- * malloc only up to jemalloc's largest small size class (14 KiB with 4 KiB
- * pages): beyond oversize_threshold, malloc would take a "huge" arena of
- * jemalloc's own instead of the thread's.  Larger sizes go through mallocx
- * with the set's arena, which jemalloc always honours. */
+ * malloc up to jemalloc's largest small size class (14 KiB with 4 KiB
+ * pages), where its thread cache does the work; larger sizes go through
+ * mallocx with the set's arena, as for other sets. */
 #define MP_ALLOC_FAST_MAX 14336
 
 /* Owner set (+1) of each 1 GiB chunk of the address space. */
@@ -172,5 +171,16 @@ int mp_alloc_place(void *addr, size_t len, const struct mp_compiled *c, bool pop
 /* For tests and the benchmark: the set and the jemalloc arena this thread
  * uses for ref (after one allocation), or -errno. */
 int mp_alloc_ref_arena(const struct mp_alloc_ref *ref, unsigned *ret_set, unsigned *ret_arena);
+/*
+ * Place the set of ref by c from now on: extents made after this call follow
+ * c; what is already there stays (move it with mp_place_range).  For the
+ * agent's `mplace set heap=`, where threads stay bound to the heap's arenas.
+ * -EXDEV when c differs in strictness or page order (other hooks), -ENOENT
+ * before the set exists.
+ */
+int mp_alloc_set_replace(struct mp_alloc_ref *ref, const struct mp_compiled *c);
+/* An arena of set s (>= 1), for callers that must allocate from the set
+ * without a thread cache.  -ENOENT when there is no such set. */
+int mp_alloc_set_arena(unsigned s, unsigned *ret_arena);
 /* Number of sets created so far. */
 unsigned mp_alloc_n_sets(void);

@@ -39,4 +39,6 @@ int mpje_mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size
 int mpje_mallctlnametomib(const char *name, size_t *mibp, size_t *miblenp);
 int mpje_mallctlbymib(const size_t *mib, size_t miblen, void *oldp, size_t *oldlenp, void *newp, size_t newlen);
 void *mpje_malloc(size_t size);
+void *mpje_calloc(size_t n, size_t size);
+void *mpje_realloc(void *ptr, size_t size);
 void mpje_free(void *ptr);

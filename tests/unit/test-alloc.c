@@ -23,6 +23,7 @@
 #include "mplace.h"
 #include "place.h"
 #include "sys.h"
+#include "topo.h"
 
 static struct mplace_topo *topo;
 
@@ -169,6 +170,51 @@ static void test_isolation(struct mplace_compiled *x, struct mplace_compiled *y,
 	CHECK_MSG(a.bad == 0 && b.bad == 0, "%u and %u objects of the wrong set (of %u, %u)", a.bad, b.bad, a.made,
 		  b.made);
 	CHECK(a.made > 10000 && b.made > 10000);
+}
+
+/* The agent's heap: a thread bound to its set (its primary) gets objects of
+ * any size from the private copy's malloc in that set: there is no "huge"
+ * arena of jemalloc's own for big ones to escape to. */
+static void *bound_big(void *arg)
+{
+	const int *node = arg;
+	struct mp_resolve_ctx ctx = {.local_node = -1};
+	struct mp_alloc_ref ref = {0};
+	struct mp_compiled c;
+	struct mp_topo *t;
+	char text[32];
+	unsigned s;
+	void *p;
+
+	snprintf(text, sizeof(text), "bind:%d weights=%d:1", *node, *node); /* a set of its own */
+	if (mp_topo_load(NULL, &t) < 0) {
+		CHECK(false);
+		return NULL;
+	}
+	ctx.topo = t;
+	CHECK(mp_compile(text, &ctx, &c, NULL) == 0);
+	mp_topo_free(t);
+	/* a new thread: this set becomes its primary, the thread bound to it */
+	p = mp_alloc(&c, &ref, 64, 0);
+	mp_alloc_free(p);
+	s = atomic_load(&ref.set);
+	CHECK(s != 0 && MP_ALLOC_TCACHE_BITS(mp_alloc_self->flags[s]) == 0);
+	for (size_t n = 4096; n <= (64u << 20); n <<= 2) {
+		p = mpje_malloc(n);
+		CHECK_MSG(p && mp_alloc_owner_of(p) == s, "%zu bytes: owner %u, want %u", n,
+			  p ? mp_alloc_owner_of(p) : 0, s);
+		mpje_free(p);
+	}
+	mp_compiled_free(&c);
+	return NULL;
+}
+
+static void test_bound_big(int node)
+{
+	pthread_t t;
+
+	CHECK(pthread_create(&t, NULL, bound_big, &node) == 0);
+	pthread_join(t, NULL);
 }
 
 static void test_realloc(struct mplace_compiled *c, struct mplace_compiled *other)
@@ -369,6 +415,8 @@ int main(void)
 	CHECK(mplace_aligned_alloc(bind, 0, 48) == NULL && errno == EINVAL);
 
 	test_isolation(bind, pref, strict);
+	test_bound_big(node);
+
 	test_realloc(bind, pref);
 	test_purge(bind, MP_MPOL_BIND, node);
 	test_purge(strict, MP_MPOL_BIND, node);
