@@ -17,6 +17,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <inttypes.h>
 #include <spawn.h>
@@ -107,6 +108,7 @@ static int work(unsigned long rounds)
 /* Run argv with extra environment entries; returns the wall time in ns, or
  * 0 on failure.  out: the child's stdout first line, when not NULL. */
 static bool cpu;
+static int out_fd = 1; /* which of the child's outputs `out` reads */
 
 static uint64_t spawn(char *const argv[], char *const *extra, unsigned n_extra, char *out, size_t out_size)
 {
@@ -128,8 +130,10 @@ static uint64_t spawn(char *const argv[], char *const *extra, unsigned n_extra, 
 	if (out) {
 		if (pipe(p) < 0)
 			return 0;
-		posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+		posix_spawn_file_actions_adddup2(&fa, p[1], out_fd);
 		posix_spawn_file_actions_addclose(&fa, p[0]);
+		if (out_fd != 1)
+			posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	}
 	t0 = now_ns();
 	if (posix_spawn(&pid, argv[0], &fa, NULL, argv, envp)) {
@@ -156,6 +160,28 @@ static uint64_t spawn(char *const argv[], char *const *extra, unsigned n_extra, 
 		    (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u + 1;
 	posix_spawn_file_actions_destroy(&fa);
 	return t;
+}
+
+/* User-space instructions of one run of argv under callgrind (the dynamic
+ * loader, constructors, the program): the same count on a quiet or a busy
+ * machine, unlike time.  0 when valgrind is not there or the run failed. */
+static uint64_t instructions(char *const argv[], char *const *extra, unsigned n_extra)
+{
+	char *vg[16] = {"/usr/bin/valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"};
+	char out[8192], *c;
+	unsigned k = 3;
+	uint64_t n = 0;
+
+	if (access(vg[0], X_OK) < 0)
+		return 0;
+	for (unsigned i = 0; argv[i] && k < 15; i++)
+		vg[k++] = argv[i];
+	vg[k] = NULL;
+	out_fd = 2;
+	if (spawn(vg, extra, n_extra, out, sizeof(out)) && (c = strstr(out, "Collected : ")))
+		n = strtoull(c + 12, NULL, 10);
+	out_fd = 1;
+	return n;
 }
 
 static int heap_policy(char *buf, size_t size)
@@ -192,7 +218,7 @@ int main(int argc, char **argv)
 	unsigned repeats = 201, pairs = 21;
 	unsigned long rounds = 20000000;
 	char agent[4096] = "", jemalloc[4096] = "", self[4096], pol[2048];
-	char pre_agent[4200], pre_je[4200], env_heap[2100], env_stack[2100], env_pol[2100];
+	char pre_agent[4200], pre_je[4200], pre_empty[4200], env_heap[2100], env_stack[2100], env_pol[2100];
 	Dl_info di;
 	ssize_t n;
 
@@ -238,6 +264,16 @@ int main(int argc, char **argv)
 	}
 	snprintf(pre_agent, sizeof(pre_agent), "LD_PRELOAD=%s", agent);
 	snprintf(pre_je, sizeof(pre_je), "LD_PRELOAD=%s", jemalloc);
+	{
+		char *slash = strrchr(self, '/');
+
+		/* built next to this benchmark: what preloading costs at all */
+		snprintf(pre_empty, sizeof(pre_empty), "LD_PRELOAD=%.*s/libbench-empty.so", (int)(slash - self), self);
+		if (access(pre_empty + 11, R_OK) < 0) {
+			fprintf(stderr, "no %s\n", pre_empty + 11);
+			return 1;
+		}
+	}
 	snprintf(env_heap, sizeof(env_heap), "MPLACE_AGENT_HEAP=%s", pol);
 	snprintf(env_stack, sizeof(env_stack), "MPLACE_AGENT_STACK=%s", pol);
 	snprintf(env_pol, sizeof(env_pol), "MPLACE_AGENT_POLICY=%s", pol);
@@ -246,34 +282,41 @@ int main(int argc, char **argv)
 	{
 		char *true_argv[] = {"/bin/true", NULL};
 		char *none[] = {NULL};
+		char *empty[] = {pre_empty};
 		char *bare_agent[] = {pre_agent};
 		char *full[] = {pre_agent, env_heap, env_stack, env_pol};
 		char *je[] = {pre_je};
-		uint64_t *t[4];
-		const char *names[4] = {"bare", "agent, no policy", "agent, heap+stack+policy", "jemalloc preloaded"};
-		double med[4];
+		char *const *envs[5] = {none, empty, bare_agent, full, je};
+		const unsigned n_envs[5] = {0, 1, 1, 4, 1};
+		const char *names[5] = {"bare", "an empty library preloaded", "agent, no policy",
+					"agent, heap+stack+policy", "jemalloc preloaded"};
+		uint64_t *t[5], ins[5];
+		double med[5];
 
-		for (int k = 0; k < 4; k++)
+		for (int k = 0; k < 5; k++)
 			t[k] = calloc(repeats, sizeof(uint64_t));
-		for (unsigned r = 0; r < repeats; r++) {
-			t[0][r] = spawn(true_argv, none, 0, NULL, 0);
-			t[1][r] = spawn(true_argv, bare_agent, 1, NULL, 0);
-			t[2][r] = spawn(true_argv, full, 4, NULL, 0);
-			t[3][r] = spawn(true_argv, je, 1, NULL, 0);
-			for (int k = 0; k < 4; k++)
+		for (unsigned r = 0; r < repeats; r++)
+			for (int k = 0; k < 5; k++) {
+				t[k][r] = spawn(true_argv, envs[k], n_envs[k], NULL, 0);
 				if (!t[k][r]) {
 					fprintf(stderr, "%s: /bin/true failed\n", names[k]);
 					return 1;
 				}
-		}
-		printf("process start (/bin/true, median of %u, %s):\n", repeats, cpu ? "CPU time" : "wall time");
-		for (int k = 0; k < 4; k++) {
+			}
+		for (int k = 0; k < 5; k++)
+			ins[k] = instructions(true_argv, envs[k], n_envs[k]);
+		printf("process start (/bin/true, median of %u, %s; user-space instructions by callgrind):\n", repeats,
+		       cpu ? "CPU time" : "wall time");
+		for (int k = 0; k < 5; k++) {
 			qsort(t[k], repeats, sizeof(uint64_t), cmp_u64);
 			med[k] = (double)t[k][repeats / 2] / 1e3;
-			printf("  %-28s %8.1f us\n", names[k], med[k]);
+			printf("  %-28s %8.1f us  %9" PRIu64 " instructions\n", names[k], med[k], ins[k]);
 			free(t[k]);
 		}
-		printf("  agent with policies adds    %8.1f us (target: under 1000 us)\n", med[2] - med[0]);
+		printf("  agent with policies adds    %8.1f us  %9" PRId64 " instructions (target: under 1000 us)\n",
+		       med[3] - med[0], (int64_t)(ins[3] - ins[0]));
+		printf("    of which any preloaded library costs here %8.1f us; the agent beyond that %8.1f us\n",
+		       med[1] - med[0], med[3] - med[1]);
 	}
 
 	/* ---- allocation-heavy program */
@@ -312,6 +355,16 @@ int main(int argc, char **argv)
 		printf("  ratio agent/jemalloc, median %.3f (min %.3f, max %.3f; target: under 1.03)\n",
 		       ratio[pairs / 2], ratio[0], ratio[pairs - 1]);
 		free(ratio);
+		/* the same program, counted: a figure the machine's load cannot move */
+		snprintf(rounds_s, sizeof(rounds_s), "%lu", rounds / 20);
+		{
+			uint64_t ij = instructions(work_argv, je, 1), ia = instructions(work_argv, ag, 2);
+
+			if (ij && ia)
+				printf("  instructions, %lu rounds: jemalloc %" PRIu64 ", agent %" PRIu64
+				       ", ratio %.3f\n",
+				       rounds / 20, ij, ia, (double)ia / (double)ij);
+		}
 	}
 	return 0;
 }
