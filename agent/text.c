@@ -35,6 +35,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -83,7 +84,7 @@ struct cover_ctx {
 	uintptr_t lo, hi, covered;
 	int prot; /* -1: none yet; -2: mixed */
 	bool shared;
-	char name[128];
+	char name[512];
 };
 
 static int cover_cb(uintptr_t lo, uintptr_t hi, const char *perms, const char *name, void *d)
@@ -143,10 +144,13 @@ static void *map_congruent(uintptr_t want, size_t len)
  * process's own anonymous copy, allocated under the range's policy, while
  * the mapping keeps the file's name and offset, so perf, gdb and anything
  * else that reads /proc/PID/maps still find the program's symbols.  NULL
- * when the file cannot be had (deleted, replaced, unreadable). */
+ * when the file cannot be had (deleted, replaced, a name cut short in the
+ * maps, a program run by naming the dynamic loader): the name must open the
+ * very file the kernel executed, which cannot be written while it runs. */
 static void *map_file_copy(const char *name, off_t off, size_t len)
 {
 	size_t nl = strlen(name);
+	struct stat a, b;
 	void *p;
 	int fd;
 
@@ -155,6 +159,11 @@ static void *map_file_copy(const char *name, off_t off, size_t len)
 	fd = (int)syscall(SYS_openat, AT_FDCWD, name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
+	if (fstat(fd, &a) < 0 || stat("/proc/self/exe", &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino ||
+	    (off_t)(off + len) > a.st_size + (off_t)sysconf(_SC_PAGESIZE)) {
+		close(fd);
+		return NULL;
+	}
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, off);
 	close(fd);
 	return p == MAP_FAILED ? NULL : p;
