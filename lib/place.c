@@ -1036,9 +1036,14 @@ int mp_place_map(const struct mp_compiled *c, size_t len, unsigned flags, void *
 			}
 			return r == -EINVAL ? -EOPNOTSUPP : -ENOMEM;
 		}
-	} else if (c->order == MP_ORDER_THP && l >= THP_SIZE) {
+	} else if (l >= THP_SIZE) {
 		/* map a little more and trim, so the range starts on a huge
-		 * page boundary and every whole 2 MiB of it can be one THP */
+		 * page boundary and every whole 2 MiB of it can be one THP.
+		 * Kernels from 6.7 align big anonymous mappings so themselves;
+		 * doing it here makes older ones behave the same, and keeps
+		 * transparent huge pages from straddling a placement's chunk
+		 * boundaries (on 6.1 mbind moves a straddling THP whole, to the
+		 * node of whichever chunk it is asked for last) */
 		char *raw = mmap(NULL, l + THP_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		uintptr_t a;
 
