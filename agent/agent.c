@@ -1054,9 +1054,13 @@ EXPORT int mlockall(int flags)
 	r = (int)syscall(SYS_mlockall, flags);
 	if (r == 0) {
 		atomic_store(&mlock_future, flags & MCL_FUTURE ? flags & (MCL_FUTURE | MCL_ONFAULT) : 0);
-		if (c && (flags & MCL_FUTURE) && !(flags & MCL_ONFAULT) && agent_heap_active())
-			agent_problem("mlocked: mlockall(MCL_FUTURE): new heap extents are filled when they are made, "
-				      "before the heap policy binds them; their pages are where the task policy says");
+		/* lib/alloc.c binds a non-strict extent before it makes it
+		 * accessible (the moment MCL_FUTURE fills it); a strict one is
+		 * verified after, and fails where the fill went elsewhere */
+		if (c && (flags & MCL_FUTURE) && !(flags & MCL_ONFAULT) && agent_heap_active() &&
+		    agent.kind[MP_KIND_HEAP].set && agent.kind[MP_KIND_HEAP].c.strict)
+			agent_problem("mlocked: mlockall(MCL_FUTURE): a strict heap's new extents are filled when "
+				      "they are made; where that is not on the heap's nodes, the allocation fails");
 		/* brk makes a new mapping next to a [heap] that has a policy
 		 * rather than growing it, and glibc's own mmaps are not seen */
 		if (c && (flags & MCL_FUTURE) && !agent_heap_active())

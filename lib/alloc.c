@@ -176,6 +176,7 @@ static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t a
 			unsigned arena_ind)
 {
 	struct set *s = set_of(h);
+	const struct mp_compiled *c = atomic_load_explicit(&s->place, memory_order_acquire);
 	uintptr_t a;
 
 	/* a fixed address is only asked for to grow in place: decline */
@@ -184,16 +185,21 @@ static void *hook_alloc(extent_hooks_t *h, void *new_addr, size_t size, size_t a
 	a = carve(s, size, align < page_size ? page_size : align);
 	if (!a)
 		goto nomem;
+	/* non-strict: bind while the range is still PROT_NONE, because under
+	 * mlockall(MCL_FUTURE) the kernel fills it at the mprotect.  (A strict
+	 * extent is populated and verified below or at commit: pages filled
+	 * at the mprotect elsewhere fail it, ENOMEM, never misplaced.) */
+	if (!c->strict && mp_alloc_place((void *)a, size, c, false) < 0)
+		goto nomem;
 	if (mprotect((void *)a, size, PROT_READ | PROT_WRITE) < 0)
 		goto nomem;
-	const struct mp_compiled *c = atomic_load_explicit(&s->place, memory_order_acquire);
-
 	if (c->strict && !*commit) {
 		/* the commit hook populates and verifies the part jemalloc uses */
 		*zero = true;
 		return (void *)a;
 	}
-	if (mp_alloc_place((void *)a, size, c, c->strict) < 0) {
+	/* strict: capacity checked, every page populated and verified */
+	if (c->strict && mp_alloc_place((void *)a, size, c, true) < 0) {
 		mprotect((void *)a, size, PROT_NONE);
 		goto nomem;
 	}

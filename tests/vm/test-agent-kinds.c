@@ -293,6 +293,34 @@ static int test_mlockall(int node)
 	return 0;
 }
 
+/* The heap after mlockall(MCL_FUTURE): jemalloc's new extents are filled by
+ * the kernel the moment lib/alloc.c makes them accessible, so they must be
+ * bound before that.  A big object needs a new extent; never touched here,
+ * so where its pages are is where that fill put them. */
+static int test_mlockall_heap(int node)
+{
+	size_t len = 8u << 20;
+	uintptr_t lo, hi;
+	void *p;
+
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0) {
+		printf("  mlockall: %s\n", strerror(errno));
+		result(false, "mlockall-heap: mlockall(MCL_CURRENT | MCL_FUTURE)");
+		return 1;
+	}
+	p = malloc(len);
+	result(p != NULL, "mlockall-heap: an 8 MiB malloc after MCL_FUTURE");
+	if (p) {
+		lo = ((uintptr_t)p + PS - 1) & ~(PS - 1);
+		hi = ((uintptr_t)p + len) & ~(PS - 1);
+		on_node("mlockall-heap: a new heap extent, filled by the kernel when made, on the heap's node",
+			(void *)lo, hi - lo, PS, node);
+	}
+	munlockall();
+	free(p);
+	return 0;
+}
+
 /* ---- System V shared memory ------------------------------------------------ */
 
 static void *attach(int id, size_t len)
@@ -370,10 +398,13 @@ int main(int argc, char **argv)
 		test_text(node_arg(argv[2]), argc > 3 && !strcmp(argv[3], "huge"));
 	else if (argc == 3 && !strcmp(argv[1], "mlockall"))
 		test_mlockall(node_arg(argv[2]));
+	else if (argc == 3 && !strcmp(argv[1], "mlockall-heap"))
+		test_mlockall_heap(node_arg(argv[2]));
 	else if ((argc == 4 || argc == 5) && !strcmp(argv[1], "shm"))
 		test_shm(node_arg(argv[2]), node_arg(argv[3]), argc == 5 ? node_arg(argv[4]) : -1);
 	else {
-		fprintf(stderr, "usage: test-agent-kinds text NODE [huge] | mlockall NODE | shm SHM HUGE [ANON]\n");
+		fprintf(stderr,
+			"usage: test-agent-kinds text NODE [huge] | mlockall NODE | mlockall-heap NODE | shm SHM HUGE [ANON]\n");
 		return 2;
 	}
 	fflush(stdout);

@@ -50,6 +50,9 @@ if grep -q "mlocked: mlockall(MCL_FUTURE): glibc's heap" "$tmp/err"; then
 else
 	bad "mlockall: no report about glibc's heap growth"
 fi
+# a heap extent made after mlockall(MCL_FUTURE) is filled as it is made:
+# bound before that, on the heap's node (not the task policy's, nor mlocked's)
+case_ mlockall-heap --policy bind:0 --heap bind:3 --mlocked bind:2 -- "$kinds" mlockall-heap 3
 case_ shm-hugetlb --policy bind:0 --shm bind:1 --hugetlb bind:3 --anon bind:2 -- "$kinds" shm 1 3 2
 rm -rf "$tmp"
 exit $fail
