@@ -170,7 +170,8 @@ long agent_count_misplaced(void *addr, size_t len, const struct mp_compiled *c)
 	return mis < 0 ? 0 : mis;
 }
 
-/* ---- the agent's own code and jemalloc: their mmaps are not the program's */
+/* ---- the agent's own code (its jemalloc included): its mmaps are not the
+ * program's */
 
 static struct {
 	uintptr_t lo, hi;
@@ -190,8 +191,7 @@ bool agent_is_own_caller(const void *ret_addr)
 static int own_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
 	Dl_info *self = data;
-	bool mine = (uintptr_t)self->dli_fbase == info->dlpi_addr ||
-		    (info->dlpi_name && strstr(info->dlpi_name, "libjemalloc"));
+	bool mine = (uintptr_t)self->dli_fbase == info->dlpi_addr;
 
 	if (!mine)
 		return 0;

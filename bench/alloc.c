@@ -9,8 +9,10 @@
  *   mallocx+tcache  the same with an explicit tcache (tcache.create,
  *              MALLOCX_TCACHE) as mplace uses: what jemalloc itself charges
  *              for it, apart from mplace's own lookup
- *   glibc      __libc_malloc/__libc_free: glibc's allocator itself; plain
- *              malloc in this program is jemalloc, which libmplace links
+ *   jemalloc   malloc/free: this program links libjemalloc.so.2, which then
+ *              is its malloc: jemalloc's fastest path, automatic arena and
+ *              tcache (what mplace's thread-primary set uses, in its own copy)
+ *   glibc      __libc_malloc/__libc_free: glibc's allocator itself
  *   memkind    memkind_malloc/memkind_free on MEMKIND_REGULAR: memkind's
  *              static kind bound (MPOL_BIND, per extent) to the nodes with
  *              CPUs.  memkind_create_kind() refuses MEMTYPE_DEFAULT with
@@ -26,9 +28,9 @@
  * taken inside paired back-to-back trials (see paired_ratios).
  *
  *   bench-alloc [--json] [--repeats N] [--quick]
- *   bench-alloc --loop mplace|mallocx|mallocx-tcache N    the 64-byte loop alone, for
- *       valgrind --tool=callgrind --toggle-collect=loop_mplace (or
- *       loop_mallocx, loop_mallocx_tc)
+ *   bench-alloc --loop mplace|mallocx|mallocx-tcache|jemalloc N    the 64-byte loop
+ *       alone, for valgrind --tool=callgrind --toggle-collect=loop_mplace (or
+ *       loop_mallocx, loop_mallocx_tc, loop_jemalloc)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -51,8 +53,9 @@
 extern void *__libc_malloc(size_t size);
 extern void __libc_free(void *p);
 
-enum alloc_id { A_MPLACE, A_MALLOCX, A_MALLOCX_TC, A_GLIBC, A_MEMKIND, A_NUMA, A__N };
-static const char *const names[A__N] = {"mplace", "mallocx", "mallocx+tcache", "glibc", "memkind", "numa_alloc_onnode"};
+enum alloc_id { A_MPLACE, A_MALLOCX, A_MALLOCX_TC, A_JEMALLOC, A_GLIBC, A_MEMKIND, A_NUMA, A__N };
+static const char *const names[A__N] = {"mplace", "mallocx", "mallocx+tcache",	 "jemalloc",
+					"glibc",  "memkind", "numa_alloc_onnode"};
 
 enum case_id { C_1T, C_2T, C_XFREE, C__N };
 static const char *const case_names[C__N] = {"1 thread", "2 threads", "cross-thread free"};
@@ -105,6 +108,8 @@ static inline void *do_alloc(enum alloc_id a, size_t n)
 		return mallocx(n, MALLOCX_ARENA(plain_arena));
 	case A_MALLOCX_TC:
 		return mallocx(n, plain_tc_flags ? plain_tc_flags : plain_tc());
+	case A_JEMALLOC:
+		return malloc(n);
 	case A_GLIBC:
 		return __libc_malloc(n);
 	case A_MEMKIND:
@@ -127,6 +132,9 @@ static inline void do_free(enum alloc_id a, void *p, size_t n)
 		break;
 	case A_MALLOCX_TC:
 		dallocx(p, plain_tc_flags & (0xfff << 8));
+		break;
+	case A_JEMALLOC:
+		free(p);
 		break;
 	case A_GLIBC:
 		__libc_free(p);
@@ -184,6 +192,11 @@ __attribute__((noinline)) static void loop_mallocx(unsigned n)
 __attribute__((noinline)) static void loop_mallocx_tc(unsigned n)
 {
 	run_loop(A_MALLOCX_TC, 64, n);
+}
+
+__attribute__((noinline)) static void loop_jemalloc(unsigned n)
+{
+	run_loop(A_JEMALLOC, 64, n);
 }
 
 struct thread_arg {
@@ -303,26 +316,29 @@ static double median(double *v, unsigned n)
  * pair alike, which the medians of separately timed loops do not cancel.
  */
 #define PAIRED 201
-static void paired_ratios(const unsigned *n, double *ret_vs_mallocx, double *ret_vs_tc, double *ret_vs_memkind)
+static void paired_ratios(const unsigned *n, double *ret_vs_mallocx, double *ret_vs_tc, double *ret_vs_memkind,
+			  double *ret_vs_je)
 {
-	static const enum alloc_id who[4] = {A_MPLACE, A_MALLOCX, A_MALLOCX_TC, A_MEMKIND};
-	static double r_mallocx[PAIRED], r_tc[PAIRED], r_memkind[PAIRED];
+	static const enum alloc_id who[5] = {A_MPLACE, A_MALLOCX, A_MALLOCX_TC, A_MEMKIND, A_JEMALLOC};
+	static double r_mallocx[PAIRED], r_tc[PAIRED], r_memkind[PAIRED], r_je[PAIRED];
 
 	for (unsigned t = 0; t < PAIRED; t++) {
 		double ns[A__N];
 
-		for (unsigned k = 0; k < 4; k++) {
-			enum alloc_id a = who[(k + t) % 4];
+		for (unsigned k = 0; k < 5; k++) {
+			enum alloc_id a = who[(k + t) % 5];
 
 			ns[a] = run_loop(a, 64, n[a]);
 		}
 		r_mallocx[t] = ns[A_MPLACE] / ns[A_MALLOCX];
 		r_tc[t] = ns[A_MPLACE] / ns[A_MALLOCX_TC];
 		r_memkind[t] = ns[A_MPLACE] / ns[A_MEMKIND];
+		r_je[t] = ns[A_MPLACE] / ns[A_JEMALLOC];
 	}
 	*ret_vs_mallocx = median(r_mallocx, PAIRED);
 	*ret_vs_tc = median(r_tc, PAIRED);
 	*ret_vs_memkind = median(r_memkind, PAIRED);
+	*ret_vs_je = median(r_je, PAIRED);
 }
 
 static int setup(void)
@@ -406,7 +422,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr,
-				"usage: bench-alloc [--json] [--repeats N] [--quick] | --loop mplace|mallocx|mallocx-tcache N\n");
+				"usage: bench-alloc [--json] [--repeats N] [--quick] | --loop mplace|mallocx|mallocx-tcache|jemalloc N\n");
 			return 2;
 		}
 	}
@@ -423,14 +439,17 @@ int main(int argc, char **argv)
 		run_loop(A_MPLACE, 64, 4096);
 		run_loop(A_MALLOCX, 64, 4096);
 		run_loop(A_MALLOCX_TC, 64, 4096);
+		run_loop(A_JEMALLOC, 64, 4096);
 		if (!strcmp(loop, "mplace"))
 			loop_mplace((unsigned)n);
 		else if (!strcmp(loop, "mallocx"))
 			loop_mallocx((unsigned)n);
 		else if (!strcmp(loop, "mallocx-tcache"))
 			loop_mallocx_tc((unsigned)n);
+		else if (!strcmp(loop, "jemalloc"))
+			loop_jemalloc((unsigned)n);
 		else {
-			fprintf(stderr, "bench-alloc: error: --loop mplace, mallocx or mallocx-tcache\n");
+			fprintf(stderr, "bench-alloc: error: --loop mplace, mallocx, mallocx-tcache or jemalloc\n");
 			return 2;
 		}
 		return 0;
@@ -476,13 +495,13 @@ int main(int argc, char **argv)
 		size_t s64 = 1; /* sizes[1] == 64 */
 		double m = res[C_1T][A_MPLACE][s64];
 		double numa_vs = res[C_1T][A_NUMA][s64] / m;
-		double vs_mallocx, vs_tc, vs_memkind;
+		double vs_mallocx, vs_tc, vs_memkind, vs_je;
 		unsigned n1ms[A__N];
 
 		/* about 1 ms per loop: a fifth of the calibrated 5 ms */
 		for (int a = 0; a < A__N; a++)
 			n1ms[a] = n_of[C_1T][a][s64] / 5 / BATCH * BATCH + BATCH;
-		paired_ratios(n1ms, &vs_mallocx, &vs_tc, &vs_memkind);
+		paired_ratios(n1ms, &vs_mallocx, &vs_tc, &vs_memkind, &vs_je);
 
 		if (json) {
 			printf("{\"unit\":\"ns per allocation+free\",\"repeats\":%u,\"node\":%d,"
@@ -495,8 +514,9 @@ int main(int argc, char **argv)
 						       first ? "" : ",", case_keys[c], names[a], sizes[s],
 						       res[c][a][s]);
 			printf("],\"paired_trials\":%d,\"ratios\":{\"mplace_vs_mallocx\":%.4f,\"mplace_vs_memkind\":%.4f,"
-			       "\"numa_alloc_onnode_vs_mplace\":%.1f,\"mplace_vs_mallocx_tcache\":%.4f}}\n",
-			       PAIRED, vs_mallocx, vs_memkind, numa_vs, vs_tc);
+			       "\"numa_alloc_onnode_vs_mplace\":%.1f,\"mplace_vs_mallocx_tcache\":%.4f,"
+			       "\"mplace_vs_jemalloc_malloc\":%.4f}}\n",
+			       PAIRED, vs_mallocx, vs_memkind, numa_vs, vs_tc, vs_je);
 			return 0;
 		}
 		printf("ns per allocation+free, median of %u repeats; policy bind:%d; memkind kind: "
@@ -517,8 +537,9 @@ int main(int argc, char **argv)
 			}
 		}
 		printf("\n64 B, one thread, medians of %d paired trials (numa: of the table): mplace/mallocx %.3f (target <= 1.10), mplace/memkind %.3f (target < 1), "
-		       "numa_alloc_onnode/mplace %.1f (target >= 50); mplace/(mallocx+tcache) %.3f\n",
-		       PAIRED, vs_mallocx, vs_memkind, numa_vs, vs_tc);
+		       "numa_alloc_onnode/mplace %.1f (target >= 50); mplace/(mallocx+tcache) %.3f, "
+		       "mplace/(jemalloc's malloc) %.3f\n",
+		       PAIRED, vs_mallocx, vs_memkind, numa_vs, vs_tc, vs_je);
 	}
 	return 0;
 }
