@@ -1229,6 +1229,8 @@ static void after_fork_child(void)
 __attribute__((constructor(101))) static void agent_init(void)
 {
 	Dl_info self;
+	unsigned replaced;
+	bool had_heap;
 
 	if (getauxval(AT_SECURE)) {
 		mplace_agent_state = 2;
@@ -1240,8 +1242,24 @@ __attribute__((constructor(101))) static void agent_init(void)
 	if (dladdr((void *)agent_init, &self))
 		dl_iterate_phdr(own_cb, &self);
 	agent_heap_init();
-	if (agent.kind[MP_KIND_HEAP].set && !agent_heap_active())
+	had_heap = agent.kind[MP_KIND_HEAP].set;
+	/* a program with rules of its own (an exe scope) replaces what it
+	 * inherited; still single-threaded, so it may rewrite the environment */
+	replaced = agent_exec_rules();
+	if ((replaced & (1u << MP_KIND_HEAP)) && agent_heap_active()) {
+		long moved, misplaced;
+		int r = agent_heap_set(&agent.kind[MP_KIND_HEAP].c, false, &moved, &misplaced);
+
+		if (r < 0)
+			agent_problem("heap: the program's own heap policy: %s", strerror(-r));
+	} else if ((replaced & (1u << MP_KIND_HEAP)) && !had_heap) {
+		/* the first malloc chose glibc's allocator, and reading the
+		 * configuration needs malloc: its children get the heap */
+		agent_problem("heap: the program's own heap policy came from its exe scope, after the allocator was "
+			      "chosen; heap not placed in this process (its children get it)");
+	} else if (agent.kind[MP_KIND_HEAP].set && !agent_heap_active()) {
 		agent_problem("heap: the allocator was chosen before the policy could be read; heap not placed");
+	}
 	apply_start();
 	pthread_atfork(NULL, NULL, after_fork_child);
 	agent_ctl_start();

@@ -88,3 +88,10 @@ int agent_smaps(uintptr_t lo, uintptr_t hi, const char *key, unsigned long *ret_
 /* text.c: text `replicate`, a private copy of the program's executable
  * segments placed by c (doc/agent.md).  0 or -errno (reported). */
 int agent_text_replicate(const struct mp_compiled *c);
+
+/* exec.c: a child's own rules.  When this program is not the one `mplace
+ * run` resolved for and an [exe GLOB] scope of its configuration matches
+ * it, the kinds those scopes set are resolved anew and replace the
+ * inherited ones (here and in the environment).  Returns the mask of
+ * kinds replaced (1 << enum mp_kind); problems are recorded. */
+unsigned agent_exec_rules(void);

@@ -514,6 +514,54 @@ static void clear_agent_env(void)
 	}
 }
 
+/*
+ * What a child needs to know whether rules of its own apply
+ * (doc/agent-protocol.md, "A child's own rules"): the executable resolved
+ * for, the configuration files read (absolute, TAB-separated) and the exe
+ * scopes' globs (TAB-separated).  Nothing when the configuration has no exe
+ * scope: then no child can have rules of its own, and pays one getenv.
+ */
+static int export_exe_rules(const struct ctx *x, const char *exe)
+{
+	struct mp_sb files, globs;
+	int r = 0;
+
+	mp_sb_init(&files);
+	mp_sb_init(&globs);
+	for (unsigned s = 0; s < x->cfg.n_scopes; s++) {
+		const char *g = x->cfg.scopes[s].arg;
+
+		if (x->cfg.scopes[s].kind != MP_SCOPE_EXE || !g)
+			continue;
+		if (strchr(g, '\t'))
+			goto unsafe;
+		mp_sb_printf(&globs, "%s%s", globs.len ? "\t" : "", g);
+	}
+	if (!globs.len)
+		goto out;
+	for (unsigned i = 0; i < x->cfg.n_files; i++) {
+		char real[PATH_MAX];
+		const char *f = realpath(x->cfg.files[i], real) ? real : x->cfg.files[i];
+
+		if (strchr(f, '\t'))
+			goto unsafe;
+		mp_sb_printf(&files, "%s%s", files.len ? "\t" : "", f);
+	}
+	if (!mp_sb_ok(&files) || !mp_sb_ok(&globs) || setenv("MPLACE_AGENT_EXE", exe, 1) < 0 ||
+	    setenv("MPLACE_AGENT_CONFIG", files.s ? files.s : "", 1) < 0 ||
+	    setenv("MPLACE_AGENT_EXE_SCOPES", globs.s, 1) < 0) {
+		tool_error("cannot set the environment: %s", strerror(ENOMEM));
+		r = -EXIT_FAIL;
+	}
+	goto out;
+unsafe:
+	tool_warning("a configuration path or exe glob holds a TAB: children keep this program's policies");
+out:
+	mp_sb_free(&files);
+	mp_sb_free(&globs);
+	return r;
+}
+
 /* A numactl memory option as the generic policy, in numactl's spelling. */
 static int numactl_generic(struct ctx *x, const struct args *a)
 {
@@ -668,6 +716,8 @@ int cmd_run(int argc, char **argv)
 			}
 			n_file_vars += (unsigned)r;
 		}
+	if (export_exe_rules(&x, exe) < 0)
+		goto out;
 	if (a.log && setenv("MPLACE_LOG", "1", 1) < 0)
 		goto out;
 	/* checked before anything is set; applied last, just before exec */

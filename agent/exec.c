@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A child's own rules (doc/agent-protocol.md, "A child's own rules"): the
+ * policies `mplace run` resolved follow the process tree through the
+ * environment, unless a descendant execs another program for which the
+ * configuration has an [exe GLOB] scope.  That program's agent loads the
+ * configuration `mplace run` used, folds the scopes for its own executable
+ * and cgroup against the live machine, and takes the result for the kinds
+ * those exe scopes set; every other kind stays inherited.
+ *
+ * Invariants:
+ *   - a program no exe scope matches pays one getenv, one readlink and an
+ *     fnmatch per pattern `mplace run` listed; nothing is loaded;
+ *   - all or nothing: when the configuration cannot be read or any kind
+ *     cannot be resolved (a strict policy unmet), the problem is recorded
+ *     and every inherited policy stays in force; the program always runs;
+ *   - it runs from the agent's constructor, before main and before any
+ *     thread of the program exists: the only time setenv is safe in a
+ *     library, so the environment the program's own children inherit is
+ *     rewritten here and nowhere else.
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "basic/util.h"
+#include "combine.h"
+#include "compiled.h"
+#include "config.h"
+#include "forms.h"
+#include "topo.h"
+
+/* The kinds with a variable of their own, as `mplace run` names them. */
+static const struct {
+	enum mp_kind kind;
+	const char *var;
+} exec_kinds[] = {
+	{MP_KIND_ALL, "POLICY"},    {MP_KIND_HEAP, "HEAP"},	  {MP_KIND_STACK, "STACK"},
+	{MP_KIND_TEXT, "TEXT"},	    {MP_KIND_DATA, "DATA"},	  {MP_KIND_ANON, "ANON"},
+	{MP_KIND_SHM, "SHM"},	    {MP_KIND_HUGETLB, "HUGETLB"}, {MP_KIND_MLOCKED, "MLOCKED"},
+	{MP_KIND_KERNEL, "KERNEL"},
+};
+#define N_EXEC_KINDS (sizeof(exec_kinds) / sizeof(exec_kinds[0]))
+
+/* Does one of the TAB-separated globs in list match exe?  As lib/combine.c
+ * matches exe scopes: fnmatch without flags. */
+static bool list_matches(const char *list, const char *exe)
+{
+	char pat[PATH_MAX];
+
+	for (const char *p = list; *p;) {
+		size_t n = strchrnul(p, '\t') - p;
+
+		if (n && n < sizeof(pat)) {
+			memcpy(pat, p, n);
+			pat[n] = '\0';
+			if (fnmatch(pat, exe, 0) == 0)
+				return true;
+		}
+		p += n;
+		if (*p)
+			p++;
+	}
+	return false;
+}
+
+struct resolved {
+	bool set;
+	char compiled[AGENT_TEXT_LEN];
+	char source[AGENT_TEXT_LEN];
+};
+
+struct exec_ctx {
+	const char *exe;
+	struct mp_config cfg;
+	struct mp_topo *topo;
+	struct mp_cgroup cg;
+	bool have_cg;
+	struct mp_features feat;
+	bool have_feat;
+	struct mp_selector sel;
+};
+
+/* "CANONICAL (scope at origin, ...)", as `mplace run` writes the source. */
+static void source_text(const struct mp_compiled *c, const struct mp_trace *t, char *buf, size_t size)
+{
+	char *canonical = NULL, *lost = NULL;
+	struct mp_sb b;
+	bool first = true;
+
+	mp_sb_init(&b);
+	if (mp_compiled_format_as(c, MP_FORM_MPLACE, &canonical, &lost) < 0)
+		canonical = NULL;
+	mp_sb_puts(&b, canonical && *canonical ? canonical : "default");
+	mp_sb_puts(&b, " (");
+	for (unsigned i = 0; i < t->n; i++) {
+		const struct mp_trace_step *s = &t->steps[i];
+
+		if (!s->key || !s->scope)
+			continue;
+		mp_sb_printf(&b, "%s%s", first ? "" : ", ", s->scope);
+		if (s->origin)
+			mp_sb_printf(&b, " at %s", s->origin);
+		first = false;
+	}
+	mp_sb_puts(&b, first ? "default)" : ")");
+	snprintf(buf, size, "%s", mp_sb_ok(&b) ? b.s : "(out of memory)");
+	mp_sb_free(&b);
+	free(canonical);
+	free(lost);
+}
+
+/* Fold and resolve one kind for the new executable into *ret.  0 or
+ * -errno; the problem is recorded. */
+static int resolve_one(struct exec_ctx *x, enum mp_kind kind, const char *glob, const char *label, struct resolved *ret)
+{
+	struct mp_policy folded;
+	struct mp_trace trace;
+	struct mp_resolve_ctx rctx = {0};
+	struct mp_compiled c;
+	struct mp_diag diag = {0};
+	int r, n;
+
+	x->sel.kind = kind;
+	x->sel.path = glob;
+	r = mp_fold(&x->cfg, &x->sel, NULL, &folded, &trace);
+	if (r < 0) {
+		agent_problem("exe %s: %s: folding the scopes: %s; the inherited policies stay", x->exe, label,
+			      strerror(-r));
+		return r;
+	}
+	rctx.topo = x->topo;
+	rctx.cgroup = x->have_cg ? &x->cg : NULL;
+	rctx.local_node = -1;
+	rctx.features = x->have_feat ? &x->feat : NULL;
+	r = mp_resolve(&folded, &trace, &rctx, &c, &diag);
+	if (r < 0) {
+		agent_problem("exe %s: %s: %s; the inherited policies stay", x->exe, label,
+			      diag.msg[0] ? diag.msg : strerror(-r));
+		goto out;
+	}
+	n = mp_compiled_serialize(&c, ret->compiled, sizeof(ret->compiled));
+	if (n < 0 || n >= (int)sizeof(ret->compiled)) {
+		agent_problem("exe %s: %s: the compiled policy is too long; the inherited policies stay", x->exe,
+			      label);
+		r = -E2BIG;
+	} else {
+		source_text(&c, &trace, ret->source, sizeof(ret->source));
+		ret->set = true;
+	}
+	mp_compiled_free(&c);
+out:
+	mp_policy_free(&folded);
+	mp_trace_free(&trace);
+	return r;
+}
+
+/* The exe scopes of the loaded configuration that match: which kinds they
+ * set, and their file globs (in file order, at most AGENT_MAX_FILES). */
+static unsigned own_kinds(const struct exec_ctx *x, bool sets[MP_KIND__COUNT], const char **globs)
+{
+	unsigned n_globs = 0;
+
+	for (unsigned s = 0; s < x->cfg.n_scopes; s++) {
+		const struct mp_scope *sc = &x->cfg.scopes[s];
+
+		if (sc->kind != MP_SCOPE_EXE || !sc->arg || fnmatch(sc->arg, x->exe, 0))
+			continue;
+		for (unsigned q = 0; q < sc->n_rules; q++) {
+			const struct mp_rule *rule = &sc->rules[q];
+			bool dup = false;
+
+			if (rule->kind != MP_KIND_FILE) {
+				sets[rule->kind] = true;
+				continue;
+			}
+			if (!rule->glob)
+				continue;
+			for (unsigned i = 0; i < n_globs; i++)
+				dup |= !strcmp(globs[i], rule->glob);
+			if (!dup && n_globs < AGENT_MAX_FILES)
+				globs[n_globs++] = rule->glob;
+		}
+	}
+	return n_globs;
+}
+
+static int load_config(struct exec_ctx *x, const char *files)
+{
+	char path[PATH_MAX];
+	struct mp_config_error err = {0};
+
+	for (const char *p = files; *p;) {
+		size_t n = strchrnul(p, '\t') - p;
+		int r;
+
+		if (n && n < sizeof(path)) {
+			memcpy(path, p, n);
+			path[n] = '\0';
+			r = mp_config_load_file(&x->cfg, path, &err, 1);
+			if (r != 0) {
+				if (err.line)
+					agent_problem("exe %s: configuration %s:%u:%u: %s; the inherited policies stay",
+						      x->exe, err.file ? err.file : path, err.line, err.col, err.msg);
+				else
+					agent_problem("exe %s: configuration %s: %s; the inherited policies stay",
+						      x->exe, path,
+						      err.msg[0] ? err.msg : strerror(r < 0 ? -r : EINVAL));
+				return r < 0 ? r : -EINVAL;
+			}
+		}
+		p += n;
+		if (*p)
+			p++;
+	}
+	return 0;
+}
+
+/* Take the new results: the agent's tables and the environment its
+ * children inherit.  The process is single-threaded here (the agent's
+ * constructor), so setenv cannot race a getenv of another thread. */
+static unsigned commit(const struct exec_ctx *x, const struct resolved *kinds, const struct resolved *files,
+		       const char *const *globs, unsigned n_globs)
+{
+	struct agent_file merged[AGENT_MAX_FILES];
+	unsigned n = 0, old_n = agent.n_files, mask = 0;
+	char name[64], val[AGENT_TEXT_LEN + 260];
+
+	for (size_t i = 0; i < N_EXEC_KINDS; i++) {
+		const struct resolved *res = &kinds[exec_kinds[i].kind];
+		struct agent_kind *k = &agent.kind[exec_kinds[i].kind];
+
+		if (!res->set)
+			continue;
+		if (mp_compiled_deserialize(res->compiled, &k->c) < 0) {
+			agent_problem("exe %s: %s: not a compiled policy this agent understands", x->exe,
+				      exec_kinds[i].var);
+			continue;
+		}
+		k->set = true;
+		mask |= 1u << exec_kinds[i].kind;
+		snprintf(k->compiled, sizeof(k->compiled), "%s", res->compiled);
+		snprintf(k->source, sizeof(k->source), "%s", res->source);
+		snprintf(name, sizeof(name), "MPLACE_AGENT_%s", exec_kinds[i].var);
+		setenv(name, res->compiled, 1);
+		snprintf(name, sizeof(name), "MPLACE_AGENT_SOURCE_%s", exec_kinds[i].var);
+		setenv(name, res->source, 1);
+	}
+	if (n_globs) {
+		/* the program's own globs first (first match wins), then the
+		 * inherited ones it does not name again */
+		for (unsigned i = 0; i < n_globs; i++) {
+			struct agent_file *f = &merged[n];
+
+			memset(f, 0, sizeof(*f));
+			if (strlen(globs[i]) >= sizeof(f->glob) ||
+			    mp_compiled_deserialize(files[i].compiled, &f->k.c) < 0)
+				continue;
+			snprintf(f->glob, sizeof(f->glob), "%s", globs[i]);
+			f->k.set = true;
+			snprintf(f->k.compiled, sizeof(f->k.compiled), "%s", files[i].compiled);
+			snprintf(f->k.source, sizeof(f->k.source), "%s", files[i].source);
+			n++;
+		}
+		for (unsigned i = 0; i < old_n; i++) {
+			bool named = false;
+
+			for (unsigned j = 0; j < n_globs; j++)
+				named |= !strcmp(agent.files[i].glob, globs[j]);
+			if (named)
+				continue;
+			if (n == AGENT_MAX_FILES) {
+				agent_problem("exe %s: more than %d file policies; the rest are ignored", x->exe,
+					      AGENT_MAX_FILES);
+				break;
+			}
+			merged[n++] = agent.files[i];
+		}
+		mask |= 1u << MP_KIND_FILE;
+		memcpy(agent.files, merged, n * sizeof(merged[0]));
+		agent.n_files = n;
+		for (unsigned i = 0; i < n; i++) {
+			snprintf(name, sizeof(name), "MPLACE_AGENT_FILE_%u", i);
+			snprintf(val, sizeof(val), "%s\t%s", agent.files[i].glob, agent.files[i].k.compiled);
+			setenv(name, val, 1);
+		}
+		for (unsigned i = n; i < old_n; i++) {
+			snprintf(name, sizeof(name), "MPLACE_AGENT_FILE_%u", i);
+			unsetenv(name);
+		}
+	}
+	/* its children compare themselves with this program now */
+	setenv("MPLACE_AGENT_EXE", x->exe, 1);
+	return mask;
+}
+
+/* Is this the very program `mplace run` resolved for, run through its
+ * interpreter (a script: /proc/self/exe names the interpreter, AT_EXECFN
+ * the script)?  Its policies were resolved with the command line: keep. */
+static bool is_resolved_script(const char *resolved)
+{
+	const char *fn = (const char *)getauxval(AT_EXECFN);
+	char real[PATH_MAX];
+
+	return resolved && fn && realpath(fn, real) && !strcmp(real, resolved);
+}
+
+unsigned agent_exec_rules(void)
+{
+	const char *scopes = getenv("MPLACE_AGENT_EXE_SCOPES"), *resolved, *files;
+	struct resolved kinds[MP_KIND__COUNT], fres[AGENT_MAX_FILES];
+	const char *globs[AGENT_MAX_FILES];
+	bool sets[MP_KIND__COUNT] = {0}, any = false;
+	unsigned n_globs;
+	char exe[PATH_MAX];
+	struct exec_ctx x;
+	unsigned mask = 0;
+	ssize_t n;
+
+	if (!scopes || !*scopes)
+		return 0;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return 0;
+	exe[n] = '\0';
+	resolved = getenv("MPLACE_AGENT_EXE");
+	if ((resolved && !strcmp(resolved, exe)) || !list_matches(scopes, exe) || is_resolved_script(resolved))
+		return 0;
+
+	memset(&x, 0, sizeof(x));
+	memset(kinds, 0, sizeof(kinds));
+	memset(fres, 0, sizeof(fres));
+	x.exe = exe;
+	mp_config_init(&x.cfg);
+	files = getenv("MPLACE_AGENT_CONFIG");
+	if (!files || !*files) {
+		agent_problem("exe %s matches an exe scope, but MPLACE_AGENT_CONFIG names no configuration; the "
+			      "inherited policies stay",
+			      exe);
+		goto out;
+	}
+	if (load_config(&x, files) < 0)
+		goto out;
+	n_globs = own_kinds(&x, sets, globs);
+	for (unsigned k = 0; k < MP_KIND__COUNT; k++)
+		any |= sets[k] && k != MP_KIND_FILE;
+	if (!any && !n_globs)
+		goto out; /* the configuration changed: no scope of its own now */
+	if (mp_topo_load(NULL, &x.topo) < 0) {
+		agent_problem("exe %s: cannot read the topology; the inherited policies stay", exe);
+		goto out;
+	}
+	x.have_cg = mp_cgroup_load(NULL, 0, &x.cg) == 0;
+	x.have_feat = mp_features_probe(NULL, &x.feat) == 0;
+	x.sel.exe = exe;
+	x.sel.comm = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+	x.sel.cgroup = x.have_cg ? x.cg.path : NULL;
+
+	for (size_t i = 0; i < N_EXEC_KINDS; i++) {
+		enum mp_kind k = exec_kinds[i].kind;
+
+		if (sets[k] && resolve_one(&x, k, NULL, mp_kind_name(k), &kinds[k]) < 0)
+			goto out;
+	}
+	for (unsigned i = 0; i < n_globs; i++) {
+		char label[300];
+
+		snprintf(label, sizeof(label), "file:%s", globs[i]);
+		if (resolve_one(&x, MP_KIND_FILE, globs[i], label, &fres[i]) < 0)
+			goto out;
+	}
+	mask = commit(&x, kinds, fres, globs, n_globs);
+out:
+	if (x.have_cg)
+		mp_cgroup_free(&x.cg);
+	if (x.topo)
+		mp_topo_free(x.topo);
+	mp_config_free(&x.cfg);
+	return mask;
+}
