@@ -24,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,7 +110,8 @@ static int work(unsigned long rounds)
 /* Run argv with extra environment entries; returns the wall time in ns, or
  * 0 on failure.  out: the child's stdout first line, when not NULL. */
 static bool cpu;
-static int out_fd = 1; /* which of the child's outputs `out` reads */
+static int out_fd = 1;	 /* which of the child's outputs `out` reads */
+static long last_minflt; /* the last child's minor page faults (wait4) */
 
 static uint64_t spawn(char *const argv[], char *const *extra, unsigned n_extra, char *out, size_t out_size)
 {
@@ -154,6 +157,7 @@ static uint64_t spawn(char *const argv[], char *const *extra, unsigned n_extra, 
 		t = 0;
 	else
 		t = now_ns() - t0;
+	last_minflt = ru.ru_minflt;
 	/* the child's CPU time: steadier than wall time on a shared machine */
 	if (t && cpu)
 		t = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000u +
@@ -182,6 +186,40 @@ static uint64_t instructions(char *const argv[], char *const *extra, unsigned n_
 		n = strtoull(c + 12, NULL, 10);
 	out_fd = 1;
 	return n;
+}
+
+/* What this machine charges for the two things process start is made of
+ * besides instructions: a minor fault on a fresh anonymous page, and a
+ * trivial system call (CPU time each, median of 5). */
+static void machine_costs(double *ret_fault_us, double *ret_syscall_us)
+{
+	enum { PAGES = 8192, CALLS = 100000 };
+	double f[5], c[5];
+
+	for (int k = 0; k < 5; k++) {
+		char *p = mmap(NULL, (size_t)PAGES * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		uint64_t t0;
+
+		if (p == MAP_FAILED) {
+			*ret_fault_us = *ret_syscall_us = 0;
+			return;
+		}
+		/* no transparent huge pages: one fault per 4 KiB page */
+		madvise(p, (size_t)PAGES * 4096, MADV_NOHUGEPAGE);
+		t0 = cpu_ns();
+		for (size_t i = 0; i < PAGES; i++)
+			p[i * 4096] = 1;
+		f[k] = (double)(cpu_ns() - t0) / PAGES / 1e3;
+		munmap(p, (size_t)PAGES * 4096);
+		t0 = cpu_ns();
+		for (int i = 0; i < CALLS; i++)
+			syscall(SYS_getppid);
+		c[k] = (double)(cpu_ns() - t0) / CALLS / 1e3;
+	}
+	qsort(f, 5, sizeof(double), cmp_dbl);
+	qsort(c, 5, sizeof(double), cmp_dbl);
+	*ret_fault_us = f[2];
+	*ret_syscall_us = c[2];
 }
 
 static int heap_policy(char *buf, size_t size)
@@ -290,14 +328,17 @@ int main(int argc, char **argv)
 		const unsigned n_envs[5] = {0, 1, 1, 4, 1};
 		const char *names[5] = {"bare", "an empty library preloaded", "agent, no policy",
 					"agent, heap+stack+policy", "jemalloc preloaded"};
-		uint64_t *t[5], ins[5];
-		double med[5];
+		uint64_t *t[5], *flt[5], ins[5];
+		double med[5], mflt[5];
 
-		for (int k = 0; k < 5; k++)
+		for (int k = 0; k < 5; k++) {
 			t[k] = calloc(repeats, sizeof(uint64_t));
+			flt[k] = calloc(repeats, sizeof(uint64_t));
+		}
 		for (unsigned r = 0; r < repeats; r++)
 			for (int k = 0; k < 5; k++) {
 				t[k][r] = spawn(true_argv, envs[k], n_envs[k], NULL, 0);
+				flt[k][r] = (uint64_t)last_minflt;
 				if (!t[k][r]) {
 					fprintf(stderr, "%s: /bin/true failed\n", names[k]);
 					return 1;
@@ -305,18 +346,31 @@ int main(int argc, char **argv)
 			}
 		for (int k = 0; k < 5; k++)
 			ins[k] = instructions(true_argv, envs[k], n_envs[k]);
-		printf("process start (/bin/true, median of %u, %s; user-space instructions by callgrind):\n", repeats,
-		       cpu ? "CPU time" : "wall time");
+		printf("process start (/bin/true, median of %u, %s; minor page faults, median; user-space "
+		       "instructions by callgrind):\n",
+		       repeats, cpu ? "CPU time" : "wall time");
 		for (int k = 0; k < 5; k++) {
 			qsort(t[k], repeats, sizeof(uint64_t), cmp_u64);
+			qsort(flt[k], repeats, sizeof(uint64_t), cmp_u64);
 			med[k] = (double)t[k][repeats / 2] / 1e3;
-			printf("  %-28s %8.1f us  %9" PRIu64 " instructions\n", names[k], med[k], ins[k]);
+			mflt[k] = (double)flt[k][repeats / 2];
+			printf("  %-28s %8.1f us  %5.0f faults  %9" PRIu64 " instructions\n", names[k], med[k], mflt[k],
+			       ins[k]);
 			free(t[k]);
+			free(flt[k]);
 		}
-		printf("  agent with policies adds    %8.1f us  %9" PRId64 " instructions (target: under 1000 us)\n",
-		       med[3] - med[0], (int64_t)(ins[3] - ins[0]));
+		printf("  agent with policies adds    %8.1f us  %5.0f faults  %9" PRId64
+		       " instructions (target: under 1000 us)\n",
+		       med[3] - med[0], mflt[3] - mflt[0], (int64_t)(ins[3] - ins[0]));
 		printf("    of which any preloaded library costs here %8.1f us; the agent beyond that %8.1f us\n",
 		       med[1] - med[0], med[3] - med[1]);
+		{
+			double fault_us, sys_us;
+
+			machine_costs(&fault_us, &sys_us);
+			printf("  this machine: a minor fault costs %.2f us of CPU, a getppid() %.3f us\n", fault_us,
+			       sys_us);
+		}
 	}
 
 	/* ---- allocation-heavy program */
