@@ -2,7 +2,8 @@
 # mplace run and the preload agent on this host: the environment handed to
 # the program, errors that stop the exec, the policies the kernel reports
 # for the probe's task, heap, stack, anonymous mapping and threads, the
-# control socket, and a setuid program that ignores MPLACE_* variables.
+# control socket, a child's own exe rules, and a setuid program that
+# ignores MPLACE_* variables.
 # Usage: run.sh MPLACE PROBE PROBE_LINKED AGENT
 if [ -n "${MPLACE_SANITIZED:-}" ]; then
 	echo "SKIP: a $MPLACE_SANITIZED build's agent cannot be preloaded into uninstrumented programs; the plain build runs this test"
@@ -137,6 +138,65 @@ err=$("$mplace" run --no-config -C 4095 -- touch "$tmp/ran" 2>&1); rc=$?
 err=$("$mplace" run --no-config -N same -- touch "$tmp/ran" 2>&1); rc=$?
 [ $rc = 2 ] && grep -q 'same' <<<"$err" && ok "same with nothing before it: usage error" || bad "same: rc=$rc: $err"
 [ ! -e "$tmp/ran" ] && ok "nothing executed after a numactl option error" || bad "ran after a numactl option error"
+
+# a child's own rules: a program a child execs, matched by an [exe GLOB]
+# scope of the configuration mplace run read, takes that scope's kinds; the
+# others, and every program no exe scope matches, keep what was inherited.
+# (Checked on node 0 alone: the inherited heap is interleave:0, the exe
+# scope's bind:0, which get_mempolicy tells apart.  "; :" keeps sh from
+# exec'ing its last command, so the probe is a child.)
+conf=$tmp/child.conf
+printf '%s\n' '[exe */test-agent-probe]' 'heap = bind:0' 'stack = bind:0' '' \
+	'[exe */mplace-child-sh]' 'heap = bind:0' 'file:/tmp/*.child = bind:0' >"$conf"
+cp "$(command -v sh)" "$tmp/mplace-child-sh"
+run_c() { "$mplace" run --log --config "$conf" --heap interleave:0 -- "$@"; }
+out=$(run_c sh -c "\"$probe\"; :")
+expect heap-policy "$BIND 0"
+expect stack-policy "$BIND 0"
+# the program mplace run resolved for keeps its command line over its scope
+out=$(run_c "$probe")
+expect heap-policy "$INTERLEAVE 0"
+expect stack-policy "$BIND 0"
+# mplace show: the source names the exe scope
+run_c sh -c "\"$probe\" --sleep 2; :" >"$tmp/child.out" 2>&1 &
+for i in $(seq 60); do grep -q anon-node "$tmp/child.out" 2>/dev/null && break; sleep 0.05; done
+pid=$(pgrep -n -f "^$probe --sleep 2")
+out=$("$mplace" show --pid "$pid" 2>&1)
+grep -qF "source: bind:0 (exe */test-agent-probe at $conf:3:9)" <<<"$out" &&
+	ok "show: the child's stack source is its exe scope" || bad "show: child source: $(grep source: <<<"$out")"
+kill "$pid" 2>/dev/null
+wait
+# what a matched child hands its own children: its policy and source, its
+# file globs first; a grandchild no scope matches keeps them
+out=$(run_c sh -c "\"$tmp/mplace-child-sh\" -c env; :")
+grep -q '^MPLACE_AGENT_HEAP=mplace-compiled/1 mode=bind kmode=2 .*nodes=0 ' <<<"$out" &&
+	ok "a matched child's grandchild inherits the child's heap" ||
+	bad "grandchild heap: $(grep ^MPLACE_AGENT_HEAP= <<<"$out")"
+grep -qxF "MPLACE_AGENT_SOURCE_HEAP=bind:0 (exe */mplace-child-sh at $conf:6:8)" <<<"$out" &&
+	ok "and its source" || bad "grandchild source: $(grep ^MPLACE_AGENT_SOURCE_HEAP= <<<"$out")"
+grep -qF "MPLACE_AGENT_FILE_0=/tmp/*.child	mplace-compiled/1 mode=bind " <<<"$out" &&
+	ok "and its file glob" || bad "grandchild file glob: $(grep ^MPLACE_AGENT_FILE <<<"$out")"
+grep -qx "MPLACE_AGENT_EXE=$tmp/mplace-child-sh" <<<"$out" && ok "MPLACE_AGENT_EXE names the child" ||
+	bad "MPLACE_AGENT_EXE: $(grep ^MPLACE_AGENT_EXE= <<<"$out")"
+# a control (it cannot fail without the feature; it fails if the feature
+# over-applies): a child no scope matches keeps the inherited heap
+out=$(run_c sh -c "env; :")
+grep -q '^MPLACE_AGENT_HEAP=mplace-compiled/1 mode=interleave ' <<<"$out" &&
+	ok "an unmatched child keeps the inherited heap" || bad "unmatched child: $(grep ^MPLACE_AGENT_HEAP= <<<"$out")"
+# errors at the child's start: reported, the inherited policies stay
+cp "$conf" "$tmp/broken.conf"
+out=$("$mplace" run --log --config "$tmp/broken.conf" --heap interleave:0 -- \
+	sh -c "echo '[exe' >>\"$tmp/broken.conf\"; \"$probe\"; :" 2>&1)
+expect heap-policy "$INTERLEAVE 0"
+expect stack-policy "$DEFAULT -"
+grep -q "^mplace-agent\[[0-9]*\]: exe .*/test-agent-probe: configuration $tmp/broken.conf:8:.*inherited policies stay" <<<"$out" &&
+	ok "a broken configuration at the child's start is reported" || bad "broken config: $(grep mplace-agent <<<"$out")"
+printf '%s\n' '[exe */test-agent-probe]' 'stack = bind:0' 'heap = bind:9 strict' >"$tmp/strict.conf"
+out=$("$mplace" run --log --config "$tmp/strict.conf" --heap interleave:0 -- sh -c "\"$probe\"; :" 2>&1)
+expect heap-policy "$INTERLEAVE 0"
+expect stack-policy "$DEFAULT -"
+grep -q "^mplace-agent\[[0-9]*\]: exe .*/test-agent-probe: heap: .*strict.conf:3:8.*inherited policies stay" <<<"$out" &&
+	ok "a strict rule unmet at the child's start is reported" || bad "strict child: $(grep mplace-agent <<<"$out")"
 
 # secure execution: a setuid copy of the probe that loads the agent as a
 # dependency, run by another user, ignores MPLACE_* and applies nothing
