@@ -5,7 +5,10 @@
  * command line), hand the compiled results to the preload agent through the
  * environment (doc/agent-protocol.md), set the generic policy as our own task
  * policy (it survives exec, so even a program the agent cannot load into
- * gets it), and exec the program.
+ * gets it), and exec the program.  With exe scopes in the configuration it
+ * also names the files, the executable and the scopes' globs, so that a
+ * descendant running another program those scopes match can fold its own
+ * rules at its start (agent/exec.c); the others pay nothing more.
  *
  * numactl's process options are taken too, parsed and translated by the
  * code `mplace numactl` uses (tools/numactl.h): a memory option is the
