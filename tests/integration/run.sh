@@ -33,6 +33,8 @@ grep -q '^MPLACE_AGENT_HEAP=mplace-compiled/1 mode=bind kmode=2 .*nodes=0 ' <<<"
 grep -qx 'MPLACE_AGENT_SOURCE_HEAP=bind:0 (command line)' <<<"$out" && ok "heap source" || bad "heap source"
 grep -q "^LD_PRELOAD=$agent" <<<"$out" && ok "LD_PRELOAD starts with the agent" || bad "LD_PRELOAD"
 grep -q '^MPLACE_AGENT_STACK=' <<<"$out" && bad "a kind nobody asked for is set" || ok "no stack variable"
+grep -q '^MPLACE_AGENT_\(EXE\|CONFIG\|EXE_SCOPES\)=' <<<"$out" && bad "exe rule variables without exe scopes" ||
+	ok "no exe rule variables without a configuration"
 out=$("$mplace" run --no-config --file '/data/*.db=bind:0' -- env)
 grep -q "^MPLACE_AGENT_FILE_0=/data/\*\.db	mplace-compiled/1 " <<<"$out" && ok "file glob variable" ||
 	bad "file glob variable: $(grep ^MPLACE_AGENT_FILE <<<"$out")"
