@@ -180,6 +180,13 @@ grep -qF "MPLACE_AGENT_FILE_0=/tmp/*.child	mplace-compiled/1 mode=bind " <<<"$ou
 	ok "and its file glob" || bad "grandchild file glob: $(grep ^MPLACE_AGENT_FILE <<<"$out")"
 grep -qx "MPLACE_AGENT_EXE=$tmp/mplace-child-sh" <<<"$out" && ok "MPLACE_AGENT_EXE names the child" ||
 	bad "MPLACE_AGENT_EXE: $(grep ^MPLACE_AGENT_EXE= <<<"$out")"
+# the program mplace run resolved for is a script whose interpreter an exe
+# scope matches: the interpreter is that program, it keeps the command line
+printf '#!%s\nenv\n' "$tmp/mplace-child-sh" >"$tmp/script" && chmod +x "$tmp/script"
+out=$(run_c "$tmp/script")
+grep -q '^MPLACE_AGENT_HEAP=mplace-compiled/1 mode=interleave ' <<<"$out" &&
+	ok "a script keeps the command line over its interpreter's scope" ||
+	bad "script: $(grep ^MPLACE_AGENT_HEAP= <<<"$out")"
 # a control (it cannot fail without the feature; it fails if the feature
 # over-applies): a child no scope matches keeps the inherited heap
 out=$(run_c sh -c "env; :")
