@@ -48,6 +48,10 @@ static const struct {
 };
 #define N_EXEC_KINDS (sizeof(exec_kinds) / sizeof(exec_kinds[0]))
 
+/* Problems open with what happened, so a long path cut at the table's
+ * line length loses the least. */
+#define NOT_APPLIED "own exe rules not applied, inherited policies kept: "
+
 /* Does one of the TAB-separated globs in list match exe?  As lib/combine.c
  * matches exe scopes: fnmatch without flags. */
 static bool list_matches(const char *list, const char *exe)
@@ -131,8 +135,7 @@ static int resolve_one(struct exec_ctx *x, enum mp_kind kind, const char *glob, 
 	x->sel.path = glob;
 	r = mp_fold(&x->cfg, &x->sel, NULL, &folded, &trace);
 	if (r < 0) {
-		agent_problem("exe %s: %s: folding the scopes: %s; the inherited policies stay", x->exe, label,
-			      strerror(-r));
+		agent_problem(NOT_APPLIED "%s: folding the scopes: %s (exe %s)", label, strerror(-r), x->exe);
 		return r;
 	}
 	rctx.topo = x->topo;
@@ -141,14 +144,12 @@ static int resolve_one(struct exec_ctx *x, enum mp_kind kind, const char *glob, 
 	rctx.features = x->have_feat ? &x->feat : NULL;
 	r = mp_resolve(&folded, &trace, &rctx, &c, &diag);
 	if (r < 0) {
-		agent_problem("exe %s: %s: %s; the inherited policies stay", x->exe, label,
-			      diag.msg[0] ? diag.msg : strerror(-r));
+		agent_problem(NOT_APPLIED "%s: %s (exe %s)", label, diag.msg[0] ? diag.msg : strerror(-r), x->exe);
 		goto out;
 	}
 	n = mp_compiled_serialize(&c, ret->compiled, sizeof(ret->compiled));
 	if (n < 0 || n >= (int)sizeof(ret->compiled)) {
-		agent_problem("exe %s: %s: the compiled policy is too long; the inherited policies stay", x->exe,
-			      label);
+		agent_problem(NOT_APPLIED "%s: the compiled policy is too long (exe %s)", label, x->exe);
 		r = -E2BIG;
 	} else {
 		source_text(&c, &trace, ret->source, sizeof(ret->source));
@@ -206,12 +207,11 @@ static int load_config(struct exec_ctx *x, const char *files)
 			r = mp_config_load_file(&x->cfg, path, &err, 1);
 			if (r != 0) {
 				if (err.line)
-					agent_problem("exe %s: configuration %s:%u:%u: %s; the inherited policies stay",
-						      x->exe, err.file ? err.file : path, err.line, err.col, err.msg);
+					agent_problem(NOT_APPLIED "configuration %s:%u:%u: %s (exe %s)",
+						      err.file ? err.file : path, err.line, err.col, err.msg, x->exe);
 				else
-					agent_problem("exe %s: configuration %s: %s; the inherited policies stay",
-						      x->exe, path,
-						      err.msg[0] ? err.msg : strerror(r < 0 ? -r : EINVAL));
+					agent_problem(NOT_APPLIED "configuration %s: %s (exe %s)", path,
+						      err.msg[0] ? err.msg : strerror(r < 0 ? -r : EINVAL), x->exe);
 				return r < 0 ? r : -EINVAL;
 			}
 		}
@@ -340,9 +340,7 @@ unsigned agent_exec_rules(void)
 	mp_config_init(&x.cfg);
 	files = getenv("MPLACE_AGENT_CONFIG");
 	if (!files || !*files) {
-		agent_problem("exe %s matches an exe scope, but MPLACE_AGENT_CONFIG names no configuration; the "
-			      "inherited policies stay",
-			      exe);
+		agent_problem(NOT_APPLIED "MPLACE_AGENT_CONFIG names no configuration (exe %s)", exe);
 		goto out;
 	}
 	if (load_config(&x, files) < 0)
@@ -353,7 +351,7 @@ unsigned agent_exec_rules(void)
 	if (!any && !n_globs)
 		goto out; /* the configuration changed: no scope of its own now */
 	if (mp_topo_load(NULL, &x.topo) < 0) {
-		agent_problem("exe %s: cannot read the topology; the inherited policies stay", exe);
+		agent_problem(NOT_APPLIED "cannot read the topology (exe %s)", exe);
 		goto out;
 	}
 	x.have_cg = mp_cgroup_load(NULL, 0, &x.cg) == 0;
