@@ -27,7 +27,7 @@
 #include "agent.h"
 #include "compiled.h"
 #include "sys.h"
-#include "topo.h"
+#include "live.h"
 
 int agent_thread_create(pthread_t *th, void *(*start)(void *), void *arg);
 
@@ -156,12 +156,9 @@ static void answer_error(char *buf, size_t size, const char *msg)
 static int resolve(const char *expr, struct mp_compiled *ret, char *err, size_t esize)
 {
 	struct mp_policy p;
-	struct mp_topo *topo = NULL;
-	struct mp_cgroup cg;
-	struct mp_features feat;
-	struct mp_resolve_ctx rctx = {0};
+	struct mp_live live;
+	struct mp_resolve_ctx rctx;
 	struct mp_diag diag = {0};
-	bool have_cg, have_feat;
 	int r;
 
 	r = mp_policy_parse(expr, &p, &diag);
@@ -169,23 +166,16 @@ static int resolve(const char *expr, struct mp_compiled *ret, char *err, size_t 
 		snprintf(err, esize, "%s: at %u: %s", expr, diag.pos + 1, diag.msg);
 		return r;
 	}
-	r = mp_topo_load(NULL, &topo);
+	r = mp_live_load(NULL, 0, NULL, &live);
 	if (r < 0) {
 		snprintf(err, esize, "cannot read the topology: %s", strerror(-r));
 		goto out_p;
 	}
-	have_cg = mp_cgroup_load(NULL, 0, &cg) == 0;
-	have_feat = mp_features_probe(NULL, &feat) == 0;
-	rctx.topo = topo;
-	rctx.cgroup = have_cg ? &cg : NULL;
-	rctx.local_node = -1;
-	rctx.features = have_feat ? &feat : NULL;
+	mp_live_resolve_ctx(&live, &rctx);
 	r = mp_resolve(&p, NULL, &rctx, ret, &diag);
 	if (r < 0)
 		snprintf(err, esize, "%s", diag.msg[0] ? diag.msg : strerror(-r));
-	if (have_cg)
-		mp_cgroup_free(&cg);
-	mp_topo_free(topo);
+	mp_live_free(&live);
 out_p:
 	mp_policy_free(&p);
 	return r;

@@ -33,8 +33,7 @@
 #include "combine.h"
 #include "compiled.h"
 #include "config.h"
-#include "forms.h"
-#include "topo.h"
+#include "live.h"
 
 /* The kinds with a variable of their own, as `mplace run` names them. */
 static const struct {
@@ -83,42 +82,9 @@ struct resolved {
 struct exec_ctx {
 	const char *exe;
 	struct mp_config cfg;
-	struct mp_topo *topo;
-	struct mp_cgroup cg;
-	bool have_cg;
-	struct mp_features feat;
-	bool have_feat;
+	struct mp_live live;
 	struct mp_selector sel;
 };
-
-/* "CANONICAL (scope at origin, ...)", as `mplace run` writes the source. */
-static void source_text(const struct mp_compiled *c, const struct mp_trace *t, char *buf, size_t size)
-{
-	char *canonical = NULL, *lost = NULL;
-	struct mp_sb b;
-	bool first = true;
-
-	mp_sb_init(&b);
-	if (mp_compiled_format_as(c, MP_FORM_MPLACE, &canonical, &lost) < 0)
-		canonical = NULL;
-	mp_sb_puts(&b, canonical && *canonical ? canonical : "default");
-	mp_sb_puts(&b, " (");
-	for (unsigned i = 0; i < t->n; i++) {
-		const struct mp_trace_step *s = &t->steps[i];
-
-		if (!s->key || !s->scope)
-			continue;
-		mp_sb_printf(&b, "%s%s", first ? "" : ", ", s->scope);
-		if (s->origin)
-			mp_sb_printf(&b, " at %s", s->origin);
-		first = false;
-	}
-	mp_sb_puts(&b, first ? "default)" : ")");
-	snprintf(buf, size, "%s", mp_sb_ok(&b) ? b.s : "(out of memory)");
-	mp_sb_free(&b);
-	free(canonical);
-	free(lost);
-}
 
 /* Fold and resolve one kind for the new executable into *ret.  0 or
  * -errno; the problem is recorded. */
@@ -138,10 +104,7 @@ static int resolve_one(struct exec_ctx *x, enum mp_kind kind, const char *glob, 
 		agent_problem(NOT_APPLIED "%s: folding the scopes: %s (exe %s)", label, strerror(-r), x->exe);
 		return r;
 	}
-	rctx.topo = x->topo;
-	rctx.cgroup = x->have_cg ? &x->cg : NULL;
-	rctx.local_node = -1;
-	rctx.features = x->have_feat ? &x->feat : NULL;
+	mp_live_resolve_ctx(&x->live, &rctx);
 	r = mp_resolve(&folded, &trace, &rctx, &c, &diag);
 	if (r < 0) {
 		agent_problem(NOT_APPLIED "%s: %s (exe %s)", label, diag.msg[0] ? diag.msg : strerror(-r), x->exe);
@@ -152,7 +115,12 @@ static int resolve_one(struct exec_ctx *x, enum mp_kind kind, const char *glob, 
 		agent_problem(NOT_APPLIED "%s: the compiled policy is too long (exe %s)", label, x->exe);
 		r = -E2BIG;
 	} else {
-		source_text(&c, &trace, ret->source, sizeof(ret->source));
+		char *src = NULL;
+
+		/* "CANONICAL (scope at origin, ...)", as `mplace run` writes the source */
+		snprintf(ret->source, sizeof(ret->source), "%s",
+			 mp_source_text(&c, &trace, &src) < 0 ? "(out of memory)" : src);
+		free(src);
 		ret->set = true;
 	}
 	mp_compiled_free(&c);
@@ -350,15 +318,13 @@ unsigned agent_exec_rules(void)
 		any |= sets[k] && k != MP_KIND_FILE;
 	if (!any && !n_globs)
 		goto out; /* the configuration changed: no scope of its own now */
-	if (mp_topo_load(NULL, &x.topo) < 0) {
+	if (mp_live_load(NULL, 0, NULL, &x.live) < 0) {
 		agent_problem(NOT_APPLIED "cannot read the topology (exe %s)", exe);
 		goto out;
 	}
-	x.have_cg = mp_cgroup_load(NULL, 0, &x.cg) == 0;
-	x.have_feat = mp_features_probe(NULL, &x.feat) == 0;
 	x.sel.exe = exe;
 	x.sel.comm = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
-	x.sel.cgroup = x.have_cg ? x.cg.path : NULL;
+	x.sel.cgroup = x.live.have_cg ? x.live.cg.path : NULL;
 
 	for (size_t i = 0; i < N_EXEC_KINDS; i++) {
 		enum mp_kind k = exec_kinds[i].kind;
@@ -375,10 +341,7 @@ unsigned agent_exec_rules(void)
 	}
 	mask = commit(&x, kinds, fres, globs, n_globs);
 out:
-	if (x.have_cg)
-		mp_cgroup_free(&x.cg);
-	if (x.topo)
-		mp_topo_free(x.topo);
+	mp_live_free(&x.live);
 	mp_config_free(&x.cfg);
 	return mask;
 }

@@ -19,6 +19,7 @@
 
 #include "basic/util.h"
 #include "combine.h"
+#include "forms.h"
 
 void mp_trace_init(struct mp_trace *t)
 {
@@ -625,5 +626,36 @@ int mp_fold(const struct mp_config *cfg, const struct mp_selector *sel, const st
 	*ret = acc;
 	if (trace)
 		*trace = t;
+	return 0;
+}
+
+int mp_source_text(const struct mp_compiled *c, const struct mp_trace *fold_trace, char **ret_text)
+{
+	char *canonical = NULL, *lost = NULL, *s;
+	struct mp_sb b;
+	bool first = true;
+
+	mp_sb_init(&b);
+	if (mp_compiled_format_as(c, MP_FORM_MPLACE, &canonical, &lost) < 0)
+		canonical = NULL;
+	mp_sb_puts(&b, canonical && *canonical ? canonical : "default");
+	mp_sb_puts(&b, " (");
+	for (unsigned i = 0; i < fold_trace->n; i++) {
+		const struct mp_trace_step *st = &fold_trace->steps[i];
+
+		if (!st->key || !st->scope)
+			continue;
+		mp_sb_printf(&b, "%s%s", first ? "" : ", ", st->scope);
+		if (st->origin)
+			mp_sb_printf(&b, " at %s", st->origin);
+		first = false;
+	}
+	mp_sb_puts(&b, first ? "default)" : ")");
+	free(canonical);
+	free(lost);
+	s = mp_sb_steal(&b);
+	if (!s)
+		return -ENOMEM;
+	*ret_text = s;
 	return 0;
 }

@@ -151,3 +151,12 @@ int mp_compile(const char *text, const struct mp_resolve_ctx *ctx, struct mp_com
  * each weighted node in order.  Returns number of chunks written (<= max). */
 unsigned mp_compiled_split(const struct mp_compiled *c, uint64_t len, uint64_t unit, int *ret_node, uint64_t *ret_len,
 			   unsigned max);
+
+/*
+ * The one-line account of where a resolved policy came from, as the agent's
+ * problems and `mplace run`'s MPLACE_AGENT_SOURCE_* give it:
+ * "CANONICAL (scope at origin, ...)", "default" for an empty canonical form
+ * and "(default)" when no scope of fold_trace contributed.  *ret_text is
+ * malloc'd.  Returns 0 or -ENOMEM (*ret_text untouched).
+ */
+int mp_source_text(const struct mp_compiled *c, const struct mp_trace *fold_trace, char **ret_text);

@@ -19,6 +19,7 @@
 #include "place.h"
 #include "policy.h"
 #include "replicate.h"
+#include "live.h"
 #include "topo.h"
 
 struct mplace_policy {
@@ -267,14 +268,12 @@ static void diag_msg(struct mplace_error *err, const char *what, int r)
 int mplace_compile(const char *policy_text, const struct mplace_compile_opts *opts,
 		   struct mplace_compiled **ret_compiled, struct mplace_error *err)
 {
-	struct mp_resolve_ctx ctx = {.local_node = -1};
+	struct mp_resolve_ctx ctx;
 	struct mplace_compile_opts o = {0};
 	struct mplace_compiled *c = NULL;
-	struct mp_topo *topo = NULL;
-	struct mp_features feat;
+	struct mp_live live = {0};
 	struct mp_policy p;
-	struct mp_cgroup cg;
-	bool have_p = false, have_cg = false;
+	bool have_p = false;
 	unsigned cpu, node;
 	struct mp_diag d;
 	int r;
@@ -293,24 +292,19 @@ int mplace_compile(const char *policy_text, const struct mplace_compile_opts *op
 		return r;
 	}
 	have_p = true;
-	r = mp_topo_load(NULL, &topo);
+	r = mp_live_load(NULL, 0, o.cgroup, &live);
 	if (r < 0) {
 		diag_msg(err, "reading the machine's topology", r);
 		goto out;
 	}
-	ctx.topo = topo;
-	ctx.device = o.device;
-	r = o.cgroup ? mp_cgroup_load_path(NULL, o.cgroup, &cg) : mp_cgroup_load(NULL, 0, &cg);
-	if (r < 0 && o.cgroup) {
+	if (o.cgroup && !live.have_cg) {
+		/* an explicit cgroup must be there; the process's own may not be */
+		r = live.cg_err;
 		diag_msg(err, o.cgroup, r);
 		goto out;
 	}
-	if (r >= 0) {
-		have_cg = true;
-		ctx.cgroup = &cg;
-	}
-	if (mp_features_probe(NULL, &feat) >= 0)
-		ctx.features = &feat;
+	mp_live_resolve_ctx(&live, &ctx);
+	ctx.device = o.device;
 	if (o.has_local_node)
 		ctx.local_node = o.local_node;
 	else if (getcpu(&cpu, &node) == 0)
@@ -330,9 +324,7 @@ int mplace_compile(const char *policy_text, const struct mplace_compile_opts *op
 	*ret_compiled = c;
 	r = 0;
 out:
-	if (have_cg)
-		mp_cgroup_free(&cg);
-	mp_topo_free(topo);
+	mp_live_free(&live);
 	if (have_p)
 		mp_policy_free(&p);
 	return r;

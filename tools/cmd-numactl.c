@@ -36,7 +36,7 @@
 #include "sys.h"
 #include "numactl.h"
 #include "tool.h"
-#include "topo.h"
+#include "live.h"
 
 static const char usage_text[] = "usage: numactl [--all | -a] [--balancing | -b]\n"
 				 "               [--interleave= | -i <nodes>] [--weighted-interleave= | -w <nodes>]\n"
@@ -94,12 +94,8 @@ static const struct option options[] = {
 #define SHORT_OPTS "+ai:w:p:P:c:N:C:m:slbHS:f:o:L:tM:dDI:uTh"
 
 struct numactl {
-	struct mp_topo *topo;
-	struct mp_cgroup cg;
-	bool have_cg;
-	struct mp_features feat;
-	bool have_feat;
-	bool all; /* --all: node and CPU strings ignore the cpuset */
+	struct mp_live live; /* loaded on first use */
+	bool all;	     /* --all: node and CPU strings ignore the cpuset */
 	bool balancing;
 	bool strict;
 	int policy_set;		/* the memory option given, or 0 */
@@ -197,19 +193,17 @@ static void load_machine(struct numactl *n)
 {
 	int r;
 
-	if (n->topo)
+	if (n->live.topo)
 		return;
-	r = mp_topo_load(NULL, &n->topo);
+	r = mp_live_load(NULL, 0, NULL, &n->live);
 	if (r < 0)
 		fail("cannot read the NUMA topology from /sys/devices/system/node: %s", strerror(-r));
-	n->have_cg = mp_cgroup_load(NULL, 0, &n->cg) == 0;
-	n->have_feat = mp_features_probe(NULL, &n->feat) == 0;
 }
 
 /* Nodes this process may allocate on: online memory nodes within Mems_allowed. */
 static struct mp_nodemask allowed_mem_nodes(struct numactl *n)
 {
-	struct mp_nodemask m = n->topo->memory, allowed;
+	struct mp_nodemask m = n->live.topo->memory, allowed;
 
 	if (mp_sys_get_policy(NULL, &allowed, NULL, MP_MPOL_F_MEMS_ALLOWED) == 0)
 		mp_mask_and(&m, &m, &allowed);
@@ -238,7 +232,7 @@ static void hardware(struct numactl *n)
 	int first, last;
 
 	load_machine(n);
-	t = n->topo;
+	t = n->live.topo;
 	mp_mask_format(&t->online, list, sizeof(list));
 	printf("available: %u nodes (%s)\n", t->n_nodes, list);
 	for (unsigned i = 0; i < t->n_nodes; i++) {
@@ -291,10 +285,11 @@ static void show(struct numactl *n)
 		fail("sched_getaffinity: %s", strerror(errno));
 	/* nodes whose CPUs this process may run on */
 	mp_mask_zero(&run);
-	for (unsigned i = 0; i < n->topo->n_nodes; i++)
-		for (unsigned k = 0; k < n->topo->nodes[i].n_cpus; k++)
-			if (n->topo->nodes[i].cpus[k] < CPU_SETSIZE && CPU_ISSET(n->topo->nodes[i].cpus[k], &cpus))
-				mp_mask_set(&run, (unsigned)n->topo->nodes[i].id);
+	for (unsigned i = 0; i < n->live.topo->n_nodes; i++)
+		for (unsigned k = 0; k < n->live.topo->nodes[i].n_cpus; k++)
+			if (n->live.topo->nodes[i].cpus[k] < CPU_SETSIZE &&
+			    CPU_ISSET(n->live.topo->nodes[i].cpus[k], &cpus))
+				mp_mask_set(&run, (unsigned)n->live.topo->nodes[i].id);
 	/* membind: the bind nodes, else every node memory may come from; the
 	 * mode is compared with its flags, as numactl does */
 	membind = mode == MP_MPOL_BIND ? nodes : allowed_mem_nodes(n);
@@ -453,9 +448,9 @@ static void cpunodebind(struct numactl *n, const char *arg)
 	const char *s = same(n, arg);
 
 	load_machine(n);
-	within = n->have_cg && n->cg.has_mems ? n->cg.mems : n->topo->online;
-	mp_mask_and(&within, &within, &n->topo->online);
-	if (numactl_cpunodes(n->topo, &within, n->all, s, &set, why, sizeof(why)) < 0)
+	within = n->live.have_cg && n->live.cg.has_mems ? n->live.cg.mems : n->live.topo->online;
+	mp_mask_and(&within, &within, &n->live.topo->online);
+	if (numactl_cpunodes(n->live.topo, &within, n->all, s, &set, why, sizeof(why)) < 0)
 		invalid(arg, why[0] ? why : NULL);
 	if (sched_setaffinity(0, sizeof(set), &set) < 0)
 		fail("sched_setaffinity: %s", strerror(errno));
@@ -558,7 +553,7 @@ int numactl_memory_policy(const struct mp_topo *topo, int opt, const char *s, bo
  */
 static void memory_option(struct numactl *n, int opt, const char *arg)
 {
-	struct mp_resolve_ctx ctx = {0};
+	struct mp_resolve_ctx ctx;
 	struct mp_compiled c;
 	struct mp_policy pol;
 	struct mp_diag diag = {0};
@@ -572,15 +567,15 @@ static void memory_option(struct numactl *n, int opt, const char *arg)
 	load_machine(n);
 	if (arg)
 		s = same(n, arg);
-	r = numactl_memory_policy(n->topo, opt, s, n->balancing && !n->shm, &pol, why, sizeof(why));
+	r = numactl_memory_policy(n->live.topo, opt, s, n->balancing && !n->shm, &pol, why, sizeof(why));
 	if (r == -ENOMEM)
 		fail("out of memory");
 	if (r < 0)
 		invalid(arg ? arg : name, why[0] ? why : NULL);
-	ctx.topo = n->topo;
-	ctx.cgroup = n->all || !n->have_cg ? NULL : &n->cg;
-	ctx.local_node = local_node(n->topo);
-	ctx.features = n->have_feat ? &n->feat : NULL;
+	mp_live_resolve_ctx(&n->live, &ctx);
+	if (n->all)
+		ctx.cgroup = NULL;
+	ctx.local_node = local_node(n->live.topo);
 	r = mp_resolve(&pol, NULL, &ctx, &c, &diag);
 	mp_policy_free(&pol);
 	if (r < 0)

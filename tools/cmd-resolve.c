@@ -20,7 +20,7 @@
 #include "forms.h"
 #include "sys.h"
 #include "tool.h"
-#include "topo.h"
+#include "live.h"
 
 static const char usage_text[] =
 	"Usage: mplace resolve [OPTIONS] [EXPR]\n"
@@ -203,11 +203,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 
 struct inputs {
 	struct mp_config cfg;
-	struct mp_topo *topo;
-	struct mp_cgroup cg;
-	bool have_cg;
-	struct mp_features feat;
-	bool have_feat;
+	struct mp_live live;
 	struct mp_selector sel;
 	char *exe_buf, *comm_buf, *unit_buf;
 	struct mp_policy expr;
@@ -217,10 +213,7 @@ struct inputs {
 static void inputs_free(struct inputs *in)
 {
 	mp_config_free(&in->cfg);
-	if (in->topo)
-		mp_topo_free(in->topo);
-	if (in->have_cg)
-		mp_cgroup_free(&in->cg);
+	mp_live_free(&in->live);
 	if (in->have_expr)
 		mp_policy_free(&in->expr);
 	free(in->exe_buf);
@@ -272,7 +265,9 @@ static int gather(const struct args *a, struct inputs *in)
 	memset(in, 0, sizeof(*in));
 	mp_config_init(&in->cfg);
 
-	r = mp_topo_load(a->root, &in->topo);
+	/* the cgroup and the features too; an unreadable --cgroup is reported below,
+	 * after the configuration, the expression and the process */
+	r = mp_live_load(a->root, a->pid, a->cgroup, &in->live);
 	if (r < 0) {
 		tool_error("cannot read the topology under %s: %s", a->root ? a->root : "/", strerror(-r));
 		if (a->root)
@@ -314,23 +309,17 @@ static int gather(const struct args *a, struct inputs *in)
 			return EXIT_FAIL;
 		}
 	}
-	if (a->cgroup) {
-		r = mp_cgroup_load_path(a->root, a->cgroup, &in->cg);
-		if (r < 0) {
-			tool_error("cannot read cgroup %s: %s", a->cgroup, strerror(-r));
-			return EXIT_FAIL;
-		}
-		in->have_cg = true;
-	} else if (mp_cgroup_load(a->root, a->pid, &in->cg) == 0) {
-		in->have_cg = true;
+	if (a->cgroup && !in->live.have_cg) {
+		tool_error("cannot read cgroup %s: %s", a->cgroup, strerror(-in->live.cg_err));
+		return EXIT_FAIL;
 	}
-	if (in->have_cg && in->cg.path)
-		in->unit_buf = unit_of_cgroup(in->cg.path);
+	if (in->live.have_cg && in->live.cg.path)
+		in->unit_buf = unit_of_cgroup(in->live.cg.path);
 
 	in->sel.exe = a->exe ? a->exe : in->exe_buf;
 	in->sel.comm = a->comm ? a->comm : in->comm_buf;
 	in->sel.unit = a->unit ? a->unit : in->unit_buf;
-	in->sel.cgroup = in->have_cg ? in->cg.path : NULL;
+	in->sel.cgroup = in->live.have_cg ? in->live.cg.path : NULL;
 	in->sel.device = a->device;
 	in->sel.pid = a->pid;
 	in->sel.kind = MP_KIND_ALL;
@@ -347,8 +336,6 @@ static int gather(const struct args *a, struct inputs *in)
 		in->sel.kind = k;
 		in->sel.path = glob;
 	}
-
-	in->have_feat = mp_features_probe(a->root, &in->feat) == 0;
 	return EXIT_OK;
 }
 
@@ -597,7 +584,7 @@ static int run(int argc, char **argv, bool explain)
 	struct mp_compiled c;
 	struct mp_policy folded;
 	struct mp_trace trace;
-	struct mp_resolve_ctx ctx = {0};
+	struct mp_resolve_ctx ctx;
 	struct mp_diag diag;
 	struct inputs in;
 	struct args a;
@@ -618,11 +605,9 @@ static int run(int argc, char **argv, bool explain)
 		status = EXIT_FAIL;
 		goto out_inputs;
 	}
-	ctx.topo = in.topo;
-	ctx.cgroup = in.have_cg ? &in.cg : NULL;
-	ctx.local_node = local_node_of(&a, in.topo);
+	mp_live_resolve_ctx(&in.live, &ctx);
+	ctx.local_node = local_node_of(&a, in.live.topo);
 	ctx.device = a.device;
-	ctx.features = in.have_feat ? &in.feat : NULL;
 	memset(&diag, 0, sizeof(diag));
 	r = mp_resolve(&folded, &trace, &ctx, &c, &diag);
 	folded_text = mp_policy_format(&folded);

@@ -33,11 +33,10 @@
 #include "combine.h"
 #include "compiled.h"
 #include "config.h"
-#include "forms.h"
 #include "numactl.h"
 #include "sys.h"
 #include "tool.h"
-#include "topo.h"
+#include "live.h"
 
 static const char usage_text[] = "Usage: mplace run [OPTIONS] -- CMD [ARGS...]\n"
 				 "\n"
@@ -305,11 +304,7 @@ static int parse_expr(const char *what, const char *text, struct mp_policy *ret)
 
 struct ctx {
 	struct mp_config cfg;
-	struct mp_topo *topo;
-	struct mp_cgroup cg;
-	bool have_cg;
-	struct mp_features feat;
-	bool have_feat;
+	struct mp_live live;
 	struct mp_selector sel;
 	struct mp_policy generic; /* --policy, or empty */
 };
@@ -327,25 +322,6 @@ static bool trace_sets_kind(const struct mp_trace *t, enum mp_kind kind)
 	return false;
 }
 
-/* The scope that last contributed, for MPLACE_AGENT_SOURCE_*. */
-static void source_of(const struct mp_trace *t, struct mp_sb *b)
-{
-	bool first = true;
-
-	mp_sb_puts(b, " (");
-	for (unsigned i = 0; i < t->n; i++) {
-		const struct mp_trace_step *s = &t->steps[i];
-
-		if (!s->key || !s->scope)
-			continue;
-		mp_sb_printf(b, "%s%s", first ? "" : ", ", s->scope);
-		if (s->origin)
-			mp_sb_printf(b, " at %s", s->origin);
-		first = false;
-	}
-	mp_sb_puts(b, first ? "default)" : ")");
-}
-
 /*
  * Fold, resolve and export one kind.  kind_expr: this kind's command-line
  * policy (NULL: none), folded over --policy.  *ret_c gets the compiled policy
@@ -360,8 +336,8 @@ static int resolve_kind(struct ctx *x, enum mp_kind kind, const char *glob, cons
 	struct mp_resolve_ctx rctx = {0};
 	struct mp_compiled c;
 	struct mp_diag diag = {0};
-	struct mp_sb val, src;
-	char *canonical = NULL, *lost = NULL, line[4096];
+	struct mp_sb val;
+	char *src = NULL, line[4096];
 	bool wanted;
 	int r, status = 0;
 
@@ -393,10 +369,7 @@ static int resolve_kind(struct ctx *x, enum mp_kind kind, const char *glob, cons
 	if (!wanted)
 		goto out_fold;
 
-	rctx.topo = x->topo;
-	rctx.cgroup = x->have_cg ? &x->cg : NULL;
-	rctx.local_node = -1;
-	rctx.features = x->have_feat ? &x->feat : NULL;
+	mp_live_resolve_ctx(&x->live, &rctx);
 	r = mp_resolve(&folded, &trace, &rctx, &c, &diag);
 	if (r < 0) {
 		tool_error("%s: %s", label, diag.msg[0] ? diag.msg : strerror(-r));
@@ -418,22 +391,16 @@ static int resolve_kind(struct ctx *x, enum mp_kind kind, const char *glob, cons
 	if (glob)
 		mp_sb_printf(&val, "%s\t", glob);
 	mp_sb_puts(&val, line);
-	mp_sb_init(&src);
-	if (mp_compiled_format_as(&c, MP_FORM_MPLACE, &canonical, &lost) < 0)
-		canonical = NULL;
-	mp_sb_puts(&src, canonical && *canonical ? canonical : "default");
-	source_of(&trace, &src);
-	if (!mp_sb_ok(&val) || !mp_sb_ok(&src) || setenv(var, val.s, 1) < 0 ||
-	    (src_var && setenv(src_var, src.s, 1) < 0)) {
+	/* "CANONICAL (scope at origin, ...)", as the agent reports it */
+	if (!mp_sb_ok(&val) || mp_source_text(&c, &trace, &src) < 0 || setenv(var, val.s, 1) < 0 ||
+	    (src_var && setenv(src_var, src, 1) < 0)) {
 		tool_error("%s: cannot set the environment: %s", label, strerror(ENOMEM));
 		status = -EXIT_FAIL;
 	} else {
 		status = 1;
 	}
 	mp_sb_free(&val);
-	mp_sb_free(&src);
-	free(canonical);
-	free(lost);
+	free(src);
 out_c:
 	if (status == 1 && ret_c)
 		*ret_c = c;
@@ -570,7 +537,8 @@ static int numactl_generic(struct ctx *x, const struct args *a)
 {
 	char why[256];
 	const char *name = numactl_option_name(a->mem_opt);
-	int r = numactl_memory_policy(x->topo, a->mem_opt, a->mem_nodes, a->balancing, &x->generic, why, sizeof(why));
+	int r = numactl_memory_policy(x->live.topo, a->mem_opt, a->mem_nodes, a->balancing, &x->generic, why,
+				      sizeof(why));
 
 	if (r < 0) {
 		tool_error("%s%s%s: %s", name, a->mem_nodes ? " " : "", a->mem_nodes ? a->mem_nodes : "",
@@ -592,15 +560,15 @@ static int cpu_binds(struct ctx *x, const struct args *a, bool apply)
 	struct mp_nodemask within;
 	char why[256];
 
-	within = x->have_cg && x->cg.has_mems ? x->cg.mems : x->topo->online;
-	mp_mask_and(&within, &within, &x->topo->online);
+	within = x->live.have_cg && x->live.cg.has_mems ? x->live.cg.mems : x->live.topo->online;
+	mp_mask_and(&within, &within, &x->live.topo->online);
 	for (unsigned i = 0; i < a->n_cpu_ops; i++) {
 		const char *name = numactl_option_name(a->cpu_ops[i].opt);
 		cpu_set_t set;
 		int r;
 
 		if (a->cpu_ops[i].opt == 'N')
-			r = numactl_cpunodes(x->topo, &within, false, a->cpu_ops[i].arg, &set, why, sizeof(why));
+			r = numactl_cpunodes(x->live.topo, &within, false, a->cpu_ops[i].arg, &set, why, sizeof(why));
 		else
 			r = numactl_physcpus(a->cpu_ops[i].arg, false, &set, why, sizeof(why));
 		if (r < 0) {
@@ -659,7 +627,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 
-	r = mp_topo_load(a.root, &x.topo);
+	r = mp_live_load(a.root, 0, NULL, &x.live);
 	if (r < 0) {
 		tool_error("cannot read the topology under %s: %s", a.root ? a.root : "/", strerror(-r));
 		goto out;
@@ -670,11 +638,9 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	if (a.mem_opt && numactl_generic(&x, &a) < 0)
 		goto out;
-	x.have_cg = mp_cgroup_load(a.root, 0, &x.cg) == 0;
-	x.have_feat = mp_features_probe(a.root, &x.feat) == 0;
 	x.sel.exe = exe;
 	x.sel.comm = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
-	x.sel.cgroup = x.have_cg ? x.cg.path : NULL;
+	x.sel.cgroup = x.live.have_cg ? x.live.cg.path : NULL;
 
 	clear_agent_env();
 	for (size_t i = 0; i < N_KINDS; i++) {
@@ -755,10 +721,7 @@ int cmd_run(int argc, char **argv)
 	status = r == ENOENT ? 127 : 126;
 out:
 	mp_policy_free(&x.generic);
-	if (x.have_cg)
-		mp_cgroup_free(&x.cg);
-	if (x.topo)
-		mp_topo_free(x.topo);
+	mp_live_free(&x.live);
 	mp_config_free(&x.cfg);
 	return status;
 }
