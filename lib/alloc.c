@@ -373,6 +373,56 @@ static int set_create(const struct mp_compiled *c, struct set **ret)
 	return 0;
 }
 
+/* ---- fork ------------------------------------------------------------------
+ *
+ * A child of a multi-threaded process has one thread; a lock another thread
+ * held at the fork stays held there for ever, and the child's next new
+ * thread or set would wait on it.  The locks are taken before the fork and
+ * released on both sides, in the order the code takes them: the registry,
+ * then jemalloc's own (its handlers, registered when the private copy
+ * initialises), then the sets' chunk locks (taken inside the extent hooks,
+ * under jemalloc's).  pthread_atfork runs prepare handlers in the reverse
+ * order of registration: so the sets' handlers are registered before the
+ * private copy is first used, and the registry's after.
+ */
+static void fork_sets_prepare(void)
+{
+	unsigned n = atomic_load(&n_sets);
+
+	for (unsigned i = 1; i <= n; i++)
+		pthread_mutex_lock(&sets[i]->lock);
+}
+
+static void fork_sets_release(void)
+{
+	unsigned n = atomic_load(&n_sets);
+
+	for (unsigned i = n; i >= 1; i--)
+		pthread_mutex_unlock(&sets[i]->lock);
+}
+
+static void fork_registry_prepare(void)
+{
+	pthread_mutex_lock(&registry_lock);
+}
+
+static void fork_registry_release(void)
+{
+	pthread_mutex_unlock(&registry_lock);
+}
+
+static pthread_once_t fork_sets_once = PTHREAD_ONCE_INIT, fork_registry_once = PTHREAD_ONCE_INIT;
+
+static void fork_sets_init(void)
+{
+	pthread_atfork(fork_sets_prepare, fork_sets_release, fork_sets_release);
+}
+
+static void fork_registry_init(void)
+{
+	pthread_atfork(fork_registry_prepare, fork_registry_release, fork_registry_release);
+}
+
 int mp_alloc_set_slow(const struct mp_compiled *c, struct mp_alloc_ref *ref)
 {
 	unsigned n, s = 0;
@@ -381,6 +431,8 @@ int mp_alloc_set_slow(const struct mp_compiled *c, struct mp_alloc_ref *ref)
 
 	if (!c || !ref)
 		return -EINVAL;
+	/* before anything touches the private copy (see "fork" above) */
+	pthread_once(&fork_sets_once, fork_sets_init);
 	pthread_mutex_lock(&registry_lock);
 	s = atomic_load(&ref->set);
 	if (s)
@@ -405,9 +457,13 @@ publish:
 	atomic_store_explicit(&ref->set, s, memory_order_release);
 out:
 	pthread_mutex_unlock(&registry_lock);
+	/* the private copy is initialised by now: its handlers run before
+	 * these (see "fork" above) */
+	pthread_once(&fork_registry_once, fork_registry_init);
 	return (int)s;
 fail:
 	pthread_mutex_unlock(&registry_lock);
+	pthread_once(&fork_registry_once, fork_registry_init);
 	return r;
 }
 
