@@ -86,12 +86,13 @@ static const struct option options[] = {
 	{"shmid", required_argument, NULL, 'I'},
 	{"huge", no_argument, NULL, 'u'},
 	{"touch", no_argument, NULL, 'T'},
+	{"verify", no_argument, NULL, 'V'}, /* undocumented in numactl; its shmtest uses it */
 	{"help", no_argument, NULL, 'h'},
 	{},
 };
 
 /* '+': stop at the command, whose options are its own */
-#define SHORT_OPTS "+ai:w:p:P:c:N:C:m:slbHS:f:o:L:tM:dDI:uTh"
+#define SHORT_OPTS "+ai:w:p:P:c:N:C:m:slbHS:f:o:L:tM:dDI:uTVh"
 
 struct numactl {
 	struct mp_live live; /* loaded on first use */
@@ -113,6 +114,10 @@ struct numactl {
 	mode_t shm_mode;
 	long shm_id;
 	bool shm_huge;
+	/* what the segment's mbind was given, for --verify */
+	int seg_mode; /* kernel mode with flags; -1 none yet */
+	bool seg_has_nodes;
+	struct mp_nodemask seg_nodes;
 	const char *last_nodes; /* for "same" */
 };
 
@@ -589,6 +594,9 @@ static void memory_option(struct numactl *n, int opt, const char *arg)
 				      n->strict ? MP_MPOL_MF_STRICT : 0);
 		if (r < 0)
 			fail("mbind on the shared memory: %s", strerror(-r));
+		n->seg_mode = c.kmode | (int)(c.kflags & ~MP_MPOL_F_NUMA_BALANCING);
+		n->seg_has_nodes = c.kmode != MP_MPOL_LOCAL && c.kmode != MP_MPOL_DEFAULT;
+		n->seg_nodes = c.nodes;
 	} else {
 		r = mp_sys_set_policy(c.kmode | (int)c.kflags,
 				      c.kmode == MP_MPOL_LOCAL || c.kmode == MP_MPOL_DEFAULT ? NULL : &c.nodes);
@@ -757,6 +765,71 @@ static void touch(struct numactl *n)
 		p[off] = p[off];
 }
 
+/* The next node of an interleave after node, wrapping; -1 for an empty set. */
+static int interleave_next(const struct mp_nodemask *nodes, int node)
+{
+	int first = -1;
+
+	mp_mask_foreach(id, nodes) {
+		if (first < 0)
+			first = (int)id;
+		if ((int)id > node)
+			return (int)id;
+	}
+	return first;
+}
+
+/* --verify: fault every page of the segment in, then check each against the
+ * policy this command gave it: the kernel reports that mode and those nodes
+ * for the page, the page is on one of the nodes (bind, preferred,
+ * preferred-many), and under interleave the pages follow the round robin
+ * from the first page's node.  As in numactl, a mismatch is a warning on
+ * stderr (the first wrong policy or interleave step ends the check) and the
+ * status stays 0: the option is a debugging aid. */
+static void verify(struct numactl *n)
+{
+	char want[32], got[32];
+	int mode, node, next = -1;
+	struct mp_nodemask nodes;
+
+	if (n->seg_mode < 0)
+		fail("Need a policy first to verify");
+	check_beyond(n, "--verify");
+	touch(n);
+	if (!n->seg_has_nodes)
+		fail("Need a mask to verify");
+	for (uint64_t off = 0; off < n->shm_len; off += n->shm_page) {
+		unsigned long long at = (unsigned long long)(n->shm_off + off);
+		int r = mp_sys_get_policy(&mode, &nodes, n->shm + off, MP_MPOL_F_ADDR);
+
+		if (r < 0)
+			fail("get_mempolicy on shm: %s", strerror(-r));
+		if (mode != n->seg_mode) {
+			fprintf(stderr, "numactl: verify %#llx: policy %s, expected %s\n", at,
+				policy_name(mode, got, sizeof(got)), policy_name(n->seg_mode, want, sizeof(want)));
+			return;
+		}
+		if (!mp_mask_equal(&nodes, &n->seg_nodes)) {
+			fprintf(stderr, "numactl: verify %#llx: the policy's nodes differ from those given\n", at);
+			print_mask("expected", &n->seg_nodes);
+			print_mask("real", &nodes);
+		}
+		r = mp_sys_get_policy(&node, NULL, n->shm + off, MP_MPOL_F_ADDR | MP_MPOL_F_NODE);
+		if (r < 0)
+			fail("get_mempolicy on shm: %s", strerror(-r));
+		if (node < 0 || !mp_mask_test(&nodes, (unsigned)node))
+			fprintf(stderr, "numactl: verify %#llx: page on node %d, outside the policy's nodes\n", at,
+				node);
+		if ((mode & ~MP_MPOL_MODE_FLAGS) != MP_MPOL_INTERLEAVE)
+			continue;
+		if (next >= 0 && node != next) {
+			fprintf(stderr, "numactl: verify %#llx: interleave expected node %d, got %d\n", at, next, node);
+			return;
+		}
+		next = interleave_next(&nodes, node);
+	}
+}
+
 /* Ranges of pages with the same policy, policies other than default only. */
 static void dump(struct numactl *n)
 {
@@ -843,7 +916,7 @@ static void no_policy_yet(struct numactl *n)
 
 int cmd_numactl(int argc, char **argv)
 {
-	struct numactl n = {.shm_fd = -1, .shm_mode = 0600};
+	struct numactl n = {.shm_fd = -1, .shm_mode = 0600, .seg_mode = -1};
 	char *end;
 	int c;
 
@@ -944,6 +1017,11 @@ int cmd_numactl(int argc, char **argv)
 				usage_msg("--touch must be after shared memory specification");
 			check_beyond(&n, "--touch");
 			touch(&n);
+			break;
+		case 'V':
+			if (!n.shm)
+				usage_msg("--verify must be after shared memory specification");
+			verify(&n);
 			break;
 		case 'd':
 			if (!n.shm)

@@ -86,6 +86,7 @@ check_err '<4096> is invalid' '^usage: numactl' -C 4096 true
 check_err '' '^numactl: Conflicting policies' -i 0 -m 0 true
 check_err '' 'must be after shared memory' --touch
 check_err '' 'without shared memory' -d
+check_err '' '^numactl: --verify must be after shared memory' --verify
 check_err '' 'shm related option --length for process' -L 1m true
 check_err '' "execution of .no-such-command-here'" no-such-command-here
 "$mplace" numactl -t true 2>"$tmp/err" && grep -q 'Strict flag for process ignored' "$tmp/err" &&
@@ -94,7 +95,8 @@ check_err '' "execution of .no-such-command-here'" no-such-command-here
 # --file: a policy on a tmpfs file, --touch, --dump and --dump-nodes as numactl prints them
 shm=/dev/shm/mplace-numactl-test.$$
 for args in "--length=64k --file $shm -m 0 --touch --dump-nodes" "--length=64k --file $shm -i 0 --dump" \
-	"--length=8k --file $shm -l --dump"; do
+	"--length=8k --file $shm -l --dump" "--length=64k --file $shm -i 0 --verify --dump" \
+	"--length=64k --file $shm -m 0 --verify --dump-nodes"; do
 	rm -f "$shm"
 	# shellcheck disable=SC2086
 	ours=$("$mplace" numactl $args 2>&1)
@@ -107,6 +109,12 @@ for args in "--length=64k --file $shm -m 0 --touch --dump-nodes" "--length=64k -
 	else
 		bad "numactl $args: exit $rc"; diff <(echo "$ours") <(echo "$theirs")
 	fi
+done
+# --verify (numactl's shmtest uses it): a policy with nodes first, as numactl wants
+for args in "--length=8k --file $shm --verify" "--length=8k --file $shm -l --verify"; do
+	rm -f "$shm"
+	# shellcheck disable=SC2086
+	check_err '' '^numactl: Need a (policy first|mask) to verify' $args
 done
 # numactl 2.0.16 fails here (it mbinds the segment to node -1); ours prefers node 0
 rm -f "$shm"
