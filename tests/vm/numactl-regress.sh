@@ -6,7 +6,8 @@
 # counters with numastat; it passes only when it prints ========SUCCESS and
 # exits 0.  checkaffinity (--physcpubind, --cpunodebind against --show),
 # checktopology (--hardware against sysfs) and bind_range (--all and the
-# cpuset/affinity restriction) run too; each must exit 0.
+# cpuset/affinity restriction) run too; each must exit 0; and --verify
+# (used by numactl's shmtest) is checked on a tmpfs file.
 # With EXPECT (a deliberately broken numactl, tests/vm/numactl-broken) the
 # check is reversed: regress must fail, say ========FAILURE and print EXPECT;
 # the other scripts are not run.
@@ -49,6 +50,31 @@ else
 	echo "FAIL: regress exited $rc$(grep -qx '========SUCCESS' "$work/regress.out" || echo ' without ========SUCCESS')"
 	fail=1
 fi
+
+# --verify, which numactl's shmtest uses (shmtest itself stops at its own
+# --offset=2m --length=2m under numactl 2.0.16 too): silent on pages placed
+# by the policy, a warning on pages left on node 0 by an earlier bind.
+f=/dev/shm/numactl-verify
+rm -f "$f"
+"$NUMACTL" --length=1m --file "$f" -i 0,1 --verify 2>"$work/err"
+rc=$?
+if [ $rc = 0 ] && [ ! -s "$work/err" ]; then
+	echo "ok: --verify on an interleaved file: silent"
+else
+	echo "FAIL: --verify on an interleaved file: exit $rc, $(cat "$work/err")"
+	fail=1
+fi
+rm -f "$f"
+"$NUMACTL" --length=1m --file "$f" -m 0 --touch &&
+	"$NUMACTL" --length=1m --file "$f" -i 0,1 --verify 2>"$work/err"
+rc=$?
+if [ $rc = 0 ] && grep -q 'interleave expected node 1, got 0' "$work/err"; then
+	echo "ok: --verify on pages left on node 0: '$(cat "$work/err")'"
+else
+	echo "FAIL: --verify on pages left on node 0: exit $rc, '$(cat "$work/err")'"
+	fail=1
+fi
+rm -f "$f"
 
 for t in checkaffinity checktopology bind_range; do
 	echo "--- test/$t"
