@@ -118,6 +118,7 @@ struct numactl {
 	int seg_mode; /* kernel mode with flags; -1 none yet */
 	bool seg_has_nodes;
 	struct mp_nodemask seg_nodes;
+	int exit_code;		/* EXIT_OK, or EXIT_FAIL after a --verify finding */
 	const char *last_nodes; /* for "same" */
 };
 
@@ -779,13 +780,25 @@ static int interleave_next(const struct mp_nodemask *nodes, int node)
 	return first;
 }
 
+/* A --verify finding, in numactl's words and on stdout as numactl prints it;
+ * it makes the exit status 1. */
+__attribute__((format(printf, 3, 4))) static void verify_warn(struct numactl *n, uint64_t off, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("numactl verify %lx(%llx): ", (unsigned long)(n->shm + off), (unsigned long long)off);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	n->exit_code = EXIT_FAIL;
+}
+
 /* --verify: fault every page of the segment in, then check each against the
  * policy this command gave it: the kernel reports that mode and those nodes
- * for the page, the page is on one of the nodes (bind, preferred,
- * preferred-many), and under interleave the pages follow the round robin
- * from the first page's node.  As in numactl, a mismatch is a warning on
- * stderr (the first wrong policy or interleave step ends the check) and the
- * status stays 0: the option is a debugging aid. */
+ * for the page, the page is on one of the nodes, and under interleave the
+ * pages follow the round robin from the first page's node.  As in numactl,
+ * a finding is printed on stdout and makes the status 1, and the first wrong
+ * policy or interleave step ends the check. */
 static void verify(struct numactl *n)
 {
 	char want[32], got[32];
@@ -799,31 +812,34 @@ static void verify(struct numactl *n)
 	if (!n->seg_has_nodes)
 		fail("Need a mask to verify");
 	for (uint64_t off = 0; off < n->shm_len; off += n->shm_page) {
-		unsigned long long at = (unsigned long long)(n->shm_off + off);
 		int r = mp_sys_get_policy(&mode, &nodes, n->shm + off, MP_MPOL_F_ADDR);
 
 		if (r < 0)
 			fail("get_mempolicy on shm: %s", strerror(-r));
 		if (mode != n->seg_mode) {
-			fprintf(stderr, "numactl: verify %#llx: policy %s, expected %s\n", at,
-				policy_name(mode, got, sizeof(got)), policy_name(n->seg_mode, want, sizeof(want)));
+			verify_warn(n, off, "wrong policy %s, expected %s\n", policy_name(mode, got, sizeof(got)),
+				    policy_name(n->seg_mode, want, sizeof(want)));
 			return;
 		}
 		if (!mp_mask_equal(&nodes, &n->seg_nodes)) {
-			fprintf(stderr, "numactl: verify %#llx: the policy's nodes differ from those given\n", at);
+			verify_warn(n, off, "mismatched node mask\n");
 			print_mask("expected", &n->seg_nodes);
 			print_mask("real", &nodes);
 		}
 		r = mp_sys_get_policy(&node, NULL, n->shm + off, MP_MPOL_F_ADDR | MP_MPOL_F_NODE);
 		if (r < 0)
 			fail("get_mempolicy on shm: %s", strerror(-r));
-		if (node < 0 || !mp_mask_test(&nodes, (unsigned)node))
-			fprintf(stderr, "numactl: verify %#llx: page on node %d, outside the policy's nodes\n", at,
-				node);
-		if ((mode & ~MP_MPOL_MODE_FLAGS) != MP_MPOL_INTERLEAVE)
+		if ((mode & ~MP_MPOL_MODE_FLAGS) != MP_MPOL_INTERLEAVE) {
+			if (node < 0 || !mp_mask_test(&nodes, (unsigned)node)) {
+				verify_warn(n, off, "unexpected node %d\n", node);
+				print_mask("expected", &nodes);
+			}
 			continue;
+		}
+		if (node < 0 || !mp_mask_test(&nodes, (unsigned)node))
+			verify_warn(n, off, "interleave node out of range %d\n", node);
 		if (next >= 0 && node != next) {
-			fprintf(stderr, "numactl: verify %#llx: interleave expected node %d, got %d\n", at, next, node);
+			verify_warn(n, off, "expected interleave node %d, got %d\n", next, node);
 			return;
 		}
 		next = interleave_next(&nodes, node);
@@ -1049,7 +1065,7 @@ int cmd_numactl(int argc, char **argv)
 		if (argc)
 			usage_exit();
 		fflush(stdout);
-		exit(EXIT_OK);
+		exit(n.exit_code);
 	}
 	if (n.did_strict)
 		fprintf(stderr, "numactl: warning. Strict flag for process ignored.\n");
