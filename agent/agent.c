@@ -209,7 +209,6 @@ static int own_cb(struct dl_phdr_info *info, size_t size, void *data)
 
 /* ---- /proc/self/maps without allocating --------------------------------- */
 
-/* Calls fn for each line of /proc/self/maps: lo, hi, perms, name ("" for anonymous). */
 static const char *hex_field(const char *s, uintptr_t *ret)
 {
 	uintptr_t v = 0;
@@ -255,12 +254,15 @@ static int maps_line(const char *s, uintptr_t *lo, uintptr_t *hi, char perms[8],
 	return 0;
 }
 
-int agent_maps_foreach(int (*fn)(uintptr_t lo, uintptr_t hi, const char *perms, const char *name, void *d), void *d)
+/* Calls fn with each line of a /proc file, NUL-terminated, without
+ * allocating; a line longer than the buffer is cut (only names can be).
+ * Stops at fn's first non-zero return and returns it if negative. */
+static int proc_lines(const char *path, int (*fn)(char *line, void *d), void *d)
 {
 	char buf[8192], line[512];
 	size_t ll = 0;
 	ssize_t n;
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC), r = 0;
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC), r = 0;
 
 	if (fd < 0)
 		return -errno;
@@ -273,18 +275,34 @@ int agent_maps_foreach(int (*fn)(uintptr_t lo, uintptr_t hi, const char *perms, 
 			}
 			line[ll] = '\0';
 			ll = 0;
-			{
-				uintptr_t lo, hi;
-				char perms[8];
-				const char *name;
-
-				if (maps_line(line, &lo, &hi, perms, &name) == 0)
-					r = fn(lo, hi, perms, name, d);
-			}
+			r = fn(line, d);
 		}
 	}
 	close(fd);
 	return r < 0 ? r : 0;
+}
+
+struct maps_ctx {
+	int (*fn)(uintptr_t lo, uintptr_t hi, const char *perms, const char *name, void *d);
+	void *d;
+};
+
+static int maps_cb(char *line, void *d)
+{
+	struct maps_ctx *m = d;
+	uintptr_t lo, hi;
+	char perms[8];
+	const char *name;
+
+	return maps_line(line, &lo, &hi, perms, &name) == 0 ? m->fn(lo, hi, perms, name, m->d) : 0;
+}
+
+/* Calls fn for each line of /proc/self/maps: lo, hi, perms, name ("" for anonymous). */
+int agent_maps_foreach(int (*fn)(uintptr_t lo, uintptr_t hi, const char *perms, const char *name, void *d), void *d)
+{
+	struct maps_ctx m = {fn, d};
+
+	return proc_lines("/proc/self/maps", maps_cb, &m);
 }
 
 struct find_ctx {
@@ -317,47 +335,48 @@ int agent_maps_find(const char *name, void **ret_lo, size_t *ret_len)
 	return 0;
 }
 
+struct smaps_ctx {
+	uintptr_t lo, hi;
+	const char *key;
+	size_t kl;
+	bool in, found;
+	unsigned long sum, max;
+};
+
+static int smaps_cb(char *line, void *d)
+{
+	struct smaps_ctx *x = d;
+	unsigned long v;
+	uintptr_t a, b;
+	char perms[8];
+	const char *name;
+
+	if (!strncmp(line, x->key, x->kl)) {
+		if (x->in && sscanf(line + x->kl, "%lu", &v) == 1) {
+			x->sum += v;
+			x->max = v > x->max ? v : x->max;
+			x->found = true;
+		}
+	} else if (maps_line(line, &a, &b, perms, &name) == 0) {
+		/* field names never read as "hex-hex ": a header */
+		x->in = a < x->hi && b > x->lo;
+	}
+	return 0;
+}
+
 /* smaps: a header line per mapping ("lo-hi perms ..."), then "Key: value kB"
- * lines; a line longer than the buffer is cut, which only names can be. */
+ * lines. */
 int agent_smaps(uintptr_t lo, uintptr_t hi, const char *key, unsigned long *ret_sum_kb, unsigned long *ret_max_kb)
 {
-	char buf[8192], line[256];
-	size_t ll = 0, kl = strlen(key);
-	ssize_t n;
-	bool in = false, found = false;
-	unsigned long sum = 0, max = 0;
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/smaps", O_RDONLY | O_CLOEXEC);
+	struct smaps_ctx x = {.lo = lo, .hi = hi, .key = key, .kl = strlen(key)};
+	int r = proc_lines("/proc/self/smaps", smaps_cb, &x);
 
-	if (fd < 0)
-		return -errno;
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		for (ssize_t i = 0; i < n; i++) {
-			unsigned long a, b, v;
-
-			if (buf[i] != '\n') {
-				if (ll < sizeof(line) - 1)
-					line[ll++] = buf[i];
-				continue;
-			}
-			line[ll] = '\0';
-			ll = 0;
-			if (!strncmp(line, key, kl)) {
-				if (in && sscanf(line + kl, "%lu", &v) == 1) {
-					sum += v;
-					max = v > max ? v : max;
-					found = true;
-				}
-			} else if (sscanf(line, "%lx-%lx ", &a, &b) == 2) {
-				/* field names never read as "hex-hex": a header */
-				in = a < hi && b > lo;
-			}
-		}
-	}
-	close(fd);
-	if (!found)
+	if (r < 0)
+		return r;
+	if (!x.found)
 		return -ENOENT;
-	*ret_sum_kb = sum;
-	*ret_max_kb = max;
+	*ret_sum_kb = x.sum;
+	*ret_max_kb = x.max;
 	return 0;
 }
 
