@@ -19,13 +19,10 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "basic/util.h"
 #include "config.h"
@@ -947,63 +944,6 @@ out:
 	return r;
 }
 
-/* Reads a whole file; *ret_buf is malloc'ed (NUL-terminated for convenience). */
-static int read_all(const char *path, char **ret_buf, size_t *ret_len)
-{
-	size_t len = 0, cap = 0;
-	char *buf = NULL, *nb;
-	struct stat st;
-	int fd, r;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		r = -EISDIR;
-		goto fail;
-	}
-	for (;;) {
-		ssize_t got;
-
-		if (cap - len < 4096) {
-			cap = cap ? cap * 2 : 8192;
-			if (cap > CONFIG_MAX_BYTES + 1) {
-				r = -EFBIG;
-				goto fail;
-			}
-			nb = realloc(buf, cap + 1);
-			if (!nb) {
-				r = -ENOMEM;
-				goto fail;
-			}
-			buf = nb;
-		}
-		got = read(fd, buf + len, cap - len);
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			goto fail;
-		}
-		if (!got)
-			break;
-		len += (size_t)got;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*ret_buf = buf;
-	*ret_len = len;
-	return 0;
-fail:
-	free(buf);
-	close(fd);
-	return r;
-}
-
 int mp_config_load_file(struct mp_config *c, const char *path, struct mp_config_error *errs, unsigned max_err)
 {
 	char *buf = NULL, ebuf[128];
@@ -1012,7 +952,7 @@ int mp_config_load_file(struct mp_config *c, const char *path, struct mp_config_
 
 	if (!c || !path)
 		return -EINVAL;
-	r = read_all(path, &buf, &len);
+	r = mp_read_file(path, CONFIG_MAX_BYTES, &buf, &len);
 	if (r < 0) {
 		if (r == -ENOMEM)
 			return r;

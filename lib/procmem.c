@@ -16,7 +16,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -395,55 +394,6 @@ fail:
 
 /* ---- reading /proc --------------------------------------------------------- */
 
-/* The whole of a /proc file; -errno (ENOENT/ESRCH: the process is gone). */
-static int read_all(const char *path, char **ret)
-{
-	size_t cap = 65536, n = 0;
-	char *buf = malloc(cap);
-	int fd, r;
-
-	if (!buf)
-		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		goto fail;
-	}
-	for (;;) {
-		ssize_t k;
-
-		if (cap - n < 4096) {
-			char *nb = realloc(buf, cap * 2);
-
-			if (!nb) {
-				r = -ENOMEM;
-				goto fail_fd;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		k = read(fd, buf + n, cap - n - 1);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			goto fail_fd;
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-	}
-	close(fd);
-	buf[n] = '\0';
-	*ret = buf;
-	return 0;
-fail_fd:
-	close(fd);
-fail:
-	free(buf);
-	return r;
-}
-
 static int proc_path(char *buf, size_t size, const char *root, int pid, const char *name)
 {
 	int n;
@@ -490,7 +440,7 @@ static unsigned thread_sps(const char *root, int pid, uint64_t *sp, unsigned max
 			continue;
 		if (snprintf(file, sizeof(file), "%s/%s/syscall", path, de->d_name) >= (int)sizeof(file))
 			continue;
-		if (read_all(file, &text) < 0)
+		if (mp_read_file(file, 0, &text, NULL) < 0)
 			continue;
 		/* the 8th field is the stack pointer, in hex with 0x */
 		for (p = text; *p && field < 7; p++)
@@ -522,24 +472,24 @@ int mp_procmem_load(const char *root, int pid, struct mp_procmem *ret)
 	r = proc_path(path, sizeof(path), root, pid, "maps");
 	if (r < 0)
 		return r;
-	r = read_all(path, &maps);
+	r = mp_read_file(path, 0, &maps, NULL);
 	if (r < 0)
 		return proc_error(root, pid, r);
 	proc_path(path, sizeof(path), root, pid, "numa_maps");
-	r = read_all(path, &numa_maps);
+	r = mp_read_file(path, 0, &numa_maps, NULL);
 	if (r < 0) {
 		r = proc_error(root, pid, r);
 		goto out;
 	}
 	/* smaps only adds Locked:; without it nothing is called mlocked */
 	proc_path(path, sizeof(path), root, pid, "smaps");
-	if (read_all(path, &smaps) < 0)
+	if (mp_read_file(path, 0, &smaps, NULL) < 0)
 		smaps = NULL;
 	proc_path(path, sizeof(path), root, pid, "exe");
 	k = readlink(path, exe, sizeof(exe) - 1);
 	exe[k > 0 ? k : 0] = '\0';
 	proc_path(path, sizeof(path), root, pid, "comm");
-	if (read_all(path, &comm) == 0)
+	if (mp_read_file(path, 0, &comm, NULL) == 0)
 		comm[strcspn(comm, "\n")] = '\0';
 	n_sp = thread_sps(root, pid, sp, MP_ARRAY_SIZE(sp));
 
@@ -577,18 +527,22 @@ out:
 
 /* ---- counting pages ---------------------------------------------------------- */
 
+/* A range's counted fields from its numa_maps line's counts. */
+static void numa_maps_counts(struct mp_pm_range *r)
+{
+	uint64_t in = 0;
+
+	memcpy(r->per_node, r->nm_node, sizeof(r->per_node));
+	for (unsigned k = 0; k < MP_PM_NODES; k++)
+		in += r->nm_node[k];
+	r->present = r->nm_present;
+	r->elsewhere = r->nm_present - in;
+}
+
 void mp_procmem_use_numa_maps(struct mp_procmem *pm, int refused)
 {
-	for (unsigned i = 0; i < pm->n; i++) {
-		struct mp_pm_range *r = &pm->r[i];
-		uint64_t in = 0;
-
-		memcpy(r->per_node, r->nm_node, sizeof(r->per_node));
-		for (unsigned k = 0; k < MP_PM_NODES; k++)
-			in += r->nm_node[k];
-		r->present = r->nm_present;
-		r->elsewhere = r->nm_present - in;
-	}
+	for (unsigned i = 0; i < pm->n; i++)
+		numa_maps_counts(&pm->r[i]);
 	pm->method = MP_PM_NUMA_MAPS;
 	pm->refused = refused;
 }
@@ -650,13 +604,7 @@ int mp_procmem_count(struct mp_procmem *pm)
 		 * a few pages present) cannot be asked page by page in any useful
 		 * time; numa_maps' counts for that range, and the range says so */
 		if (r->in_numa_maps && (r->end - r->start) / r->page_size > MAX_ASK_PAGES) {
-			uint64_t in = 0;
-
-			memcpy(r->per_node, r->nm_node, sizeof(r->per_node));
-			for (unsigned k = 0; k < MP_PM_NODES; k++)
-				in += r->nm_node[k];
-			r->present = r->nm_present;
-			r->elsewhere = r->nm_present - in;
+			numa_maps_counts(r);
 			r->nm_counted = true;
 			continue;
 		}

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * String buffer and checked number parsing.  libc only; never prints.
+ * String buffer, checked number parsing and whole-file reads.  libc only;
+ * never prints.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -208,4 +211,57 @@ unsigned mp_edit_distance(const char *a, size_t la, const char *b)
 		}
 	}
 	return row[lb];
+}
+
+int mp_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len)
+{
+	size_t len = 0, cap = 8192;
+	char *buf = malloc(cap), *nb;
+	int fd, r;
+
+	if (!buf)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	for (;;) {
+		ssize_t got;
+
+		if (cap - len < 4096) {
+			nb = realloc(buf, cap * 2);
+			if (!nb) {
+				r = -ENOMEM;
+				goto fail_fd;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		got = read(fd, buf + len, cap - len - 1);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			goto fail_fd;
+		}
+		if (!got)
+			break;
+		len += (size_t)got;
+		if (max && len > max) {
+			r = -EFBIG;
+			goto fail_fd;
+		}
+	}
+	close(fd);
+	buf[len] = '\0';
+	*ret_buf = buf;
+	if (ret_len)
+		*ret_len = len;
+	return 0;
+fail_fd:
+	close(fd);
+fail:
+	free(buf);
+	return r;
 }

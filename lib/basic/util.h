@@ -45,3 +45,9 @@ char *mp_strndup(const char *s, size_t n);
 unsigned mp_edit_distance(const char *a, size_t la, const char *b);
 /* Case-sensitive compare of a counted string with a C string. */
 bool mp_streqn(const char *s, size_t len, const char *lit);
+
+/* The whole of a file, NUL-terminated, into *ret_buf (malloc'ed) and its
+ * length into *ret_len (may be NULL).  max: the most bytes accepted (0: no
+ * limit), -EFBIG beyond it.  -errno otherwise (a directory: -EISDIR, from
+ * read); outputs untouched on failure. */
+int mp_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
