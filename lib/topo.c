@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -983,4 +984,17 @@ void mp_cgroup_free(struct mp_cgroup *c)
 		return;
 	free(c->path);
 	c->path = NULL;
+}
+
+int mp_topo_local_node(const struct mp_topo *t)
+{
+	unsigned cpu;
+
+	if (getcpu(&cpu, NULL) < 0)
+		return -1;
+	for (unsigned i = 0; i < t->n_nodes; i++)
+		for (unsigned k = 0; k < t->nodes[i].n_cpus; k++)
+			if (t->nodes[i].cpus[k] == (int)cpu)
+				return t->nodes[i].id;
+	return -1;
 }

@@ -107,3 +107,8 @@ struct mp_features {
 /* Probe.  Syscall probes are done only when root is the live system; on a
  * fixture root they are MP_FEAT_UNKNOWN. */
 int mp_features_probe(const char *root, struct mp_features *ret);
+
+/* The node of the CPU the caller runs on, by t's CPU lists; -1 when the CPU
+ * is in none of them (a recorded topology of another machine) or getcpu
+ * fails. */
+int mp_topo_local_node(const struct mp_topo *t);

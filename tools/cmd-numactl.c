@@ -216,19 +216,6 @@ static struct mp_nodemask allowed_mem_nodes(struct numactl *n)
 	return m;
 }
 
-static int local_node(const struct mp_topo *t)
-{
-	unsigned cpu;
-
-	if (getcpu(&cpu, NULL) < 0)
-		return -1;
-	for (unsigned i = 0; i < t->n_nodes; i++)
-		for (unsigned k = 0; k < t->nodes[i].n_cpus; k++)
-			if (t->nodes[i].cpus[k] == (int)cpu)
-				return t->nodes[i].id;
-	return -1;
-}
-
 /* ---- --hardware and --show ------------------------------------------------------- */
 
 static void hardware(struct numactl *n)
@@ -581,7 +568,7 @@ static void memory_option(struct numactl *n, int opt, const char *arg)
 	mp_live_resolve_ctx(&n->live, &ctx);
 	if (n->all)
 		ctx.cgroup = NULL;
-	ctx.local_node = local_node(n->live.topo);
+	ctx.local_node = mp_topo_local_node(n->live.topo);
 	r = mp_resolve(&pol, NULL, &ctx, &c, &diag);
 	mp_policy_free(&pol);
 	if (r < 0)

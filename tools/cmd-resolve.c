@@ -341,19 +341,11 @@ static int gather(const struct args *a, struct inputs *in)
 
 static int local_node_of(const struct args *a, const struct mp_topo *t)
 {
-	unsigned cpu;
-
 	if (a->local_node >= 0)
 		return a->local_node;
 	if (a->root && strcmp(a->root, "/"))
 		return -1; /* a fixture: the resolver takes its first CPU node */
-	if (getcpu(&cpu, NULL) < 0)
-		return -1;
-	for (unsigned i = 0; i < t->n_nodes; i++)
-		for (unsigned k = 0; k < t->nodes[i].n_cpus; k++)
-			if (t->nodes[i].cpus[k] == (int)cpu)
-				return t->nodes[i].id;
-	return -1;
+	return mp_topo_local_node(t);
 }
 
 /* ---- output ------------------------------------------------------------ */
