@@ -48,6 +48,43 @@ void mp_procmem_free(struct mp_procmem *pm)
 	memset(pm, 0, sizeof(*pm));
 }
 
+int mp_procmem_split(struct mp_procmem *pm, uint64_t addr)
+{
+	struct mp_pm_range *nr, *a, *b;
+	char *path = NULL;
+	unsigned i;
+
+	for (i = 0; i < pm->n; i++)
+		if (pm->r[i].start < addr && addr < pm->r[i].end)
+			break;
+	if (i == pm->n)
+		return 0;
+	if (pm->r[i].path && !(path = strdup(pm->r[i].path)))
+		return -ENOMEM;
+	nr = realloc(pm->r, (pm->n + 1) * sizeof(*nr));
+	if (!nr) {
+		free(path);
+		return -ENOMEM;
+	}
+	pm->r = nr;
+	memmove(&nr[i + 1], &nr[i], (pm->n - i) * sizeof(*nr));
+	pm->n++;
+	a = &nr[i];
+	b = &nr[i + 1];
+	b->path = path;
+	a->end = addr;
+	b->start = addr;
+	if (b->path)
+		b->offset += addr - a->start;
+	/* the kernel's policy is the mapping's, so both halves have it; its
+	 * numa_maps counts are the whole mapping's and cannot be divided: the
+	 * first half keeps them for the numa_maps fallback */
+	b->nm_present = 0;
+	memset(b->nm_node, 0, sizeof(b->nm_node));
+	b->nm_whole = a->nm_whole = true;
+	return 1;
+}
+
 /* ---- small text helpers -------------------------------------------------- */
 
 static int parse_hex(const char **p, uint64_t *ret)
@@ -595,7 +632,7 @@ int mp_procmem_count(struct mp_procmem *pm)
 
 		/* numa_maps lists no mapped page: nothing to ask (and a
 		 * reservation of terabytes would take minutes page by page) */
-		if ((r->in_numa_maps && r->nm_present == 0) || r->kind == MP_PM_KIND_SPECIAL) {
+		if ((r->in_numa_maps && r->nm_present == 0 && !r->nm_whole) || r->kind == MP_PM_KIND_SPECIAL) {
 			memset(r->per_node, 0, sizeof(r->per_node));
 			r->present = r->elsewhere = 0;
 			continue;

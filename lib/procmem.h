@@ -52,6 +52,8 @@ struct mp_pm_range {
 	uint64_t per_node[MP_PM_NODES];
 	uint64_t elsewhere; /* pages on nodes >= MP_PM_NODES */
 	bool nm_counted;    /* too large to ask page by page: numa_maps' counts */
+	bool nm_whole;	    /* split by mp_procmem_split: the first half has the
+			     * mapping's numa_maps counts, the second none */
 };
 
 struct mp_procmem {
@@ -97,6 +99,14 @@ int mp_procmem_load(const char *root, int pid, struct mp_procmem *ret);
  * Returns 0, or -ESRCH when the process went away.
  */
 int mp_procmem_count(struct mp_procmem *pm);
+
+/*
+ * Split the range that contains addr (not at its start) in two at addr, so
+ * that a part of a mapping can be labelled apart (the agent's heap inside
+ * a mapping the kernel merged with its neighbour).  Before counting.
+ * Returns 1 when a range was split, 0 when none straddles addr, -ENOMEM.
+ */
+int mp_procmem_split(struct mp_procmem *pm, uint64_t addr);
 
 /* Copy numa_maps' counts into the counted fields (method MP_PM_NUMA_MAPS). */
 void mp_procmem_use_numa_maps(struct mp_procmem *pm, int refused);
