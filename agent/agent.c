@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <link.h>
 #include <pthread.h>
 #include <signal.h>
@@ -40,6 +41,7 @@
 #include "alloc.h"
 #include "basic/util.h"
 #include "compiled.h"
+#include "json.h"
 #include "place.h"
 #include "sys.h"
 
@@ -50,16 +52,6 @@ struct agent agent;
 /* For tests and `mplace show`: 0 not loaded or inactive, 1 applying
  * policies, 2 secure execution (the environment was ignored). */
 EXPORT int mplace_agent_state;
-
-static const struct {
-	enum mp_kind kind;
-	const char *var;
-} env_kinds[] = {
-	{MP_KIND_ALL, "POLICY"},    {MP_KIND_HEAP, "HEAP"},	  {MP_KIND_STACK, "STACK"},
-	{MP_KIND_TEXT, "TEXT"},	    {MP_KIND_DATA, "DATA"},	  {MP_KIND_ANON, "ANON"},
-	{MP_KIND_SHM, "SHM"},	    {MP_KIND_HUGETLB, "HUGETLB"}, {MP_KIND_MLOCKED, "MLOCKED"},
-	{MP_KIND_KERNEL, "KERNEL"},
-};
 
 /* ---- problems ----------------------------------------------------------- */
 
@@ -96,52 +88,20 @@ void agent_problem(const char *fmt, ...)
 	}
 }
 
-static size_t json_str(char *buf, size_t size, const char *s)
-{
-	size_t o = 0;
-
-#define PUT(ch)                        \
-	do {                           \
-		if (o + 1 < size)      \
-			buf[o] = (ch); \
-		o++;                   \
-	} while (0)
-	PUT('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\') {
-			PUT('\\');
-			PUT(*s);
-		} else if ((unsigned char)*s < 0x20) {
-			PUT(' ');
-		} else {
-			PUT(*s);
-		}
-	}
-	PUT('"');
-#undef PUT
-	if (size)
-		buf[o < size ? o : size - 1] = '\0';
-	return o;
-}
-
-size_t agent_problems_json(char *buf, size_t size)
+void agent_problems_json(struct jw *w)
 {
 	unsigned n = atomic_load(&n_problems);
-	size_t o = 0;
 
-	o += (size_t)snprintf(buf, size, "[");
-	for (unsigned i = 0; i < n && i < AGENT_MAX_PROBLEMS && o < size; i++) {
+	jw_raw(w, "[");
+	for (unsigned i = 0; i < n && i < AGENT_MAX_PROBLEMS; i++) {
 		if (i)
-			o += (size_t)snprintf(buf + o, size - o, ", ");
-		if (o < size)
-			o += json_str(buf + o, size - o, problems[i]);
+			jw_raw(w, ", ");
+		jw_str(w, problems[i]);
 	}
-	if (atomic_load(&n_dropped) && o < size)
-		o += (size_t)snprintf(buf + o, size - o, ", \"%u more problems not recorded\"",
-				      atomic_load(&n_dropped));
-	if (o < size)
-		o += (size_t)snprintf(buf + o, size - o, "]");
-	return o;
+	if (atomic_load(&n_dropped))
+		jw_printf(w, "%s\"%u more problems not recorded (the table holds %d)\"", n ? ", " : "",
+			  atomic_load(&n_dropped), AGENT_MAX_PROBLEMS);
+	jw_raw(w, "]");
 }
 
 const struct mp_compiled *agent_policy(enum mp_kind k)
@@ -154,6 +114,18 @@ const struct mp_compiled *agent_policy(enum mp_kind k)
 }
 
 /* ---- where pages are ---------------------------------------------------- */
+
+/* The page size is the kernel's, never assumed: getpagesize() is glibc's
+ * copy of AT_PAGESZ. */
+static inline uintptr_t page_down(uintptr_t a)
+{
+	return a & ~((uintptr_t)getpagesize() - 1);
+}
+
+static inline uintptr_t page_up(uintptr_t a)
+{
+	return page_down(a + (uintptr_t)getpagesize() - 1);
+}
 
 long agent_count_misplaced(void *addr, size_t len, const struct mp_compiled *c)
 {
@@ -670,8 +642,12 @@ EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*sta
 	if (!real_pthread_create)
 		return EAGAIN;
 	if (!agent.active || (task.mode < 0 && !agent_policy(MP_KIND_STACK) &&
-			      !((atomic_load(&mlock_future) & MCL_FUTURE) && agent_policy(MP_KIND_MLOCKED))))
-		return real_pthread_create(th, attr, start, arg);
+			      !((atomic_load(&mlock_future) & MCL_FUTURE) && agent_policy(MP_KIND_MLOCKED)))) {
+		r = real_pthread_create(th, attr, start, arg);
+		if (!r && agent.active)
+			agent_ctl_thread_made();
+		return r;
+	}
 	t = malloc(sizeof(*t));
 	if (!t)
 		return EAGAIN;
@@ -680,22 +656,42 @@ EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*sta
 	r = real_pthread_create(th, attr, trampoline, t);
 	if (r)
 		free(t);
+	else
+		agent_ctl_thread_made();
 	return r;
 }
 
-/* The agent's own threads, without the trampoline. */
-int agent_thread_create(pthread_t *th, void *(*start)(void *), void *arg);
-int agent_thread_create(pthread_t *th, void *(*start)(void *), void *arg)
+int agent_thread_create(pthread_t *th, const pthread_attr_t *attr, void *(*start)(void *), void *arg)
 {
 	if (!real_pthread_create)
 		real_pthread_create = (pthread_create_fn)dlsym(RTLD_NEXT, "pthread_create");
-	return real_pthread_create ? real_pthread_create(th, NULL, start, arg) : EAGAIN;
+	return real_pthread_create ? real_pthread_create(th, attr, start, arg) : EAGAIN;
 }
 
 /* ---- mappings ----------------------------------------------------------- */
 
-/* fd -> file glob index + 1, for file:GLOB policies (fds below 4096) */
-static _Atomic unsigned char fd_file[4096];
+/* fd -> file glob index + 1, for file:GLOB policies: what open() saw, for
+ * descriptors below FD_TABLE; a mapping of a descriptor beyond it is
+ * looked up by its path when it is made */
+#define FD_TABLE 4096
+static _Atomic unsigned char fd_file[FD_TABLE];
+
+/* The file policy of the file fd names now (first glob that matches). */
+static int file_policy_of(int fd, unsigned only, char *target, size_t size)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, size - 1);
+	if (n <= 0)
+		return -1;
+	target[n] = '\0';
+	for (unsigned i = 0; i < agent.n_files; i++)
+		if ((only == UINT32_MAX || i == only) && fnmatch(agent.files[i].glob, target, 0) == 0)
+			return (int)i;
+	return -1;
+}
 
 static const struct mp_compiled *mapping_policy(int flags, int fd, const char **ret_what)
 {
@@ -711,20 +707,22 @@ static const struct mp_compiled *mapping_policy(int flags, int fd, const char **
 		*ret_what = "shm";
 		return agent_policy(MP_KIND_SHM);
 	}
-	if (fd >= 0 && fd < 4096 && atomic_load_explicit(&fd_file[fd], memory_order_relaxed)) {
-		unsigned i = fd_file[fd] - 1u;
-		char path[64], target[4096];
-		ssize_t n;
+	if (fd >= FD_TABLE && agent.n_files) {
+		char target[PATH_MAX];
+		int i = file_policy_of(fd, UINT32_MAX, target, sizeof(target));
 
+		if (i >= 0) {
+			*ret_what = "file";
+			return &agent.files[i].k.c;
+		}
+	} else if (fd >= 0 && fd < FD_TABLE && atomic_load_explicit(&fd_file[fd], memory_order_relaxed)) {
+		char target[PATH_MAX];
 		/* close is not interposed: the number may have been reused since */
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		n = readlink(path, target, sizeof(target) - 1);
-		if (n > 0 && i < agent.n_files) {
-			target[n] = '\0';
-			if (fnmatch(agent.files[i].glob, target, 0) == 0) {
-				*ret_what = "file";
-				return &agent.files[i].k.c;
-			}
+		int i = file_policy_of(fd, fd_file[fd] - 1u, target, sizeof(target));
+
+		if (i >= 0) {
+			*ret_what = "file";
+			return &agent.files[i].k.c;
 		}
 		atomic_store(&fd_file[fd], 0);
 	}
@@ -765,7 +763,7 @@ static void populate_file(void *p, size_t len, const struct mp_compiled *c)
 		agent_problem("file: MADV_POPULATE_READ of %zu KiB: %s", len >> 10, strerror(errno));
 		return;
 	}
-	mis = agent_count_misplaced(p, (len + 4095) & ~(size_t)4095, c);
+	mis = agent_count_misplaced(p, page_up(len), c);
 	if (mis)
 		agent_problem("file: %ld pages of a mapping were already in the page cache elsewhere", mis);
 }
@@ -804,7 +802,7 @@ static const struct mp_compiled *after_map(void *p, size_t len, int flags, int f
 {
 	const struct mp_compiled *c;
 	const char *what = NULL;
-	size_t ps = 4096;
+	size_t ps = (size_t)getpagesize();
 
 	if (!agent.active || agent_is_own_caller(caller))
 		return NULL;
@@ -823,7 +821,7 @@ static const struct mp_compiled *after_map(void *p, size_t len, int flags, int f
 		return c;
 	}
 	if (!strcmp(what, "hugetlb"))
-		ps = c->order > 4096 ? c->order : 2UL << 20;
+		ps = c->order > (uint64_t)getpagesize() ? c->order : 2UL << 20;
 	len = (len + ps - 1) & ~(ps - 1);
 	if (stage == MAP_FILLED) {
 		char label[64];
@@ -881,7 +879,7 @@ static void *do_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t 
 		 * without a lock); a kernel before 5.14 leaves it to faults */
 		madvise(p, len, (prot & PROT_WRITE) ? 23 /* MADV_POPULATE_WRITE */ : 22 /* MADV_POPULATE_READ */);
 		if (c && c->strict && !(flags & MAP_HUGETLB)) {
-			long mis = agent_count_misplaced(p, (len + 4095) & ~(size_t)4095, c);
+			long mis = agent_count_misplaced(p, page_up(len), c);
 
 			if (mis)
 				agent_problem("strict: %ld pages of a mapping filled by mmap are not on the policy's "
@@ -947,7 +945,7 @@ static size_t shm_page_size(int id, void *p)
 
 	if (agent_smaps((uintptr_t)p, (uintptr_t)p + 1, "KernelPageSize:", &sum, &kps) == 0 && kps >= 4)
 		return (size_t)kps << 10;
-	return huge_shm_known(id) ? (size_t)2 << 20 : 4096;
+	return huge_shm_known(id) ? (size_t)2 << 20 : (size_t)getpagesize();
 }
 
 EXPORT void *shmat(int id, const void *addr, int flags)
@@ -967,7 +965,7 @@ EXPORT void *shmat(int id, const void *addr, int flags)
 	if (shmctl(id, IPC_STAT, &ds) < 0)
 		return p;
 	ps = shm_page_size(id, p);
-	if (ps > 4096) {
+	if (ps > (size_t)getpagesize()) {
 		what = "hugetlb";
 		c = agent_policy(MP_KIND_HUGETLB);
 	} else {
@@ -977,13 +975,13 @@ EXPORT void *shmat(int id, const void *addr, int flags)
 		return p;
 	pc = *c;
 	/* the segment's own page size, whatever the policy's order says */
-	pc.order = ps > 4096 ? ps : (c->order == MP_ORDER_THP ? MP_ORDER_THP : 0);
+	pc.order = ps > (size_t)getpagesize() ? ps : (c->order == MP_ORDER_THP ? MP_ORDER_THP : 0);
 	len = (ds.shm_segsz + ps - 1) & ~(ps - 1);
 	/* a segment's policy is the segment's (shared), so it travels with it */
 	r = mp_place_range(p, len, &pc, MP_PLACE_NO_CHECK_FREE, &rep);
 	if (r < 0)
 		agent_problem("%s: segment %d: %s%s%s", what, id, strerror(-r), rep.reason[0] ? ": " : "", rep.reason);
-	else if (ps > 4096 && c->order > MP_ORDER_THP && c->order != ps)
+	else if (ps > (size_t)getpagesize() && c->order > MP_ORDER_THP && c->order != ps)
 		agent_problem("hugetlb: segment %d has %zu KiB pages, not the %lu KiB the policy's order names", id,
 			      ps >> 10, (unsigned long)(c->order >> 10));
 	return p;
@@ -997,8 +995,8 @@ EXPORT int mlock(const void *addr, size_t len)
 	const struct mp_compiled *c = agent.active ? agent_policy(MP_KIND_MLOCKED) : NULL;
 
 	if (c && len) {
-		uintptr_t lo = (uintptr_t)addr & ~(uintptr_t)4095;
-		uintptr_t hi = ((uintptr_t)addr + len + 4095) & ~(uintptr_t)4095;
+		uintptr_t lo = page_down((uintptr_t)addr);
+		uintptr_t hi = page_up((uintptr_t)addr + len);
 
 		place_existing_range("mlocked", (void *)lo, hi - lo, c, NULL);
 	}
@@ -1010,8 +1008,8 @@ EXPORT int mlock2(const void *addr, size_t len, unsigned int flags)
 	const struct mp_compiled *c = agent.active ? agent_policy(MP_KIND_MLOCKED) : NULL;
 
 	if (c && len) {
-		uintptr_t lo = (uintptr_t)addr & ~(uintptr_t)4095;
-		uintptr_t hi = ((uintptr_t)addr + len + 4095) & ~(uintptr_t)4095;
+		uintptr_t lo = page_down((uintptr_t)addr);
+		uintptr_t hi = page_up((uintptr_t)addr + len);
 
 		place_existing_range("mlocked", (void *)lo, hi - lo, c, NULL);
 	}
@@ -1102,7 +1100,7 @@ EXPORT int munlockall(void)
 
 static void note_fd(int fd, const char *path)
 {
-	if (fd < 0 || fd >= 4096 || !agent.n_files || !path)
+	if (fd < 0 || fd >= FD_TABLE || !agent.n_files || !path)
 		return;
 	atomic_store(&fd_file[fd], 0);
 	for (unsigned i = 0; i < agent.n_files; i++)
@@ -1173,24 +1171,33 @@ static void read_env(void)
 	const char *v;
 
 	agent.log = (v = getenv("MPLACE_LOG")) && !strcmp(v, "1");
-	for (size_t i = 0; i < sizeof(env_kinds) / sizeof(env_kinds[0]); i++) {
-		struct agent_kind *k = &agent.kind[env_kinds[i].kind];
+	for (size_t i = 0; i < MP_WIRE_N_KINDS; i++) {
+		struct agent_kind *k = &agent.kind[mp_wire_kinds[i].kind];
 
-		snprintf(name, sizeof(name), "MPLACE_AGENT_%s", env_kinds[i].var);
+		snprintf(name, sizeof(name), "MPLACE_AGENT_%s", mp_wire_kinds[i].var);
 		v = getenv(name);
 		if (!v || !*v)
 			continue;
+		/* mplace run refuses longer ones: this one was made by hand */
+		if (strlen(v) >= sizeof(k->compiled)) {
+			agent_problem("%s: %zu bytes, longer than the %d an agent keeps; ignored", name, strlen(v),
+				      MP_WIRE_TEXT_MAX - 1);
+			continue;
+		}
 		if (mp_compiled_deserialize(v, &k->c) < 0) {
 			agent_problem("%s: not a compiled policy this agent understands; ignored", name);
 			continue;
 		}
 		k->set = true;
 		snprintf(k->compiled, sizeof(k->compiled), "%s", v);
-		snprintf(name, sizeof(name), "MPLACE_AGENT_SOURCE_%s", env_kinds[i].var);
+		snprintf(name, sizeof(name), "MPLACE_AGENT_SOURCE_%s", mp_wire_kinds[i].var);
 		v = getenv(name);
+		if (v && strlen(v) >= sizeof(k->source))
+			agent_problem("%s: %zu bytes, longer than the %d an agent keeps; cut", name, strlen(v),
+				      MP_WIRE_TEXT_MAX - 1);
 		snprintf(k->source, sizeof(k->source), "%s", v ? v : "");
 	}
-	for (unsigned i = 0; i < 64; i++) {
+	for (unsigned i = 0;; i++) {
 		struct agent_file *f = &agent.files[agent.n_files];
 		const char *tab;
 
@@ -1198,12 +1205,13 @@ static void read_env(void)
 		v = getenv(name);
 		if (!v)
 			break;
-		if (agent.n_files == AGENT_MAX_FILES) {
-			agent_problem("%s: more than %d file policies; the rest are ignored", name, AGENT_MAX_FILES);
+		if (agent.n_files == MP_WIRE_MAX_FILES) {
+			agent_problem("%s: more than %d file policies; the rest are ignored", name, MP_WIRE_MAX_FILES);
 			break;
 		}
 		tab = strchr(v, '\t');
-		if (!tab || (size_t)(tab - v) >= sizeof(f->glob) || mp_compiled_deserialize(tab + 1, &f->k.c) < 0) {
+		if (!tab || (size_t)(tab - v) >= sizeof(f->glob) || strlen(tab + 1) >= sizeof(f->k.compiled) ||
+		    mp_compiled_deserialize(tab + 1, &f->k.c) < 0) {
 			agent_problem("%s: expected GLOB<TAB>compiled policy; ignored", name);
 			continue;
 		}
@@ -1240,9 +1248,11 @@ static void apply_start(void)
 	}
 }
 
+/* Nothing runs in a child between fork and exec that the program did not
+ * start: the child only lets go of its parent's socket (ctl.c). */
 static void after_fork_child(void)
 {
-	agent_ctl_start();
+	agent_ctl_forked();
 }
 
 __attribute__((constructor(101))) static void agent_init(void)

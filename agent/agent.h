@@ -8,28 +8,30 @@
  * Invariants: nothing here allocates or takes a lock that fork can leave
  * held; every table is fixed-size and static.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "combine.h"
 #include "config.h"
+#include "wire.h"
 
-#define AGENT_VERSION	   "0.1.0"
-#define AGENT_MAX_FILES	   16
+struct jw;
+
+#define AGENT_VERSION	   "0.2.0"
 #define AGENT_MAX_PROBLEMS 32
 #define AGENT_PROBLEM_LEN  240
-#define AGENT_TEXT_LEN	   512
 
 struct agent_kind {
 	bool set;
 	struct mp_compiled c;
-	char compiled[AGENT_TEXT_LEN]; /* the serialised form, as received or set */
-	char source[AGENT_TEXT_LEN];   /* MPLACE_AGENT_SOURCE_*, or "mplace set" */
+	char compiled[MP_WIRE_TEXT_MAX]; /* the serialised form, as received or set */
+	char source[MP_WIRE_TEXT_MAX];	 /* MPLACE_AGENT_SOURCE_*, or "mplace set" */
 };
 
 struct agent_file {
-	char glob[256];
+	char glob[MP_WIRE_GLOB_MAX];
 	struct agent_kind k;
 };
 
@@ -38,7 +40,7 @@ struct agent {
 	bool log;
 	struct agent_kind kind[MP_KIND__COUNT]; /* MP_KIND_ALL is POLICY; FILE unused */
 	unsigned n_files;
-	struct agent_file files[AGENT_MAX_FILES];
+	struct agent_file files[MP_WIRE_MAX_FILES];
 };
 
 extern struct agent agent;
@@ -48,27 +50,36 @@ extern struct agent agent;
 const struct mp_compiled *agent_policy(enum mp_kind k);
 
 __attribute__((format(printf, 1, 2))) void agent_problem(const char *fmt, ...);
-/* The problems so far, as a JSON array of strings, into buf. */
-size_t agent_problems_json(char *buf, size_t size);
+/* The problems so far, as a JSON array of strings. */
+void agent_problems_json(struct jw *w);
 
 /* heap.c */
 int agent_heap_init(void); /* decides the allocator, once */
 int agent_heap_set(const struct mp_compiled *c, bool migrate, long *ret_moved, long *ret_misplaced);
 bool agent_heap_active(void);
+/* The address ranges the heap owns, as JSON objects {"start", "end", "kind":
+ * "heap"} separated by commas (doc/agent-protocol.md, `show`). */
+void agent_heap_ranges_json(struct jw *w);
 
 /* task policy: the thread's own, and every thread's on `set` */
 int agent_task_apply(void);
 int agent_task_set_all(const struct mp_compiled *c);
 
-/* ranges.c: the main stack, data, text, anon mappings */
+/* agent.c: the main stack, data, text, anon mappings */
 int agent_maps_find(const char *name, void **ret_lo, size_t *ret_len);
 int agent_place_existing(enum mp_kind k, const struct mp_compiled *c, bool migrate, long *ret_moved,
 			 long *ret_misplaced);
 long agent_count_misplaced(void *addr, size_t len, const struct mp_compiled *c);
 bool agent_is_own_caller(const void *ret_addr);
 
-/* ctl.c */
+/* ctl.c: the control socket and its thread (made at start where there is
+ * something to serve); after fork in the child; when the program makes a
+ * thread (a forked child listens from then on). */
 void agent_ctl_start(void);
+void agent_ctl_forked(void);
+void agent_ctl_thread_made(void);
+/* A thread of the agent's own: the real pthread_create, no trampoline. */
+int agent_thread_create(pthread_t *th, const pthread_attr_t *attr, void *(*start)(void *), void *arg);
 
 /* file.c: file:GLOB for reads.  A file opened for reading whose path matches
  * has its page cache brought in under the file's policy (at most

@@ -1,228 +1,263 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The agent's control socket (doc/agent-protocol.md): an abstract Unix
- * stream socket "mplace-agent.PID", served by one thread of the agent's own
- * that answers `show` and `set KIND=EXPR`, one line each way.
+ * The agent's control socket (doc/agent-protocol.md, lib/wire.h): an
+ * abstract Unix datagram socket "mplace-agent.PID", served by one thread of
+ * the agent's own that answers `show` and `set`, one datagram each way.
  *
  * Invariants:
- *   - a peer is served only when it is the same user, root, or holds
- *     CAP_SYS_NICE (SO_PEERCRED, then /proc/PID/status), else the
- *     connection is closed unanswered;
- *   - the thread blocks every signal, so the program's signals go to its
- *     own threads;
- *   - after fork the child listens on its own name (a new thread: the
- *     parent's does not exist in the child).
+ *   - invisible to the program: the socket's descriptor is close-on-exec and
+ *     lies above the program's range (at its RLIMIT_NOFILE soft limit,
+ *     raised for the one dup and put back), a request creates no
+ *     descriptor the program could collide with but for the time the thread
+ *     reads /proc, and the thread blocks every signal;
+ *   - made only where there is something to serve: in a process that
+ *     applies a policy, at start.  Never in a child between fork and exec:
+ *     a forked child closes its copy of the parent's socket and listens only
+ *     once it makes a thread of its own (then it is multi-threaded anyway),
+ *     or after exec;
+ *   - the thread's stack is the agent's own mapping, placed by the stack
+ *     policy before the thread touches it;
+ *   - a request is served only when the kernel's credentials of its sender
+ *     are root, this process's user, or a process that holds CAP_SYS_NICE
+ *     and is provably the sender (a pidfd of the sender, SCM_PIDFD, where
+ *     the kernel has it; refused where it has not);
+ *   - a name already taken is reported, never silently given up.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "agent.h"
 #include "compiled.h"
-#include "sys.h"
-#include "live.h"
+#include "json.h"
+#include "place.h"
+#include "wire.h"
 
-int agent_thread_create(pthread_t *th, void *(*start)(void *), void *arg);
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76
+#endif
+#ifndef SCM_PIDFD
+#define SCM_PIDFD 0x04
+#endif
 
-static int listen_fd = -1;
+#define CTL_STACK_SIZE (256 << 10)
 
-static bool has_cap_sys_nice(int pid)
+int agent_thread_create(pthread_t *th, const pthread_attr_t *attr, void *(*start)(void *), void *arg);
+
+static int ctl_fd = -1;
+static ino_t ctl_ino;
+static bool ctl_passpidfd;
+/* forked without exec from a process that listened: listen once the child
+ * makes a thread of its own */
+static _Atomic bool ctl_pending;
+
+/* ---- a descriptor out of the program's way ------------------------------- */
+
+/*
+ * Moves fd to the number just above the program's range: the RLIMIT_NOFILE
+ * soft limit, which the program can neither open nor scan up to
+ * (sysconf(_SC_OPEN_MAX)).  The soft limit is raised by one for the dup and
+ * put back (an open descriptor above the soft limit stays valid).  Where
+ * the hard limit leaves no room, the highest free number below it.  Returns
+ * the new descriptor (fd is closed), or fd when it cannot be moved.
+ */
+static int hide_fd(int fd)
+{
+	struct rlimit rl, raised;
+	rlim_t at;
+	int nfd = -1;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return fd;
+	/* a huge limit: a number a program reaches only with that many files
+	 * (the kernel's table grows to the highest descriptor) */
+	at = rl.rlim_cur > 65536 ? 65536 : rl.rlim_cur;
+	if (at == rl.rlim_cur && rl.rlim_max > rl.rlim_cur) {
+		raised = rl;
+		raised.rlim_cur = rl.rlim_cur + 1;
+		if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+			nfd = fcntl(fd, F_DUPFD_CLOEXEC, (int)at);
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	} else if (at < rl.rlim_cur) {
+		nfd = fcntl(fd, F_DUPFD_CLOEXEC, (int)at);
+	}
+	for (rlim_t t = at; nfd < 0 && t > at - 16 && t > 3; t--)
+		if (fcntl((int)t - 1, F_GETFD) < 0 && errno == EBADF)
+			nfd = fcntl(fd, F_DUPFD_CLOEXEC, (int)t - 1);
+	if (nfd < 0)
+		return fd;
+	close(fd);
+	return nfd;
+}
+
+/* ---- who asks ---------------------------------------------------------------- */
+
+/* CapEff has CAP_SYS_NICE, and every uid of the process is uid (a sender
+ * that exec'd a set-user-ID program since is not the sender any more). */
+static bool status_allows(int pid, unsigned uid)
 {
 	char path[64], buf[4096], *p;
 	unsigned long long cap;
+	unsigned u[4];
 	ssize_t n;
-	FILE *f;
+	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "re");
-	if (!f)
+	fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return false;
-	n = (ssize_t)fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
 	if (n <= 0)
 		return false;
 	buf[n] = '\0';
+	p = strstr(buf, "\nUid:");
+	if (!p || sscanf(p + 5, "%u %u %u %u", &u[0], &u[1], &u[2], &u[3]) != 4)
+		return false;
+	for (int i = 0; i < 4; i++)
+		if (u[i] != uid)
+			return false;
 	p = strstr(buf, "\nCapEff:");
 	if (!p || sscanf(p + 8, "%llx", &cap) != 1)
 		return false;
 	return cap & (1ULL << 23); /* CAP_SYS_NICE */
 }
 
-static bool peer_allowed(int fd)
+/* NULL when the sender may be served, else why not. */
+static const char *refusal(const struct ucred *cr, int pidfd)
 {
-	struct ucred cr;
-	socklen_t len = sizeof(cr);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
-		return false;
-	return cr.uid == 0 || cr.uid == geteuid() || has_cap_sys_nice(cr.pid);
+	if (cr->uid == 0 || cr->uid == getuid() || cr->uid == geteuid())
+		return NULL;
+	if (pidfd < 0)
+		return ctl_passpidfd ? "the request came without its sender's pidfd"
+				     : "this kernel cannot tie a capability to the sender of a request (SCM_PIDFD, "
+				       "Linux 6.5): only root and the process's own user are served";
+	/* the capability read from /proc is the sender's only when the pidfd
+	 * still names a live process after the read: then that pid was not
+	 * reused in between */
+	if (!status_allows(cr->pid, cr->uid) || syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+		return "only root, the process's own user, or a process with CAP_SYS_NICE may ask";
+	return NULL;
 }
 
-static const char *const kind_names[MP_KIND__COUNT] = {
-	[MP_KIND_ALL] = "policy",    [MP_KIND_HEAP] = "heap",	    [MP_KIND_STACK] = "stack",
-	[MP_KIND_TEXT] = "text",     [MP_KIND_DATA] = "data",	    [MP_KIND_ANON] = "anon",
-	[MP_KIND_SHM] = "shm",	     [MP_KIND_HUGETLB] = "hugetlb", [MP_KIND_MLOCKED] = "mlocked",
-	[MP_KIND_KERNEL] = "kernel",
-};
+/* ---- answers ------------------------------------------------------------------ */
 
-static size_t put_str(char *buf, size_t size, size_t o, const char *s)
+static void put_kind(struct jw *w, const struct agent_kind *k)
 {
-	if (o + 1 >= size)
-		return o;
-	buf[o++] = '"';
-	for (; *s && o + 3 < size; s++) {
-		if (*s == '"' || *s == '\\')
-			buf[o++] = '\\';
-		buf[o++] = (unsigned char)*s < 0x20 ? ' ' : *s;
-	}
-	if (o + 1 < size)
-		buf[o++] = '"';
-	buf[o] = '\0';
-	return o;
-}
-
-/* "requested" is the canonical text, the source without its "(scope)" tail. */
-static size_t put_kind(char *buf, size_t size, size_t o, const struct agent_kind *k)
-{
-	char req[AGENT_TEXT_LEN];
 	const char *paren = strstr(k->source, " (");
+	char req[MP_WIRE_TEXT_MAX];
 	size_t n = paren ? (size_t)(paren - k->source) : strlen(k->source);
 
+	/* "requested" is the canonical text, the source without its "(scope)" tail */
 	memcpy(req, k->source, n);
 	req[n] = '\0';
-	o += (size_t)snprintf(buf + o, size - o, "{\"requested\": ");
-	o = put_str(buf, size, o < size ? o : size - 1, req);
-	o += (size_t)snprintf(buf + o, size - o, ", \"source\": ");
-	o = put_str(buf, size, o < size ? o : size - 1, k->source);
-	o += (size_t)snprintf(buf + o, size - o, ", \"compiled\": ");
-	o = put_str(buf, size, o < size ? o : size - 1, k->compiled);
-	o += (size_t)snprintf(buf + o, size - o, "}");
-	return o < size ? o : size - 1;
+	jw_raw(w, "{\"requested\": ");
+	jw_str(w, req);
+	jw_raw(w, ", \"source\": ");
+	jw_str(w, k->source);
+	jw_raw(w, ", \"compiled\": ");
+	jw_str(w, k->compiled);
+	jw_raw(w, "}");
 }
 
-static void show(char *buf, size_t size)
+static void show(struct jw *w)
 {
-	size_t o;
 	bool first = true;
 
-	o = (size_t)snprintf(buf, size, "{\"pid\": %d, \"agent\": \"%s\", \"heap_allocator\": \"%s\", \"kinds\": {",
-			     (int)getpid(), AGENT_VERSION, agent_heap_active() ? "jemalloc" : "glibc");
-	for (int i = 0; i < MP_KIND__COUNT && o < size; i++) {
-		if (!agent.kind[i].set || !kind_names[i])
+	jw_printf(w, "{\"pid\": %d, \"agent\": \"%s\", \"protocol\": %d, \"heap_allocator\": \"%s\", \"kinds\": {",
+		  (int)getpid(), AGENT_VERSION, MP_WIRE_PROTOCOL, agent_heap_active() ? "jemalloc" : "glibc");
+	for (unsigned i = 0; i < MP_WIRE_N_KINDS; i++) {
+		const struct agent_kind *k = &agent.kind[mp_wire_kinds[i].kind];
+
+		if (!k->set)
 			continue;
-		o += (size_t)snprintf(buf + o, size - o, "%s\"%s\": ", first ? "" : ", ", kind_names[i]);
-		if (o < size)
-			o = put_kind(buf, size, o, &agent.kind[i]);
+		jw_printf(w, "%s\"%s\": ", first ? "" : ", ", mp_wire_kinds[i].name);
+		put_kind(w, k);
 		first = false;
 	}
-	if (o < size)
-		o += (size_t)snprintf(buf + o, size - o, "}, \"files\": [");
-	for (unsigned i = 0; i < agent.n_files && o < size; i++) {
-		o += (size_t)snprintf(buf + o, size - o, "%s{\"glob\": ", i ? ", " : "");
-		if (o < size)
-			o = put_str(buf, size, o, agent.files[i].glob);
-		if (o < size)
-			o += (size_t)snprintf(buf + o, size - o, ", \"compiled\": ");
-		if (o < size)
-			o = put_str(buf, size, o, agent.files[i].k.compiled);
-		if (o < size)
-			o += (size_t)snprintf(buf + o, size - o, "}");
+	jw_raw(w, "}, \"files\": [");
+	for (unsigned i = 0; i < agent.n_files; i++) {
+		jw_raw(w, i ? ", {\"glob\": " : "{\"glob\": ");
+		jw_str(w, agent.files[i].glob);
+		jw_raw(w, ", \"compiled\": ");
+		jw_str(w, agent.files[i].k.compiled);
+		jw_raw(w, "}");
 	}
-	if (o < size)
-		o += (size_t)snprintf(buf + o, size - o, "], \"problems\": ");
-	if (o < size)
-		o += agent_problems_json(buf + o, size - o);
-	if (o < size)
-		snprintf(buf + o, size - o, "}");
+	jw_raw(w, "], \"ranges\": [");
+	agent_heap_ranges_json(w);
+	jw_raw(w, "], \"problems\": ");
+	agent_problems_json(w);
+	jw_raw(w, "}");
 }
 
-static void answer_error(char *buf, size_t size, const char *msg)
+static void answer_error(struct jw *w, const char *msg)
 {
-	size_t o = (size_t)snprintf(buf, size, "{\"ok\": false, \"error\": ");
-
-	o = put_str(buf, size, o, msg);
-	snprintf(buf + o, size - o, "}");
+	jw_init(w, w->buf, w->size);
+	jw_raw(w, "{\"ok\": false, \"error\": ");
+	jw_str(w, msg);
+	jw_raw(w, "}");
 }
 
-/* Resolve EXPR against the live machine (no configuration: the caller asked
- * for exactly this). */
-static int resolve(const char *expr, struct mp_compiled *ret, char *err, size_t esize)
+/* "set\nKIND\nCOMPILED\nSOURCE": a policy the client resolved (against this
+ * process's cgroup and machine) for one kind. */
+static void set(char *args, struct jw *w)
 {
-	struct mp_policy p;
-	struct mp_live live;
-	struct mp_resolve_ctx rctx;
-	struct mp_diag diag = {0};
-	int r;
-
-	r = mp_policy_parse(expr, &p, &diag);
-	if (r < 0) {
-		snprintf(err, esize, "%s: at %u: %s", expr, diag.pos + 1, diag.msg);
-		return r;
-	}
-	r = mp_live_load(NULL, 0, NULL, &live);
-	if (r < 0) {
-		snprintf(err, esize, "cannot read the topology: %s", strerror(-r));
-		goto out_p;
-	}
-	mp_live_resolve_ctx(&live, &rctx);
-	r = mp_resolve(&p, NULL, &rctx, ret, &diag);
-	if (r < 0)
-		snprintf(err, esize, "%s", diag.msg[0] ? diag.msg : strerror(-r));
-	mp_live_free(&live);
-out_p:
-	mp_policy_free(&p);
-	return r;
-}
-
-static void set(const char *arg, char *buf, size_t size)
-{
-	const char *eq = strchr(arg, '=');
+	char *kind = args, *compiled, *source, err[MP_WIRE_TEXT_MAX + 64];
+	const struct mp_wire_kind *wk;
+	struct agent_kind *ak;
 	struct mp_compiled c;
-	char kind[32], err[300];
-	enum mp_kind k = MP_KIND__COUNT;
+	enum mp_kind k;
 	long moved = 0, mis = 0;
 	int r;
 
-	if (!eq || (size_t)(eq - arg) >= sizeof(kind)) {
-		answer_error(buf, size, "expected set KIND=EXPR");
+	compiled = strchr(kind, '\n');
+	source = compiled ? strchr(compiled + 1, '\n') : NULL;
+	if (!source) {
+		answer_error(w, "expected set KIND COMPILED SOURCE, one a line");
 		return;
 	}
-	memcpy(kind, arg, eq - arg);
-	kind[eq - arg] = '\0';
-	for (int i = 0; i < MP_KIND__COUNT; i++)
-		if (kind_names[i] && !strcmp(kind_names[i], kind))
-			k = (enum mp_kind)i;
-	if (k == MP_KIND__COUNT) {
-		answer_error(buf, size, "unknown kind (policy heap stack text data anon shm hugetlb mlocked kernel)");
+	*compiled++ = '\0';
+	*source++ = '\0';
+	if (!(wk = mp_wire_kind_named(kind))) {
+		answer_error(w, "unknown kind (policy heap stack text data anon shm hugetlb mlocked kernel)");
 		return;
 	}
-	if (resolve(eq + 1, &c, err, sizeof(err)) < 0) {
-		answer_error(buf, size, err);
+	if (strlen(compiled) >= MP_WIRE_TEXT_MAX || strlen(source) >= MP_WIRE_TEXT_MAX) {
+		answer_error(w, "the compiled policy or its source is longer than the agent keeps");
 		return;
 	}
+	if (mp_compiled_deserialize(compiled, &c) < 0) {
+		answer_error(w, "not a compiled policy this agent understands (mplace-compiled/1)");
+		return;
+	}
+	k = wk->kind;
 	switch (k) {
 	case MP_KIND_ALL:
 	case MP_KIND_KERNEL:
 		/* the kernel policy wins the task policy when both are set */
-		if (k == MP_KIND_KERNEL || !agent.kind[MP_KIND_KERNEL].set)
-			r = agent_task_set_all(&c);
-		else
-			r = 0;
+		r = (k == MP_KIND_KERNEL || !agent.kind[MP_KIND_KERNEL].set) ? agent_task_set_all(&c) : 0;
 		break;
 	case MP_KIND_HEAP:
 		r = agent_heap_set(&c, c.migrate, &moved, &mis);
 		if (r == -EOPNOTSUPP) {
-			answer_error(buf, size,
-				     "heap: the program was started without a heap policy, so its malloc "
-				     "is glibc's; a heap policy can only be set at start (mplace run --heap)");
-			goto out;
+			answer_error(w, "heap: the program was started without a heap policy, so its malloc "
+					"is glibc's; a heap policy can only be set at start (mplace run --heap)");
+			return;
 		}
 		break;
 	case MP_KIND_STACK:
@@ -237,108 +272,234 @@ static void set(const char *arg, char *buf, size_t size)
 	}
 	if (r < 0) {
 		snprintf(err, sizeof(err), "%s: %s", kind, strerror(-r));
-		answer_error(buf, size, err);
-		goto out;
+		answer_error(w, err);
+		return;
 	}
-	/* publish for show and for what comes next */
-	agent.kind[k].c = c;
-	memset(&agent.kind[k].c.trace, 0, sizeof(c.trace));
-	agent.kind[k].c.n_warnings = 0;
-	mp_compiled_serialize(&c, agent.kind[k].compiled, sizeof(agent.kind[k].compiled));
-	snprintf(agent.kind[k].source, sizeof(agent.kind[k].source), "%s (mplace set)", eq + 1);
-	agent.kind[k].set = true;
-	snprintf(buf, size, "{\"ok\": true, \"moved_pages\": %ld, \"misplaced_pages\": %ld}", moved, mis);
-	/* the compiled policy's nodes and modes now live in agent.kind[k].c;
-	 * its trace and warnings are freed here, the copy no longer points at them */
-	c.n_warnings = c.n_warnings;
-out:
-	mp_compiled_free(&c);
+	/* published for show and for what comes next */
+	ak = &agent.kind[k];
+	ak->c = c;
+	snprintf(ak->compiled, sizeof(ak->compiled), "%s", compiled);
+	snprintf(ak->source, sizeof(ak->source), "%s", source);
+	ak->set = true;
+	jw_printf(w, "{\"ok\": true, \"moved_pages\": %ld, \"misplaced_pages\": %ld}", moved, mis);
 }
 
-static void serve(int fd)
+/* ---- the thread ------------------------------------------------------------- */
+
+static void serve_one(char *req, size_t n, const struct ucred *cr, int pidfd, struct jw *w)
 {
-	static char out[16384];
-	char line[4096];
-	size_t n = 0;
+	const char *why;
 
-	for (;;) {
-		char ch;
-		ssize_t r = read(fd, &ch, 1);
+	req[n] = '\0';
+	if ((why = refusal(cr, pidfd))) {
+		answer_error(w, why);
+		return;
+	}
+	if (!strcmp(req, "show"))
+		show(w);
+	else if (!strncmp(req, "set\n", 4))
+		set(req + 4, w);
+	else
+		answer_error(w, "unknown request (show, set)");
+	if (w->over) {
+		char msg[96];
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return;
-		if (ch != '\n') {
-			if (n < sizeof(line) - 1)
-				line[n++] = ch;
-			continue;
-		}
-		line[n] = '\0';
-		n = 0;
-		if (!strcmp(line, "show"))
-			show(out, sizeof(out));
-		else if (!strncmp(line, "set ", 4))
-			set(line + 4, out, sizeof(out));
-		else
-			answer_error(out, sizeof(out), "unknown request (show, set KIND=EXPR)");
-		n = strlen(out);
-		out[n++] = '\n';
-		if (write(fd, out, n) != (ssize_t)n)
-			return;
-		n = 0;
+		snprintf(msg, sizeof(msg), "the answer does not fit in one datagram of %d bytes", MP_WIRE_ANSWER_MAX);
+		answer_error(w, msg);
 	}
 }
 
 static void *ctl_thread(void *arg)
 {
-	int lfd = (int)(intptr_t)arg;
+	static char req[MP_WIRE_REQUEST_MAX + 1], out[MP_WIRE_ANSWER_MAX];
+	int fd = (int)(intptr_t)arg;
 
 	for (;;) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		union {
+			char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} cm;
+		struct sockaddr_un from;
+		struct iovec iov = {.iov_base = req, .iov_len = MP_WIRE_REQUEST_MAX};
+		struct msghdr mh = {.msg_name = &from,
+				    .msg_namelen = sizeof(from),
+				    .msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = cm.buf,
+				    .msg_controllen = sizeof(cm.buf)};
+		struct ucred cr = {.pid = 0, .uid = (uid_t)-1};
+		bool have_cr = false;
+		struct stat st;
+		struct jw w;
+		int pidfd = -1;
+		ssize_t n;
 
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			agent_problem("control socket: accept: %s; no more requests", strerror(errno));
+		/* the program may have closed our descriptor (a daemon closing
+		 * everything it inherited): then the number is not ours */
+		if (fstat(fd, &st) < 0 || st.st_ino != ctl_ino) {
+			agent_problem("control socket: the program closed it; mplace show and set cannot ask this "
+				      "process any more");
 			return NULL;
 		}
-		if (peer_allowed(fd))
-			serve(fd);
-		close(fd);
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			agent_problem("control socket: %s; no more requests", strerror(errno));
+			return NULL;
+		}
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level != SOL_SOCKET)
+				continue;
+			if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(cr))) {
+				memcpy(&cr, CMSG_DATA(c), sizeof(cr));
+				have_cr = true;
+			} else if (c->cmsg_type == SCM_PIDFD && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+				memcpy(&pidfd, CMSG_DATA(c), sizeof(int));
+			} else if (c->cmsg_type == SCM_RIGHTS) {
+				/* nobody is to pass us descriptors: close them */
+				for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+					int x;
+
+					memcpy(&x, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+					close(x);
+				}
+			}
+		}
+		if (mh.msg_namelen <= offsetof(struct sockaddr_un, sun_path) || !have_cr ||
+		    (mh.msg_flags & MSG_TRUNC)) {
+			/* no address to answer to, or no credentials, or too long */
+			if (pidfd >= 0)
+				close(pidfd);
+			continue;
+		}
+		jw_init(&w, out, sizeof(out));
+		serve_one(req, (size_t)n, &cr, pidfd, &w);
+		if (pidfd >= 0)
+			close(pidfd);
+		/* never blocks on a client that does not read */
+		sendto(fd, out, w.len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&from, mh.msg_namelen);
 	}
 	return NULL;
 }
 
-void agent_ctl_start(void)
+/* A thread of the agent's own, on a stack the agent maps and places by the
+ * stack policy before the thread touches it, with every signal blocked. */
+static int start_thread(void *(*fn)(void *), void *arg)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const struct mp_compiled *sc = agent_policy(MP_KIND_STACK);
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+	pthread_attr_t attr;
 	sigset_t all, old;
 	pthread_t th;
-	socklen_t len;
-	int fd, n, r;
+	char *map;
+	int r;
 
-	if (listen_fd >= 0)
-		close(listen_fd); /* the parent's, inherited across fork */
-	listen_fd = -1;
-	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "mplace-agent.%d", (int)getpid());
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, len) < 0 || listen(fd, 4) < 0) {
-		agent_problem("control socket: %s; mplace set cannot reach this process", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return;
+	map = (char *)syscall(SYS_mmap, NULL, CTL_STACK_SIZE + ps, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+	if (map == MAP_FAILED)
+		return errno;
+	/* a guard page below, as glibc's own stacks have */
+	if (mprotect(map, ps, PROT_NONE) < 0) {
+		r = errno;
+		munmap(map, CTL_STACK_SIZE + ps);
+		return r;
 	}
+	if (sc) {
+		struct mp_compiled pc = *sc;
+		struct mp_place_report rep;
+
+		/* nothing is there yet: bound, filled by the thread's faults */
+		pc.strict = false;
+		r = mp_place_range(map + ps, CTL_STACK_SIZE, &pc, MP_PLACE_NO_CHECK_FREE, &rep);
+		if (r < 0)
+			agent_problem("stack of the agent's control thread: %s%s%s", strerror(-r),
+				      rep.reason[0] ? ": " : "", rep.reason);
+	}
+	pthread_attr_init(&attr);
+	pthread_attr_setstack(&attr, map + ps, CTL_STACK_SIZE);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	r = agent_thread_create(&th, ctl_thread, (void *)(intptr_t)fd);
+	r = agent_thread_create(&th, &attr, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (r)
+		munmap(map, CTL_STACK_SIZE + ps);
+	return r;
+}
+
+static bool anything_to_serve(void)
+{
+	for (int k = 0; k < MP_KIND__COUNT; k++)
+		if (agent.kind[k].set)
+			return true;
+	return agent.n_files > 0;
+}
+
+void agent_ctl_start(void)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	socklen_t len;
+	int fd, one = 1, r;
+
+	atomic_store(&ctl_pending, false);
+	if (ctl_fd >= 0 || !agent.active || !anything_to_serve())
+		return;
+	len = mp_wire_address((int)getpid(), &sa);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		agent_problem("control socket: %s; mplace show and set cannot ask this process", strerror(errno));
+		return;
+	}
+	if (bind(fd, (struct sockaddr *)&sa, len) < 0) {
+		if (errno == EADDRINUSE)
+			agent_problem("control socket: the name @%s is held by another process; mplace show and set "
+				      "cannot ask this process (and will say who holds it)",
+				      sa.sun_path + 1);
+		else
+			agent_problem("control socket: bind: %s; mplace show and set cannot ask this process",
+				      strerror(errno));
+		close(fd);
+		return;
+	}
+	/* every request's sender: credentials always, a pidfd where the kernel
+	 * has one (6.5) */
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
+		agent_problem("control socket: SO_PASSCRED: %s; no requests served", strerror(errno));
+		close(fd);
+		return;
+	}
+	ctl_passpidfd = setsockopt(fd, SOL_SOCKET, SO_PASSPIDFD, &one, sizeof(one)) == 0;
+	fd = hide_fd(fd);
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return;
+	}
+	ctl_ino = st.st_ino;
+	r = start_thread(ctl_thread, (void *)(intptr_t)fd);
 	if (r) {
 		agent_problem("control socket: no thread: %s", strerror(r));
 		close(fd);
 		return;
 	}
-	pthread_detach(th);
-	listen_fd = fd;
+	ctl_fd = fd;
+}
+
+void agent_ctl_forked(void)
+{
+	/* the parent's socket, and the parent's name: not this process's */
+	if (ctl_fd >= 0) {
+		close(ctl_fd);
+		ctl_fd = -1;
+		atomic_store(&ctl_pending, true);
+	}
+}
+
+void agent_ctl_thread_made(void)
+{
+	/* the program's threads may race here: one of them starts it */
+	if (atomic_exchange(&ctl_pending, false))
+		agent_ctl_start();
 }

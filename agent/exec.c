@@ -35,18 +35,6 @@
 #include "config.h"
 #include "live.h"
 
-/* The kinds with a variable of their own, as `mplace run` names them. */
-static const struct {
-	enum mp_kind kind;
-	const char *var;
-} exec_kinds[] = {
-	{MP_KIND_ALL, "POLICY"},    {MP_KIND_HEAP, "HEAP"},	  {MP_KIND_STACK, "STACK"},
-	{MP_KIND_TEXT, "TEXT"},	    {MP_KIND_DATA, "DATA"},	  {MP_KIND_ANON, "ANON"},
-	{MP_KIND_SHM, "SHM"},	    {MP_KIND_HUGETLB, "HUGETLB"}, {MP_KIND_MLOCKED, "MLOCKED"},
-	{MP_KIND_KERNEL, "KERNEL"},
-};
-#define N_EXEC_KINDS (sizeof(exec_kinds) / sizeof(exec_kinds[0]))
-
 /* Problems open with what happened, so a long path cut at the table's
  * line length loses the least. */
 #define NOT_APPLIED "own exe rules not applied, inherited policies kept: "
@@ -75,8 +63,8 @@ static bool list_matches(const char *list, const char *exe)
 
 struct resolved {
 	bool set;
-	char compiled[AGENT_TEXT_LEN];
-	char source[AGENT_TEXT_LEN];
+	char compiled[MP_WIRE_TEXT_MAX];
+	char source[MP_WIRE_TEXT_MAX];
 };
 
 struct exec_ctx {
@@ -131,7 +119,7 @@ out:
 }
 
 /* The exe scopes of the loaded configuration that match: which kinds they
- * set, and their file globs (in file order, at most AGENT_MAX_FILES). */
+ * set, and their file globs (in file order, at most MP_WIRE_MAX_FILES). */
 static unsigned own_kinds(const struct exec_ctx *x, bool sets[MP_KIND__COUNT], const char **globs)
 {
 	unsigned n_globs = 0;
@@ -153,7 +141,7 @@ static unsigned own_kinds(const struct exec_ctx *x, bool sets[MP_KIND__COUNT], c
 				continue;
 			for (unsigned i = 0; i < n_globs; i++)
 				dup |= !strcmp(globs[i], rule->glob);
-			if (!dup && n_globs < AGENT_MAX_FILES)
+			if (!dup && n_globs < MP_WIRE_MAX_FILES)
 				globs[n_globs++] = rule->glob;
 		}
 	}
@@ -196,28 +184,30 @@ static int load_config(struct exec_ctx *x, const char *files)
 static unsigned commit(const struct exec_ctx *x, const struct resolved *kinds, const struct resolved *files,
 		       const char *const *globs, unsigned n_globs)
 {
-	struct agent_file merged[AGENT_MAX_FILES];
+	/* static: the constructor's, once; too big for a stack */
+	static struct agent_file merged[MP_WIRE_MAX_FILES];
+	static char val[MP_WIRE_GLOB_MAX + MP_WIRE_TEXT_MAX];
 	unsigned n = 0, old_n = agent.n_files, mask = 0;
-	char name[64], val[AGENT_TEXT_LEN + 260];
+	char name[64];
 
-	for (size_t i = 0; i < N_EXEC_KINDS; i++) {
-		const struct resolved *res = &kinds[exec_kinds[i].kind];
-		struct agent_kind *k = &agent.kind[exec_kinds[i].kind];
+	for (size_t i = 0; i < MP_WIRE_N_KINDS; i++) {
+		const struct resolved *res = &kinds[mp_wire_kinds[i].kind];
+		struct agent_kind *k = &agent.kind[mp_wire_kinds[i].kind];
 
 		if (!res->set)
 			continue;
 		if (mp_compiled_deserialize(res->compiled, &k->c) < 0) {
 			agent_problem("exe %s: %s: not a compiled policy this agent understands", x->exe,
-				      exec_kinds[i].var);
+				      mp_wire_kinds[i].var);
 			continue;
 		}
 		k->set = true;
-		mask |= 1u << exec_kinds[i].kind;
+		mask |= 1u << mp_wire_kinds[i].kind;
 		snprintf(k->compiled, sizeof(k->compiled), "%s", res->compiled);
 		snprintf(k->source, sizeof(k->source), "%s", res->source);
-		snprintf(name, sizeof(name), "MPLACE_AGENT_%s", exec_kinds[i].var);
+		snprintf(name, sizeof(name), "MPLACE_AGENT_%s", mp_wire_kinds[i].var);
 		setenv(name, res->compiled, 1);
-		snprintf(name, sizeof(name), "MPLACE_AGENT_SOURCE_%s", exec_kinds[i].var);
+		snprintf(name, sizeof(name), "MPLACE_AGENT_SOURCE_%s", mp_wire_kinds[i].var);
 		setenv(name, res->source, 1);
 	}
 	if (n_globs) {
@@ -243,9 +233,9 @@ static unsigned commit(const struct exec_ctx *x, const struct resolved *kinds, c
 				named |= !strcmp(agent.files[i].glob, globs[j]);
 			if (named)
 				continue;
-			if (n == AGENT_MAX_FILES) {
+			if (n == MP_WIRE_MAX_FILES) {
 				agent_problem("exe %s: more than %d file policies; the rest are ignored", x->exe,
-					      AGENT_MAX_FILES);
+					      MP_WIRE_MAX_FILES);
 				break;
 			}
 			merged[n++] = agent.files[i];
@@ -282,8 +272,9 @@ static bool is_resolved_script(const char *resolved)
 unsigned agent_exec_rules(void)
 {
 	const char *scopes = getenv("MPLACE_AGENT_EXE_SCOPES"), *resolved, *files;
-	struct resolved kinds[MP_KIND__COUNT], fres[AGENT_MAX_FILES];
-	const char *globs[AGENT_MAX_FILES];
+	/* static: the constructor's, once; too big for a stack */
+	static struct resolved kinds[MP_KIND__COUNT], fres[MP_WIRE_MAX_FILES];
+	const char *globs[MP_WIRE_MAX_FILES];
 	bool sets[MP_KIND__COUNT] = {0}, any = false;
 	unsigned n_globs;
 	char exe[PATH_MAX];
@@ -301,9 +292,9 @@ unsigned agent_exec_rules(void)
 	if ((resolved && !strcmp(resolved, exe)) || !list_matches(scopes, exe) || is_resolved_script(resolved))
 		return 0;
 
+	/* kinds and fres are zero: this runs once, from the constructor (a
+	 * memset would touch every page of them) */
 	memset(&x, 0, sizeof(x));
-	memset(kinds, 0, sizeof(kinds));
-	memset(fres, 0, sizeof(fres));
 	x.exe = exe;
 	mp_config_init(&x.cfg);
 	files = getenv("MPLACE_AGENT_CONFIG");
@@ -326,8 +317,8 @@ unsigned agent_exec_rules(void)
 	x.sel.comm = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
 	x.sel.cgroup = x.live.have_cg ? x.live.cg.path : NULL;
 
-	for (size_t i = 0; i < N_EXEC_KINDS; i++) {
-		enum mp_kind k = exec_kinds[i].kind;
+	for (size_t i = 0; i < MP_WIRE_N_KINDS; i++) {
+		enum mp_kind k = mp_wire_kinds[i].kind;
 
 		if (sets[k] && resolve_one(&x, k, NULL, mp_kind_name(k), &kinds[k]) < 0)
 			goto out;

@@ -29,15 +29,18 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "alloc.h"
 #include "compiled.h"
+#include "json.h"
 #include "place.h"
 
 extern void *__libc_malloc(size_t);
@@ -293,12 +296,19 @@ EXPORT int posix_memalign(void **ret, size_t align, size_t n)
 
 EXPORT void *valloc(size_t n)
 {
-	return memalign(4096, n);
+	return memalign((size_t)getpagesize(), n);
 }
 
 EXPORT void *pvalloc(size_t n)
 {
-	return memalign(4096, (n + 4095) & ~(size_t)4095);
+	size_t ps = (size_t)getpagesize(), r;
+
+	/* glibc's: rounded up to whole pages, and one page for 0 */
+	if (__builtin_add_overflow(n ? n : 1, ps - 1, &r)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return memalign(ps, r & ~(ps - 1));
 }
 
 EXPORT size_t malloc_usable_size(void *p)
@@ -359,4 +369,30 @@ int agent_heap_set(const struct mp_compiled *c, bool migrate, long *ret_moved, l
 	*ret_moved = moved;
 	*ret_misplaced = mis_after;
 	return 0;
+}
+
+/* ---- show ------------------------------------------------------------------- */
+
+void agent_heap_ranges_json(struct jw *w)
+{
+	unsigned s = mode() == HEAP_JEMALLOC ? atomic_load(&heap_ref.set) : 0;
+	bool first = true;
+
+	if (!s)
+		return;
+	/* runs of consecutive chunks the heap's set owns: every extent of the
+	 * heap lies in one (lib/alloc.h) */
+	for (uint64_t k = 0; k < MP_ALLOC_CHUNKS; k++) {
+		uint64_t end = k;
+
+		if (atomic_load_explicit(&mp_alloc_owner[k], memory_order_relaxed) != s)
+			continue;
+		while (end + 1 < MP_ALLOC_CHUNKS &&
+		       atomic_load_explicit(&mp_alloc_owner[end + 1], memory_order_relaxed) == s)
+			end++;
+		jw_printf(w, "%s{\"start\": \"0x%" PRIx64 "\", \"end\": \"0x%" PRIx64 "\", \"kind\": \"heap\"}",
+			  first ? "" : ", ", k << MP_ALLOC_CHUNK_SHIFT, (end + 1) << MP_ALLOC_CHUNK_SHIFT);
+		first = false;
+		k = end;
+	}
 }

@@ -36,6 +36,7 @@
 #include "numactl.h"
 #include "sys.h"
 #include "tool.h"
+#include "wire.h"
 #include "live.h"
 
 static const char usage_text[] = "Usage: mplace run [OPTIONS] -- CMD [ARGS...]\n"
@@ -71,27 +72,13 @@ static const char usage_text[] = "Usage: mplace run [OPTIONS] -- CMD [ARGS...]\n
 				 "  -b, --balancing                  NUMA balancing with the memory option\n";
 
 #define MAX_CONFIGS 32
-#define MAX_FILES   32
+#define MAX_FILES   MP_WIRE_MAX_FILES
 #define MAX_CPU_OPS 8
 
-/* Kinds with their own variable, in the contract's order; ALL is POLICY. */
-static const struct {
-	enum mp_kind kind;
-	const char *var;
-	const char *opt;
-} kinds[] = {
-	{MP_KIND_ALL, "POLICY", "policy"},
-	{MP_KIND_HEAP, "HEAP", "heap"},
-	{MP_KIND_STACK, "STACK", "stack"},
-	{MP_KIND_TEXT, "TEXT", "text"},
-	{MP_KIND_DATA, "DATA", "data"},
-	{MP_KIND_ANON, "ANON", "anon"},
-	{MP_KIND_SHM, "SHM", "shm"},
-	{MP_KIND_HUGETLB, "HUGETLB", "hugetlb"},
-	{MP_KIND_MLOCKED, "MLOCKED", "mlocked"},
-	{MP_KIND_KERNEL, "KERNEL", "kernel"},
-};
-#define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
+/* The kinds with a variable of their own, in the contract's order
+ * (lib/wire.h); ALL is POLICY.  Each has the option of its name. */
+#define kinds	mp_wire_kinds
+#define N_KINDS MP_WIRE_N_KINDS
 
 enum {
 	OPT_CONFIG = 0x100,
@@ -193,7 +180,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return -EXIT_USAGE;
 			}
 			if (a->n_files == MAX_FILES) {
-				tool_error("at most %d --file options", MAX_FILES);
+				tool_error("at most %d --file options (the agent keeps %d file policies)", MAX_FILES,
+					   MP_WIRE_MAX_FILES);
 				return -EXIT_USAGE;
 			}
 			*eq = '\0';
@@ -337,9 +325,9 @@ static int resolve_kind(struct ctx *x, enum mp_kind kind, const char *glob, cons
 	struct mp_compiled c;
 	struct mp_diag diag = {0};
 	struct mp_sb val;
-	char *src = NULL, line[4096];
+	char *src = NULL, line[MP_WIRE_TEXT_MAX];
 	bool wanted;
-	int r, status = 0;
+	int r, n, status = 0;
 
 	mp_policy_init(&expr);
 	r = mp_policy_combine(&expr, &x->generic);
@@ -382,8 +370,18 @@ static int resolve_kind(struct ctx *x, enum mp_kind kind, const char *glob, cons
 	}
 	for (unsigned i = 0; i < c.n_warnings; i++)
 		tool_warning("%s: %s", label, c.warnings[i]);
-	if (mp_compiled_serialize(&c, line, sizeof(line)) >= (int)sizeof(line)) {
-		tool_error("%s: compiled policy too long for the agent", label);
+	/* the agent keeps MP_WIRE_TEXT_MAX bytes of each: longer ones fail here,
+	 * never cut on the way */
+	n = mp_compiled_serialize(&c, line, sizeof(line));
+	if (n >= (int)sizeof(line)) {
+		tool_error("%s: the compiled policy is %d bytes; the agent takes at most %d", label, n,
+			   MP_WIRE_TEXT_MAX - 1);
+		status = -EXIT_FAIL;
+		goto out_c;
+	}
+	if (glob && strlen(glob) >= MP_WIRE_GLOB_MAX) {
+		tool_error("%s: the glob is %zu bytes; the agent takes at most %d", label, strlen(glob),
+			   MP_WIRE_GLOB_MAX - 1);
 		status = -EXIT_FAIL;
 		goto out_c;
 	}
@@ -392,8 +390,14 @@ static int resolve_kind(struct ctx *x, enum mp_kind kind, const char *glob, cons
 		mp_sb_printf(&val, "%s\t", glob);
 	mp_sb_puts(&val, line);
 	/* "CANONICAL (scope at origin, ...)", as the agent reports it */
-	if (!mp_sb_ok(&val) || mp_source_text(&c, &trace, &src) < 0 || setenv(var, val.s, 1) < 0 ||
-	    (src_var && setenv(src_var, src, 1) < 0)) {
+	if (!mp_sb_ok(&val) || mp_source_text(&c, &trace, &src) < 0) {
+		tool_error("%s: %s", label, strerror(ENOMEM));
+		status = -EXIT_FAIL;
+	} else if (src_var && strlen(src) >= MP_WIRE_TEXT_MAX) {
+		tool_error("%s: its source text is %zu bytes; the agent takes at most %d", label, strlen(src),
+			   MP_WIRE_TEXT_MAX - 1);
+		status = -EXIT_FAIL;
+	} else if (setenv(var, val.s, 1) < 0 || (src_var && setenv(src_var, src, 1) < 0)) {
 		tool_error("%s: cannot set the environment: %s", label, strerror(ENOMEM));
 		status = -EXIT_FAIL;
 	} else {
@@ -649,7 +653,7 @@ int cmd_run(int argc, char **argv)
 		snprintf(var, sizeof(var), "MPLACE_AGENT_%s", kinds[i].var);
 		snprintf(src, sizeof(src), "MPLACE_AGENT_SOURCE_%s", kinds[i].var);
 		/* the generic expression is already the base of every kind */
-		r = resolve_kind(&x, kinds[i].kind, NULL, kinds[i].opt, i ? a.expr[i] : NULL, var, src,
+		r = resolve_kind(&x, kinds[i].kind, NULL, kinds[i].name, i ? a.expr[i] : NULL, var, src,
 				 i ? NULL : &generic_c);
 		if (r < 0) {
 			status = -r;
@@ -685,6 +689,12 @@ int cmd_run(int argc, char **argv)
 			}
 			n_file_vars += (unsigned)r;
 		}
+	if (n_file_vars > MP_WIRE_MAX_FILES) {
+		tool_error("%u file policies apply to %s; the agent keeps at most %d", n_file_vars, exe,
+			   MP_WIRE_MAX_FILES);
+		tool_hint("merge file:GLOB rules of the configuration into fewer globs");
+		goto out;
+	}
 	if (export_exe_rules(&x, exe) < 0)
 		goto out;
 	if (a.log && setenv("MPLACE_LOG", "1", 1) < 0)

@@ -12,17 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
-#include <stddef.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "basic/util.h"
 #include "combine.h"
+#include "compiled.h"
 #include "config.h"
 #include "sys.h"
 #include "tool.h"
 #include "topo.h"
+#include "live.h"
+#include "wire.h"
 
 static const char usage_text[] = "Usage: mplace set --pid PID [OPTIONS] KIND=EXPR...\n"
 				 "\n"
@@ -51,64 +51,74 @@ static const struct option options[] = {
 	{},
 };
 
-/* Connect to the agent of pid: an abstract socket "mplace-agent.PID".
- * Returns the fd or -errno (-ECONNREFUSED: no agent listens). */
-int agent_connect(int pid);
-int agent_connect(int pid)
+/* EXPR resolved for the process (its cgroup, this machine) as the agent's
+ * `set` request: "set\nKIND\nCOMPILED\nSOURCE" (doc/agent-protocol.md).
+ * Returns the request (malloc'ed) or NULL with the error said. */
+static char *make_request(const struct mp_live *live, const char *kind, const char *expr)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	socklen_t len;
-	int fd, n;
+	struct mp_policy p;
+	struct mp_resolve_ctx rctx;
+	struct mp_compiled c;
+	struct mp_diag diag = {0};
+	char line[MP_WIRE_TEXT_MAX], *canon = NULL, *req = NULL;
+	struct mp_sb b;
+	int n;
 
-	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "mplace-agent.%d", pid);
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, len) < 0) {
-		int r = -errno;
-
-		close(fd);
-		return r;
+	if (mp_policy_parse(expr, &p, &diag) < 0) {
+		tool_error("%s=%s: at %u: %s", kind, expr, diag.pos + 1, diag.msg);
+		return NULL;
 	}
-	return fd;
+	mp_live_resolve_ctx(live, &rctx);
+	if (mp_resolve(&p, NULL, &rctx, &c, &diag) < 0) {
+		tool_error("%s=%s: %s", kind, expr, diag.msg[0] ? diag.msg : "cannot be resolved");
+		if (diag.hint[0])
+			tool_hint("%s", diag.hint);
+		goto out_p;
+	}
+	for (unsigned i = 0; i < c.n_warnings; i++)
+		tool_warning("%s: %s", kind, c.warnings[i]);
+	n = mp_compiled_serialize(&c, line, sizeof(line));
+	canon = mp_policy_format(&p);
+	if (n >= (int)sizeof(line) || !canon || strlen(canon) + 16 >= MP_WIRE_TEXT_MAX) {
+		tool_error("%s=%s: the compiled policy or its text is longer than the agent takes (%d bytes)", kind,
+			   expr, MP_WIRE_TEXT_MAX - 1);
+		goto out_c;
+	}
+	mp_sb_init(&b);
+	mp_sb_printf(&b, "set\n%s\n%s\n%s (mplace set)", kind, line, canon);
+	req = mp_sb_steal(&b);
+	if (!req)
+		tool_error("%s: %s", kind, strerror(ENOMEM));
+out_c:
+	free(canon);
+	mp_compiled_free(&c);
+out_p:
+	mp_policy_free(&p);
+	return req;
 }
 
-/* One request line, one response line (malloc'ed into *ret). */
-static int agent_request(int fd, const char *req, char **ret)
+/* Says why the agent of pid could not be asked. */
+static void say_ask_error(int pid, int r, const struct mp_wire_peer *peer)
 {
-	struct mp_sb b;
-	size_t n = strlen(req), off = 0;
-	char c;
-
-	while (off < n) {
-		ssize_t w = send(fd, req + off, n - off, MSG_NOSIGNAL);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		off += (size_t)w;
+	if (r == -ENOTUNIQ) {
+		if (peer->pid > 0)
+			tool_error("the control socket name of process %d's agent is held by process %d (uid %u): "
+				   "not the agent; nothing was sent to it",
+				   pid, peer->pid, peer->uid);
+		else
+			tool_error("the control socket name of process %d's agent is held by another process: not "
+				   "the agent; nothing was sent to it",
+				   pid);
+		tool_hint("an impostor may have taken the name before the agent could: 'mplace show --pid %d' "
+			  "says what the agent reported",
+			  pid);
+		return;
 	}
-	if (send(fd, "\n", 1, MSG_NOSIGNAL) != 1)
-		return -EIO;
-	mp_sb_init(&b);
-	for (;;) {
-		ssize_t rd = read(fd, &c, 1);
-
-		if (rd < 0 && errno == EINTR)
-			continue;
-		if (rd <= 0 || c == '\n')
-			break;
-		mp_sb_putn(&b, &c, 1);
+	if (r == -ETIMEDOUT) {
+		tool_error("the agent of process %d did not answer within %d ms", pid, MP_WIRE_TIMEOUT_MS);
+		return;
 	}
-	if (!mp_sb_ok(&b) || !b.len) {
-		mp_sb_free(&b);
-		return b.oom ? -ENOMEM : -ECONNRESET;
-	}
-	*ret = mp_sb_steal(&b);
-	return 0;
+	tool_error("cannot ask the agent of process %d: %s", pid, strerror(-r));
 }
 
 /* Without an agent: every page of the process to EXPR's nodes. */
@@ -167,11 +177,32 @@ out_p:
 	return status;
 }
 
+/* No agent listens for pid: only --migrate-all can do something. */
+static int no_agent(int pid, bool migrate_all_opt, int n_args, const char *arg)
+{
+	if (kill(pid, 0) < 0 && errno == ESRCH) {
+		tool_error("no process %d", pid);
+		return EXIT_FAIL;
+	}
+	tool_error("no mplace agent listens in process %d", pid);
+	if (!migrate_all_opt) {
+		tool_hint("the agent listens where it applies a policy (mplace run with one); without it only "
+			  "migrate_pages for the whole process is possible: add --migrate-all to do that");
+		return EXIT_FAIL;
+	}
+	if (n_args != 1) {
+		tool_error("--migrate-all takes one KIND=EXPR");
+		return EXIT_USAGE;
+	}
+	return migrate_all(pid, strchr(arg, '=') + 1);
+}
+
 int cmd_set(int argc, char **argv)
 {
 	bool migrate_all_opt = false, json = false;
+	struct mp_live live;
 	uint64_t pid = 0;
-	int c, fd, status = EXIT_OK;
+	int c, r, status = EXIT_OK;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
@@ -220,39 +251,32 @@ int cmd_set(int argc, char **argv)
 		}
 	}
 
-	fd = agent_connect((int)pid);
-	if (fd < 0) {
-		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
-			tool_error("no process %d", (int)pid);
-			return EXIT_FAIL;
-		}
-		tool_error("process %d has no mplace agent (%s)", (int)pid, strerror(-fd));
-		if (!migrate_all_opt) {
-			tool_hint("without the agent only migrate_pages for the whole process is possible: "
-				  "add --migrate-all to do that");
-			return EXIT_FAIL;
-		}
-		if (argc - optind != 1) {
-			tool_error("--migrate-all takes one KIND=EXPR");
-			return EXIT_USAGE;
-		}
-		return migrate_all((int)pid, strchr(argv[optind], '=') + 1);
+	r = mp_live_load(NULL, (int)pid, NULL, &live);
+	if (r < 0) {
+		tool_error("cannot read the topology: %s", strerror(-r));
+		return EXIT_FAIL;
 	}
 	for (int i = optind; i < argc; i++) {
+		struct mp_wire_peer peer = {0};
 		struct json_object *o, *v;
-		char req[4096], *resp = NULL;
-		int r;
+		char kind[32], *req, *resp = NULL;
+		const char *eq = strchr(argv[i], '=');
 
-		if (snprintf(req, sizeof(req), "set %s", argv[i]) >= (int)sizeof(req)) {
-			tool_error("too long: '%s'", argv[i]);
+		memcpy(kind, argv[i], eq - argv[i]);
+		kind[eq - argv[i]] = '\0';
+		req = make_request(&live, kind, eq + 1);
+		if (!req) {
 			status = EXIT_FAIL;
 			continue;
 		}
-		r = agent_request(fd, req, &resp);
+		r = mp_wire_ask((int)pid, req, strlen(req), MP_WIRE_TIMEOUT_MS, &resp, &peer);
+		free(req);
+		if (r == -ECONNREFUSED && i == optind) {
+			mp_live_free(&live);
+			return no_agent((int)pid, migrate_all_opt, argc - optind, argv[optind]);
+		}
 		if (r < 0) {
-			tool_error("%s: the agent did not answer: %s", argv[i], strerror(-r));
-			if (r == -ECONNRESET)
-				tool_hint("the agent accepts only the same user, root or CAP_SYS_NICE");
+			say_ask_error((int)pid, r, &peer);
 			status = EXIT_FAIL;
 			break;
 		}
@@ -277,6 +301,6 @@ int cmd_set(int argc, char **argv)
 		json_object_put(o);
 		free(resp);
 	}
-	close(fd);
+	mp_live_free(&live);
 	return status;
 }

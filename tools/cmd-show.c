@@ -32,6 +32,7 @@
 #include "procmem.h"
 #include "sys.h"
 #include "tool.h"
+#include "wire.h"
 
 static const char usage_text[] = "Usage: mplace show (--pid PID | --self) [OPTIONS]\n"
 				 "\n"
@@ -65,9 +66,22 @@ struct req {
 	struct mp_compiled c;
 };
 
+/* What became of asking the process's agent. */
+enum agent_state {
+	AGENT_NONE,	   /* no agent library in the process */
+	AGENT_ANSWERED,	   /* it answered: requested policies known */
+	AGENT_SILENT,	   /* loaded, but nothing listens on its name */
+	AGENT_IMPOSTOR,	   /* another process holds its name */
+	AGENT_NO_ANSWER,   /* its name is bound, but no answer came */
+	AGENT_REFUSED,	   /* it answered with an error (not allowed to ask) */
+	AGENT_UNREACHABLE, /* asking failed otherwise */
+};
+
 struct show {
 	struct mp_procmem pm;
-	bool agent;
+	bool agent; /* answered */
+	enum agent_state state;
+	char *state_detail; /* the refusal, the impostor, the error */
 	char *agent_version;
 	struct json_object *agent_reply; /* owned */
 	struct req kinds[N_KINDS];
@@ -75,64 +89,6 @@ struct show {
 };
 
 /* ---- the agent ------------------------------------------------------------ */
-
-/* One line from the agent's control socket (doc/agent-protocol.md), or NULL
- * when no agent listens.  Waits at most two seconds for the answer. */
-static char *agent_ask(int pid, const char *request)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	size_t cap = 65536, n = 0;
-	char *buf = NULL;
-	socklen_t len;
-	int fd, k;
-
-	k = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "mplace-agent.%d", pid);
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)k);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return NULL;
-	if (connect(fd, (struct sockaddr *)&sa, len) < 0)
-		goto out;
-	if (write(fd, request, strlen(request)) != (ssize_t)strlen(request))
-		goto out;
-	buf = malloc(cap);
-	if (!buf)
-		goto out;
-	for (;;) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		ssize_t got;
-
-		if (poll(&p, 1, 2000) <= 0)
-			goto fail;
-		if (n + 1 == cap) {
-			char *nb = realloc(buf, cap * 2);
-
-			if (!nb)
-				goto fail;
-			buf = nb;
-			cap *= 2;
-		}
-		got = read(fd, buf + n, cap - n - 1);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		n += (size_t)got;
-		if (memchr(buf + n - (size_t)got, '\n', (size_t)got))
-			break;
-	}
-	if (!n)
-		goto fail;
-	buf[n] = '\0';
-	close(fd);
-	return buf;
-fail:
-	free(buf);
-	buf = NULL;
-out:
-	close(fd);
-	return buf;
-}
 
 static char *json_str(struct json_object *o, const char *key)
 {
@@ -167,9 +123,10 @@ static void req_free(struct req *q)
 
 /*
  * Ranges the agent knows the kind of better than the map does (its heap
- * arenas are anonymous mappings): an optional "ranges": [{"start": "0x..",
- * "end": "0x..", "kind": "heap"}] in its answer relabels the ranges of the
- * map that lie inside one of them.
+ * arenas are anonymous mappings): "ranges": [{"start": "0x..", "end":
+ * "0x..", "kind": "heap"}] in its answer relabels the ranges of the map
+ * that lie inside one of them.  A mapping the kernel merged across such a
+ * boundary is split there first (before the pages are counted).
  */
 static void agent_ranges(struct show *s, struct json_object *reply)
 {
@@ -185,7 +142,8 @@ static void agent_ranges(struct show *s, struct json_object *reply)
 		const char *glob;
 
 		if (start && end && kind && sscanf(start, "%llx", &a) == 1 && sscanf(end, "%llx", &b) == 1 &&
-		    mp_kind_parse(kind, &k, &glob) == 0 && k != MP_KIND_ALL && k != MP_KIND_KERNEL)
+		    mp_kind_parse(kind, &k, &glob) == 0 && k != MP_KIND_ALL && k != MP_KIND_KERNEL &&
+		    mp_procmem_split(&s->pm, a) >= 0 && mp_procmem_split(&s->pm, b) >= 0)
 			for (unsigned r = 0; r < s->pm.n; r++)
 				if (s->pm.r[r].start >= a && s->pm.r[r].end <= b &&
 				    s->pm.r[r].kind != MP_PM_KIND_SPECIAL)
@@ -196,20 +154,65 @@ static void agent_ranges(struct show *s, struct json_object *reply)
 	}
 }
 
+/* Is the agent's library mapped into the process? */
+static bool agent_loaded(const struct mp_procmem *pm)
+{
+	for (unsigned i = 0; i < pm->n; i++) {
+		const char *p = pm->r[i].path, *base = p ? strrchr(p, '/') : NULL;
+
+		if (base && !strncmp(base + 1, "libmplace-preload.so", 20))
+			return true;
+	}
+	return false;
+}
+
 static void agent_load(struct show *s, int pid)
 {
 	struct json_object *reply, *kinds, *v;
-	char *line = agent_ask(pid, "show\n");
+	struct mp_wire_peer peer = {0};
+	char *line = NULL;
+	int r = mp_wire_ask(pid, "show", 4, MP_WIRE_TIMEOUT_MS, &line, &peer);
 
-	if (!line)
-		return;
+	if (r < 0) {
+		bool loaded = agent_loaded(&s->pm);
+
+		switch (r) {
+		case -ECONNREFUSED:
+			s->state = loaded ? AGENT_SILENT : AGENT_NONE;
+			return;
+		case -ENOTUNIQ:
+			s->state = AGENT_IMPOSTOR;
+			if (peer.pid > 0 && asprintf(&s->state_detail, "process %d (uid %u)", peer.pid, peer.uid) < 0)
+				s->state_detail = NULL;
+			tool_warning("%s holds the control socket name of process %d's agent: not the agent; its "
+				     "answer is ignored",
+				     s->state_detail ? s->state_detail : "another process", pid);
+			return;
+		case -ETIMEDOUT:
+			s->state = AGENT_NO_ANSWER;
+			return;
+		default:
+			s->state = loaded ? AGENT_UNREACHABLE : AGENT_NONE;
+			s->state_detail = strdup(strerror(-r));
+			return;
+		}
+	}
 	reply = json_tokener_parse(line);
 	free(line);
 	if (!reply || !json_object_is_type(reply, json_type_object)) {
 		tool_warning("the agent of pid %d answered something that is not JSON; ignoring it", pid);
 		json_object_put(reply);
+		s->state = AGENT_UNREACHABLE;
+		s->state_detail = strdup("its answer is not JSON");
 		return;
 	}
+	if (json_object_object_get_ex(reply, "ok", &v) && !json_object_get_boolean(v)) {
+		s->state = AGENT_REFUSED;
+		s->state_detail = json_str(reply, "error");
+		json_object_put(reply);
+		return;
+	}
+	s->state = AGENT_ANSWERED;
 	s->agent = true;
 	s->agent_reply = reply;
 	s->agent_version = json_str(reply, "agent");
@@ -221,6 +224,56 @@ static void agent_load(struct show *s, int pid)
 			req_from_json(&s->kinds[k], v);
 	if (json_object_object_get_ex(kinds, "policy", &v))
 		req_from_json(&s->generic, v);
+}
+
+/* The "agent:" line: what is known of the requested policies, and why. */
+static void agent_line(const struct show *s, char *buf, size_t size)
+{
+	const char *d = s->state_detail ? s->state_detail : "?";
+
+	switch (s->state) {
+	case AGENT_ANSWERED:
+		snprintf(buf, size, "%s (requested policies from its control socket)",
+			 s->agent_version ? s->agent_version : "yes");
+		break;
+	case AGENT_NONE:
+		snprintf(buf, size, "none (requested policies unknown; matching is against the kernel policy)");
+		break;
+	case AGENT_SILENT:
+		snprintf(buf, size,
+			 "loaded, not listening (requested policies unknown: it listens where it applies a policy, "
+			 "and in a child forked without exec only once the child makes a thread)");
+		break;
+	case AGENT_IMPOSTOR:
+		snprintf(buf, size,
+			 "loaded, could not listen: its socket name is held by %s (requested policies unknown)",
+			 s->state_detail ? d : "another process");
+		break;
+	case AGENT_NO_ANSWER:
+		snprintf(buf, size, "loaded, no answer within %d ms (requested policies unknown)", MP_WIRE_TIMEOUT_MS);
+		break;
+	case AGENT_REFUSED:
+		snprintf(buf, size, "refused to answer: %s (requested policies unknown)", d);
+		break;
+	case AGENT_UNREACHABLE:
+		snprintf(buf, size, "loaded, cannot be asked: %s (requested policies unknown)", d);
+		break;
+	}
+}
+
+static const char *agent_state_name(enum agent_state st)
+{
+	static const char *const names[] = {
+		[AGENT_NONE] = "none",
+		[AGENT_ANSWERED] = "answered",
+		[AGENT_SILENT] = "not-listening",
+		[AGENT_IMPOSTOR] = "impostor",
+		[AGENT_NO_ANSWER] = "no-answer",
+		[AGENT_REFUSED] = "refused",
+		[AGENT_UNREACHABLE] = "unreachable",
+	};
+
+	return names[st];
 }
 
 /* The request for a range: the kind's own, a file glob's, or the generic. */
@@ -366,6 +419,9 @@ static int report(struct show *s, bool all, bool json)
 		json_object_object_add(root, "comm", pm->comm ? json_object_new_string(pm->comm) : NULL);
 		json_object_object_add(root, "exe", pm->exe ? json_object_new_string(pm->exe) : NULL);
 		json_object_object_add(root, "agent", json_object_new_boolean(s->agent));
+		json_object_object_add(root, "agent_state", json_object_new_string(agent_state_name(s->state)));
+		if (s->state_detail)
+			json_object_object_add(root, "agent_detail", json_object_new_string(s->state_detail));
 		json_object_object_add(
 			root, "method",
 			json_object_new_string(pm->method == MP_PM_MOVE_PAGES ? "move_pages" : "numa_maps"));
@@ -374,11 +430,10 @@ static int report(struct show *s, bool all, bool json)
 	} else {
 		printf("pid %d (%s) %s\n", pm->pid ? pm->pid : (int)getpid(), pm->comm ? pm->comm : "?",
 		       pm->exe ? pm->exe : "?");
-		if (s->agent)
-			printf("agent: %s (requested policies from its control socket)\n",
-			       s->agent_version ? s->agent_version : "yes");
-		else
-			printf("agent: none (requested policies unknown; matching is against the kernel policy)\n");
+		char line[512];
+
+		agent_line(s, line, sizeof(line));
+		printf("agent: %s\n", line);
 		if (pm->method == MP_PM_MOVE_PAGES)
 			printf("pages: each present page asked with move_pages\n");
 		else
@@ -618,18 +673,20 @@ int cmd_show(int argc, char **argv)
 		say_load_error(pid, r);
 		return EXIT_FAIL;
 	}
+	/* first: the agent's ranges may split mappings before they are counted */
+	agent_load(&s, pid);
 	r = mp_procmem_count(&s.pm);
 	if (r < 0) {
 		say_load_error(pid, r);
 		goto out;
 	}
-	agent_load(&s, pid);
 	ret = report(&s, all, json);
 out:
 	for (int k = 0; k < N_KINDS; k++)
 		req_free(&s.kinds[k]);
 	req_free(&s.generic);
 	free(s.agent_version);
+	free(s.state_detail);
 	json_object_put(s.agent_reply);
 	mp_procmem_free(&s.pm);
 	return ret;

@@ -79,7 +79,7 @@ out=$("$mplace" set --pid "$pid" 'heap=bogus:' 2>&1); rc=$?
 [ $rc = 1 ] && grep -q 'bogus' <<<"$out" && ok "mplace set: bad policy refused" || bad "mplace set bad: rc=$rc $out"
 if command -v setpriv >/dev/null; then
 	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$mplace" set --pid "$pid" 'heap=bind:0' 2>&1); rc=$?
-	[ $rc = 1 ] && grep -q 'did not answer' <<<"$out" && ok "another user is refused" || bad "another user: rc=$rc $out"
+	[ $rc = 1 ] && grep -q 'CAP_SYS_NICE may ask' <<<"$out" && ok "another user is refused" || bad "another user: rc=$rc $out"
 fi
 wait $pid
 out=$(cat "$tmp/probe.out")
