@@ -386,11 +386,46 @@ struct seg_ctx {
 	int err;
 };
 
+struct cow_ctx {
+	uintptr_t lo, hi;
+	int err;
+};
+
+static int cow_cb(uintptr_t lo, uintptr_t hi, const char *perms, const char *name, void *d)
+{
+	struct cow_ctx *x = d;
+
+	if (perms[1] != 'w' || perms[3] != 'p' || hi <= x->lo || lo >= x->hi)
+		return 0;
+	lo = lo < x->lo ? x->lo : lo;
+	hi = hi > x->hi ? x->hi : hi;
+	if (madvise((void *)lo, hi - lo, 23 /* MADV_POPULATE_WRITE */) < 0 && !x->err)
+		x->err = errno;
+	return 0;
+}
+
+/*
+ * The program's data pages it has not written yet are the file's page cache
+ * (copy on write), shared and not to be moved: write-fault them (without
+ * writing: MADV_POPULATE_WRITE, 5.14) so that each becomes the program's own
+ * page, made under the range policy already set.
+ */
+static void data_own(uintptr_t lo, uintptr_t hi)
+{
+	struct cow_ctx x = {.lo = lo, .hi = hi};
+
+	agent_maps_foreach(cow_cb, &x);
+	if (x.err)
+		agent_problem(
+			"data: its pages not yet written stay the file's, where they are: MADV_POPULATE_WRITE: %s",
+			strerror(x.err));
+}
+
 /* The main program's segments: data is PT_LOAD writable, text executable. */
 static int seg_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
 	struct seg_ctx *s = data;
-	uintptr_t ps = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t ps = (uintptr_t)getpagesize();
 
 	for (unsigned i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -402,6 +437,14 @@ static int seg_cb(struct dl_phdr_info *info, size_t size, void *data)
 			continue;
 		lo = (info->dlpi_addr + ph->p_vaddr) & ~(ps - 1);
 		hi = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + ps - 1) & ~(ps - 1);
+		if (s->kind == MP_KIND_DATA) {
+			struct mp_compiled pc = *s->c;
+
+			/* bound first: the pages data_own makes are made there */
+			pc.strict = false;
+			mp_place_range((void *)lo, hi - lo, &pc, MP_PLACE_NO_CHECK_FREE, NULL);
+			data_own(lo, hi);
+		}
 		if (place(s->kind == MP_KIND_DATA ? "data" : "text", (void *)lo, hi - lo, s->c, s->flags, &s->moved,
 			  &s->misplaced) < 0)
 			s->err = -EIO;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * mplace set: change a running program's policies through its agent's
- * control socket (doc/agent-protocol.md), one request per KIND=EXPR, and
- * print what each did.  Without an agent only migrate_pages(2) for the whole
+ * control socket (doc/agent-protocol.md): each KIND=EXPR is resolved here
+ * for the process (this machine, its cgroup's nodes) and sent compiled, one
+ * request each, and what each did is printed.  Only the process itself is
+ * talked to (lib/wire.c checks who answers).  Without an agent only migrate_pages(2) for the whole
  * process is possible; it is done only when asked (--migrate-all), since it
  * moves every page of the process and changes no policy for the future.
  */
@@ -28,7 +30,8 @@ static const char usage_text[] = "Usage: mplace set --pid PID [OPTIONS] KIND=EXP
 				 "\n"
 				 "Change the policies of a program running under the preload agent: each\n"
 				 "KIND (policy heap stack text data anon shm hugetlb mlocked kernel) gets EXPR,\n"
-				 "resolved by the agent; 'migrate' in EXPR moves the pages already there.\n"
+				 "resolved here for the process and applied by its agent; 'migrate' in EXPR\n"
+				 "moves the pages already there.\n"
 				 "\n"
 				 "Options:\n"
 				 "  --pid PID          the process\n"

@@ -207,6 +207,31 @@ expect stack-policy "$DEFAULT -"
 grep -q "^mplace-agent\[[0-9]*\]: own exe rules not applied, inherited policies kept: heap: .*strict.conf:3:8" <<<"$out" &&
 	ok "a strict rule unmet at the child's start is reported" || bad "strict child: $(grep mplace-agent <<<"$out")"
 
+# long texts travel whole or fail at mplace run (lib/wire.h: one limit for
+# both ends): a configuration under a long path makes a long source
+long=$tmp
+for i in 1 2 3 4 5 6 7; do long=$long/$(printf 'd%.0s' $(seq 200)); done
+mkdir -p "$long"
+printf '%s\n' '[system]' 'heap = bind:0' '[exe */test-agent-probe]' 'heap = bind:0' >"$long/a.conf"
+"$mplace" run --config "$long/a.conf" -- "$probe" --sleep 5 >"$tmp/long.out" &
+pid=$!
+for i in $(seq 50); do grep -q anon-node "$tmp/long.out" 2>/dev/null && break; sleep 0.1; done
+want=$(tr '\0' '\n' </proc/$pid/environ | sed -n 's/^MPLACE_AGENT_SOURCE_HEAP=//p')
+got=$("$mplace" show --pid $pid --json | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+print(next(r["source"] for r in d["ranges"] if r["kind"] == "heap"))')
+[ ${#want} -gt 2000 ] && [ "$got" = "$want" ] &&
+	ok "a ${#want}-byte source reaches the agent whole (show gives it back)" ||
+	bad "long source: ${#want} bytes set, show gives ${#got}"
+wait $pid
+{ echo '[system]'; echo 'heap = bind:0'; for i in 1 2 3 4 5 6; do echo '[exe */test-agent-probe]'; echo 'heap = bind:0'; done; } \
+	>"$long/b.conf"
+out=$("$mplace" run --config "$long/b.conf" -- "$probe" 2>&1)
+rc=$?
+[ $rc = 1 ] && grep -q "heap: its source text is [0-9]* bytes; the agent takes at most 8191" <<<"$out" &&
+	! grep -q '^agent ' <<<"$out" && ok "a source longer than the agent keeps fails at mplace run" ||
+	bad "too long a source: rc=$rc $(head -2 <<<"$out")"
+
 # secure execution: a setuid copy of the probe that loads the agent as a
 # dependency, run by another user, ignores MPLACE_* and applies nothing
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then

@@ -73,6 +73,75 @@ check python3 "$pid" "anon=$ANON"
 "$mplace" set --pid "$pid" 'policy=prefer:0' >/dev/null && ok "python3: mplace set answered" || bad "python3: mplace set"
 wait $pid
 
+# ---- mplace show labels the heap it placed (issue #9): 128 MiB of python3
+# bytearrays are the heap's, requested $HEAP, every page on its nodes
+cat >"$tmp/big.py" <<'PY'
+import sys, time
+a = [bytearray(b"x" * (1 << 20)) for _ in range(128)]
+print("paused"); sys.stdout.flush(); time.sleep(float(sys.argv[1]))
+PY
+# show --json of PID: the heap's ranges requested $HEAP and matching, at
+# least MIN pages of them; no violation anywhere
+show_heap() {
+	what=$1 pid=$2 min=$3
+	"$mplace" show --pid "$pid" --json >"$tmp/show.json" 2>"$tmp/show.err" || { bad "$what: show: $(cat "$tmp/show.err")"; return; }
+	"$mplace" show --pid "$pid" >"$tmp/show.txt" 2>&1
+	if /usr/bin/python3 - "$tmp/show.json" "$HEAP" "$min" <<'PY'; then
+import json, sys
+d = json.load(open(sys.argv[1])); want, least = sys.argv[2], int(sys.argv[3])
+heap = [r for r in d["ranges"] if r["kind"] == "heap"]
+bad = []
+if d["agent_state"] != "answered": bad.append("agent_state %s" % d["agent_state"])
+pages = sum(r["present"] for r in heap)
+if pages < least: bad.append("%d heap pages, want at least %d" % (pages, least))
+for r in heap:
+    # the canonical text of what was asked, with what resolution added
+    if (r["requested"] or "").split()[0] != want: bad.append("heap %s requested %r" % (r["start"], r["requested"]))
+    if not (r["source"] or "").endswith("(command line)"): bad.append("heap source %r" % r["source"])
+    if not r["matches"]: bad.append("heap %s does not match" % r["start"])
+if d["violations"]: bad.append("violations: %s" % d["violations"][:3])
+print("  %d heap ranges, %d pages %s" % (len(heap), pages, d["kinds"].get("heap", {}).get("pages")))
+if bad: print("FAIL: " + "; ".join(bad[:6])); sys.exit(1)
+PY
+		ok "$what: show lists its heap as heap, requested $HEAP, matched"
+	else
+		bad "$what: show and the heap"
+		grep -E "^agent|heap" "$tmp/show.txt" | head -5
+	fi
+}
+run /usr/bin/python3 "$tmp/big.py" 30 >"$tmp/big.out" 2>&1 &
+pid=$!
+wait_for "$tmp/big.out" paused
+show_heap "python3 bytearrays" "$pid" 32768
+if out=$("$pages" "$pid" "heap=$HEAP" 2>&1); then
+	ok "python3 bytearrays: every heap page where show says (move_pages from outside)"
+else
+	echo "$out" | sed 's/^/  /'
+	bad "python3 bytearrays: heap pages elsewhere"
+fi
+kill $pid; wait $pid 2>/dev/null
+run "$probe" --sleep 30 >"$tmp/probe.out" 2>&1 &
+pid=$!
+wait_for "$tmp/probe.out" thread-stack-node
+show_heap "the allocator probe" "$pid" 256
+kill $pid; wait $pid 2>/dev/null
+
+# ---- the agent's own thread keeps the stack policy (issue #9): 20 starts
+# under heap and stack policies, not one violation in show
+v=0
+for i in $(seq 20); do
+	"$mplace" run --no-config --heap "$HEAP" --stack "$STACK" -- /usr/bin/python3 -c 'import sys, time; print("paused"); sys.stdout.flush(); time.sleep(20)' >"$tmp/s.out" 2>&1 &
+	pid=$!
+	wait_for "$tmp/s.out" paused
+	"$mplace" show --pid "$pid" >"$tmp/s.txt" 2>&1
+	# the main stack and the agent's control thread's (blocked in recvmsg)
+	[ "$(grep -cE '^[0-9a-f]+-[0-9a-f]+ +stack ' "$tmp/s.txt")" -ge 2 ] || { v=$((v + 1)); echo "  one stack listed"; }
+	grep -q "^violations: none" "$tmp/s.txt" || { v=$((v + 1)); sed -n '/^violations/,$p' "$tmp/s.txt" | head -4; }
+	kill $pid; wait $pid 2>/dev/null
+done
+[ $v = 0 ] && ok "20 starts of python3 under heap and stack policies: no violation" ||
+	bad "$v of 20 starts showed a violation"
+
 # ---- sqlite3: same query output, pages placed
 cat >"$tmp/q.sql" <<'SQL'
 CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT, c REAL);
