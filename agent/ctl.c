@@ -5,11 +5,11 @@
  * the agent's own that answers `show` and `set`, one datagram each way.
  *
  * Invariants:
- *   - invisible to the program: the socket's descriptor is close-on-exec and
- *     lies above the program's range (at its RLIMIT_NOFILE soft limit,
- *     raised for the one dup and put back), a request creates no
- *     descriptor the program could collide with but for the time the thread
- *     reads /proc, and the thread blocks every signal;
+ *   - invisible to the program: the control thread has a descriptor table
+ *     of its own, empty when it starts (close_range CLOSE_RANGE_UNSHARE),
+ *     so its socket, and every file it opens to answer, never appear among
+ *     the program's descriptors nor take a number the program uses; it
+ *     holds no reference to the program's files; it blocks every signal;
  *   - made only where there is something to serve: in a process that
  *     applies a policy, at start.  Never in a child between fork and exec:
  *     a forked child closes its copy of the parent's socket and listens only
@@ -34,9 +34,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -58,51 +58,40 @@
 
 int agent_thread_create(pthread_t *th, const pthread_attr_t *attr, void *(*start)(void *), void *arg);
 
-static int ctl_fd = -1;
-static ino_t ctl_ino;
+/* the control thread runs in this process (after fork: in the parent) */
+static pid_t ctl_pid;
 static bool ctl_passpidfd;
 /* forked without exec from a process that listened: listen once the child
  * makes a thread of its own */
 static _Atomic bool ctl_pending;
 
-/* ---- a descriptor out of the program's way ------------------------------- */
+/* ---- a descriptor table of the thread's own -------------------------------- */
+
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1U << 1)
+#endif
 
 /*
- * Moves fd to the number just above the program's range: the RLIMIT_NOFILE
- * soft limit, which the program can neither open nor scan up to
- * (sysconf(_SC_OPEN_MAX)).  The soft limit is raised by one for the dup and
- * put back (an open descriptor above the soft limit stays valid).  Where
- * the hard limit leaves no room, the highest free number below it.  Returns
- * the new descriptor (fd is closed), or fd when it cannot be moved.
+ * Gives the calling thread a descriptor table of its own, empty: the
+ * program's descriptors are not copied, so the thread holds no reference to
+ * the program's files (a pipe the program closes still reaches EOF), and
+ * what the thread opens is in no table the program sees.  close_range with
+ * CLOSE_RANGE_UNSHARE (5.9) does it in one step; before, unshare copies the
+ * table and the copies are closed at once.
  */
-static int hide_fd(int fd)
+static int own_fd_table(void)
 {
-	struct rlimit rl, raised;
-	rlim_t at;
-	int nfd = -1;
+	struct rlimit rl;
 
+	if (syscall(SYS_close_range, 0U, ~0U, CLOSE_RANGE_UNSHARE) == 0)
+		return 0;
+	if (unshare(CLONE_FILES) < 0)
+		return -errno;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return fd;
-	/* a huge limit: a number a program reaches only with that many files
-	 * (the kernel's table grows to the highest descriptor) */
-	at = rl.rlim_cur > 65536 ? 65536 : rl.rlim_cur;
-	if (at == rl.rlim_cur && rl.rlim_max > rl.rlim_cur) {
-		raised = rl;
-		raised.rlim_cur = rl.rlim_cur + 1;
-		if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
-			nfd = fcntl(fd, F_DUPFD_CLOEXEC, (int)at);
-			setrlimit(RLIMIT_NOFILE, &rl);
-		}
-	} else if (at < rl.rlim_cur) {
-		nfd = fcntl(fd, F_DUPFD_CLOEXEC, (int)at);
-	}
-	for (rlim_t t = at; nfd < 0 && t > at - 16 && t > 3; t--)
-		if (fcntl((int)t - 1, F_GETFD) < 0 && errno == EBADF)
-			nfd = fcntl(fd, F_DUPFD_CLOEXEC, (int)t - 1);
-	if (nfd < 0)
-		return fd;
-	close(fd);
-	return nfd;
+		rl.rlim_cur = 65536;
+	for (rlim_t fd = 0; fd < rl.rlim_cur && fd < (1U << 20); fd++)
+		close((int)fd);
+	return 0;
 }
 
 /* ---- who asks ---------------------------------------------------------------- */
@@ -309,11 +298,56 @@ static void serve_one(char *req, size_t n, const struct ucred *cr, int pidfd, st
 	}
 }
 
+/* The socket, in the thread's own table.  -1 when it cannot listen (said). */
+static int ctl_listen(void)
+{
+	struct sockaddr_un sa;
+	socklen_t len;
+	int fd, one = 1, r;
+
+	r = own_fd_table();
+	if (r < 0) {
+		agent_problem("control socket: no descriptor table of its own (%s); not listening, so as not to "
+			      "share the program's",
+			      strerror(-r));
+		return -1;
+	}
+	len = mp_wire_address((int)getpid(), &sa);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		agent_problem("control socket: %s; mplace show and set cannot ask this process", strerror(errno));
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&sa, len) < 0) {
+		if (errno == EADDRINUSE)
+			agent_problem("control socket: the name @%s is held by another process; mplace show and set "
+				      "cannot ask this process (and will say who holds it)",
+				      sa.sun_path + 1);
+		else
+			agent_problem("control socket: bind: %s; mplace show and set cannot ask this process",
+				      strerror(errno));
+		close(fd);
+		return -1;
+	}
+	/* every request's sender: credentials always, a pidfd where the kernel
+	 * has one (6.5) */
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
+		agent_problem("control socket: SO_PASSCRED: %s; no requests served", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	ctl_passpidfd = setsockopt(fd, SOL_SOCKET, SO_PASSPIDFD, &one, sizeof(one)) == 0;
+	return fd;
+}
+
 static void *ctl_thread(void *arg)
 {
 	static char req[MP_WIRE_REQUEST_MAX + 1], out[MP_WIRE_ANSWER_MAX];
-	int fd = (int)(intptr_t)arg;
+	int fd = ctl_listen();
 
+	(void)arg;
+	if (fd < 0)
+		return NULL;
 	for (;;) {
 		union {
 			char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int))];
@@ -329,18 +363,10 @@ static void *ctl_thread(void *arg)
 				    .msg_controllen = sizeof(cm.buf)};
 		struct ucred cr = {.pid = 0, .uid = (uid_t)-1};
 		bool have_cr = false;
-		struct stat st;
 		struct jw w;
 		int pidfd = -1;
 		ssize_t n;
 
-		/* the program may have closed our descriptor (a daemon closing
-		 * everything it inherited): then the number is not ours */
-		if (fstat(fd, &st) < 0 || st.st_ino != ctl_ino) {
-			agent_problem("control socket: the program closed it; mplace show and set cannot ask this "
-				      "process any more");
-			return NULL;
-		}
 		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -439,62 +465,25 @@ static bool anything_to_serve(void)
 
 void agent_ctl_start(void)
 {
-	struct sockaddr_un sa;
-	struct stat st;
-	socklen_t len;
-	int fd, one = 1, r;
+	int r;
 
 	atomic_store(&ctl_pending, false);
-	if (ctl_fd >= 0 || !agent.active || !anything_to_serve())
+	if (ctl_pid == getpid() || !agent.active || !anything_to_serve())
 		return;
-	len = mp_wire_address((int)getpid(), &sa);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		agent_problem("control socket: %s; mplace show and set cannot ask this process", strerror(errno));
-		return;
-	}
-	if (bind(fd, (struct sockaddr *)&sa, len) < 0) {
-		if (errno == EADDRINUSE)
-			agent_problem("control socket: the name @%s is held by another process; mplace show and set "
-				      "cannot ask this process (and will say who holds it)",
-				      sa.sun_path + 1);
-		else
-			agent_problem("control socket: bind: %s; mplace show and set cannot ask this process",
-				      strerror(errno));
-		close(fd);
-		return;
-	}
-	/* every request's sender: credentials always, a pidfd where the kernel
-	 * has one (6.5) */
-	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
-		agent_problem("control socket: SO_PASSCRED: %s; no requests served", strerror(errno));
-		close(fd);
-		return;
-	}
-	ctl_passpidfd = setsockopt(fd, SOL_SOCKET, SO_PASSPIDFD, &one, sizeof(one)) == 0;
-	fd = hide_fd(fd);
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		return;
-	}
-	ctl_ino = st.st_ino;
-	r = start_thread(ctl_thread, (void *)(intptr_t)fd);
+	r = start_thread(ctl_thread, NULL);
 	if (r) {
 		agent_problem("control socket: no thread: %s", strerror(r));
-		close(fd);
 		return;
 	}
-	ctl_fd = fd;
+	ctl_pid = getpid();
 }
 
 void agent_ctl_forked(void)
 {
-	/* the parent's socket, and the parent's name: not this process's */
-	if (ctl_fd >= 0) {
-		close(ctl_fd);
-		ctl_fd = -1;
+	/* the parent's thread (and its socket, in its own table) did not come
+	 * along: listen once this child makes a thread of its own */
+	if (ctl_pid)
 		atomic_store(&ctl_pending, true);
-	}
 }
 
 void agent_ctl_thread_made(void)

@@ -9,7 +9,7 @@
 #    says the agent could not listen and who holds the name;
 #  - a peer of another user is refused; with CAP_SYS_NICE it is served where
 #    the kernel gives the sender's pidfd (SCM_PIDFD, 6.5), refused where not;
-#  - the socket's descriptor lies above the program's range.
+#  - the socket is no descriptor of the program's.
 # Usage: agent-socket.sh MPLACE AGENT
 set -u
 mplace=$1 agent=$2
@@ -159,19 +159,18 @@ else
 		bad "CAP_SYS_NICE on an old kernel: rc=$rc $out"
 fi
 
-# The descriptor is out of the program's way: at or above the highest
-# number a program may open (RLIMIT_NOFILE's soft limit) when the hard limit
-# leaves room, else the highest free number below it.
-soft=$(awk '/Max open files/ {print $4}' /proc/$runner/limits)
-hard=$(awk '/Max open files/ {print $5}' /proc/$runner/limits)
-fd=$(for f in /proc/$runner/fd/*; do [ "$(readlink "$f")" = "socket:[$(awk -v n="@mplace-agent.$runner" '$8 == n {print $7}' /proc/net/unix)]" ] && basename "$f"; done)
-want=$((soft > 65536 ? 65536 : soft))
-[ "$hard" = "$soft" ] && [ "$soft" -le 65536 ] && want=$((soft - 1))
-[ -n "$fd" ] && [ "$fd" = "$want" ] && ok "the socket is descriptor $fd (soft limit $soft, hard $hard)" ||
-	bad "the socket is descriptor '$fd', expected $want (soft $soft, hard $hard)"
-flags=$(awk '/^flags:/ {print $2}' /proc/$runner/fdinfo/"$fd" 2>/dev/null)
-[ -n "$flags" ] && (( 8#$flags & 8#2000000 )) && ok "close-on-exec (flags $flags)" ||
-	bad "descriptor $fd is not close-on-exec: flags '$flags'"
+# The socket is in no table of the program's: the control thread has a
+# descriptor table of its own (the process's, /proc/PID/fd, does not have
+# it; one thread's, /proc/PID/task/TID/fd, does, and nothing else)
+ino=$(awk -v n="@mplace-agent.$runner" '$8 == n {print $7}' /proc/net/unix)
+in_proc=$(for f in /proc/$runner/fd/*; do readlink "$f"; done | grep -c "socket:\[$ino\]")
+holders=
+for t in /proc/$runner/task/*; do
+	for f in "$t"/fd/*; do [ "$(readlink "$f")" = "socket:[$ino]" ] && holders="$holders ${t##*/}:$(ls "$t/fd" | tr '\n' ,)"; done
+done
+[ -n "$ino" ] && [ "$in_proc" = 0 ] && [ "$(wc -w <<<"$holders")" = 1 ] && [ "${holders#*:}" = "0," ] &&
+	ok "the socket is no descriptor of the program's; one thread holds it, alone in its table ($holders)" ||
+	bad "socket inode '$ino': $in_proc in /proc/PID/fd, held by '$holders'"
 kill "$runner" 2>/dev/null
 wait "$runner" 2>/dev/null
 exit $fail
