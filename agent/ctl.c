@@ -77,20 +77,27 @@ static _Atomic bool ctl_pending;
  * the program's files (a pipe the program closes still reaches EOF), and
  * what the thread opens is in no table the program sees.  close_range with
  * CLOSE_RANGE_UNSHARE (5.9) does it in one step; before, unshare copies the
- * table and the copies are closed at once.
+ * table and the copies are closed at once.  With MPLACE_LOG=1 the thread
+ * keeps the program's stderr (as descriptor 2 of its table), which the user
+ * asked it to write to.
  */
-static int own_fd_table(void)
+static int own_fd_table(bool keep_stderr)
 {
+	unsigned first = keep_stderr ? 3 : 0;
 	struct rlimit rl;
 
-	if (syscall(SYS_close_range, 0U, ~0U, CLOSE_RANGE_UNSHARE) == 0)
-		return 0;
-	if (unshare(CLONE_FILES) < 0)
-		return -errno;
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		rl.rlim_cur = 65536;
-	for (rlim_t fd = 0; fd < rl.rlim_cur && fd < (1U << 20); fd++)
-		close((int)fd);
+	if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_UNSHARE) < 0) {
+		if (unshare(CLONE_FILES) < 0)
+			return -errno;
+		if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+			rl.rlim_cur = 65536;
+		for (rlim_t fd = first; fd < rl.rlim_cur && fd < (1U << 20); fd++)
+			close((int)fd);
+	}
+	if (keep_stderr) {
+		close(0);
+		close(1);
+	}
 	return 0;
 }
 
@@ -305,7 +312,7 @@ static int ctl_listen(void)
 	socklen_t len;
 	int fd, one = 1, r;
 
-	r = own_fd_table();
+	r = own_fd_table(agent.log);
 	if (r < 0) {
 		agent_problem("control socket: no descriptor table of its own (%s); not listening, so as not to "
 			      "share the program's",

@@ -125,7 +125,7 @@ pids+=("$imp")
 wait_for "$tmp/ready" || bad "impostor did not start"
 touch "$tmp/go"
 for _ in $(seq 100); do [ "$(cat /proc/$runner/comm 2>/dev/null)" = sleep ] && break; sleep 0.05; done
-sleep 0.3
+for _ in $(seq 100); do grep -q "control socket" "$tmp/agent.err" && break; sleep 0.05; done
 grep -q "mplace-agent\[$runner\]: control socket: the name @mplace-agent.$runner is held by another process" \
 	"$tmp/agent.err" && ok "the agent reports its taken name: '$(head -1 "$tmp/agent.err")'" ||
 	bad "taken name not reported: $(cat "$tmp/agent.err")"
