@@ -15,8 +15,20 @@
  * The library never prints and never exits; where a reason helps, calls fill a
  * struct mplace_error the caller passes (it may be NULL).
  *
- * Calls that may grow take an options struct whose first member is its size;
- * declare it with MPLACE_OPTS so new members default to zero.
+ * Calls that may grow take an options struct whose first member, sz, is its
+ * size; declare it with MPLACE_OPTS, which sets sz and zeroes the members
+ * not named.  Zero is every member's default.  A struct only grows at its
+ * end, so a program and the library may come from different versions of this
+ * header (libbpf's rule for its opts):
+ *   - an older program's smaller struct is accepted, and the members it
+ *     lacks read as zero;
+ *   - a newer program's larger struct is accepted when every byte past the
+ *     members this library knows is zero; otherwise the call fails with
+ *     -EINVAL, outputs untouched, and err names the struct: an option this
+ *     library cannot honour is refused, never silently ignored;
+ *   - a sz smaller than sz itself, or one that ends inside a member, is the
+ *     size of no version of the struct: -EINVAL.
+ * opts may be NULL where a call says so: every option at its default.
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -58,6 +58,100 @@ static void set_error(struct mplace_error *err, const struct mp_diag *d)
 	memcpy(err, &e, n);
 }
 
+/* ---- options structs ------------------------------------------------------
+ * An options struct only grows at its end, and its first member sz says how
+ * big the caller's copy is, so a program and the library may have been built
+ * against different versions of mplace.h (libbpf's OPTS_VALID rule):
+ *   - an older caller's smaller struct is accepted; the members it lacks read
+ *     as zero, which is each member's documented default;
+ *   - a newer caller's larger struct is accepted only when every byte past
+ *     the members this library knows is zero: a non-zero one is an option
+ *     this library would otherwise silently ignore;
+ *   - a sz below sz's own size, or one that ends inside a member, is the size
+ *     of no version of the struct (a half-copied pointer would be followed).
+ * Every entry point that takes options goes through opts_load().  The
+ * structs have no padding (asserted below: the members' sizes add up to the
+ * struct's), so every byte up to sz is a member's and zero bytes are exactly
+ * defaults; a new member goes at the end, into its struct's layout here. */
+
+#define SIZE_OF(type, member) sizeof(((struct type *)0)->member)
+#define END_OF(type, member)  (offsetof(struct type, member) + SIZE_OF(type, member))
+
+struct opts_layout {
+	const char *name;
+	unsigned n;
+	size_t end[8]; /* where each member ends, in order; the last is sizeof */
+};
+
+static const struct opts_layout resolve_opts_layout = {
+	"mplace_resolve_opts",
+	6,
+	{END_OF(mplace_resolve_opts, sz), END_OF(mplace_resolve_opts, cgroup), END_OF(mplace_resolve_opts, root),
+	 END_OF(mplace_resolve_opts, has_local_node), END_OF(mplace_resolve_opts, local_node),
+	 END_OF(mplace_resolve_opts, device)},
+};
+_Static_assert(SIZE_OF(mplace_resolve_opts, sz) + SIZE_OF(mplace_resolve_opts, cgroup) +
+			       SIZE_OF(mplace_resolve_opts, root) + SIZE_OF(mplace_resolve_opts, has_local_node) +
+			       SIZE_OF(mplace_resolve_opts, local_node) + SIZE_OF(mplace_resolve_opts, device) ==
+		       sizeof(struct mplace_resolve_opts),
+	       "mplace_resolve_opts: every member is in its layout, and there is no padding");
+
+static const struct opts_layout compile_opts_layout = {
+	"mplace_compile_opts",
+	5,
+	{END_OF(mplace_compile_opts, sz), END_OF(mplace_compile_opts, cgroup),
+	 END_OF(mplace_compile_opts, has_local_node), END_OF(mplace_compile_opts, local_node),
+	 END_OF(mplace_compile_opts, device)},
+};
+_Static_assert(SIZE_OF(mplace_compile_opts, sz) + SIZE_OF(mplace_compile_opts, cgroup) +
+			       SIZE_OF(mplace_compile_opts, has_local_node) + SIZE_OF(mplace_compile_opts, local_node) +
+			       SIZE_OF(mplace_compile_opts, device) ==
+		       sizeof(struct mplace_compile_opts),
+	       "mplace_compile_opts: every member is in its layout, and there is no padding");
+
+/* Copies the caller's opts (NULL: all defaults) into dst, this library's
+ * struct of l's layout, as the rule above says.  -EINVAL with err saying
+ * why; dst is then all zero and the caller's outputs are not reached. */
+static int opts_load(const struct opts_layout *l, const void *opts, void *dst, struct mplace_error *err)
+{
+	const unsigned char *b = opts;
+	size_t known = l->end[l->n - 1], sz;
+	struct mp_diag d;
+	unsigned i;
+
+	memset(dst, 0, known);
+	if (!opts)
+		return 0;
+	memcpy(&sz, opts, sizeof(sz));
+	memset(&d, 0, sizeof(d));
+	if (sz > known) {
+		for (size_t k = known; k < sz; k++)
+			if (b[k]) {
+				snprintf(d.msg, sizeof(d.msg),
+					 "struct %s: byte %zu of %zu is not zero, and this libmplace (%s) knows only "
+					 "the first %zu",
+					 l->name, k, sz, MPLACE_VERSION, known);
+				snprintf(d.hint, sizeof(d.hint),
+					 "the option comes from a newer mplace.h: leave it unset, or run with a "
+					 "libmplace that has it");
+				goto invalid;
+			}
+		sz = known;
+	}
+	for (i = 0; i < l->n && l->end[i] < sz; i++)
+		;
+	if (i == l->n || l->end[i] != sz) {
+		snprintf(d.msg, sizeof(d.msg), "struct %s: sz is %zu, the size of no version of it", l->name, sz);
+		snprintf(d.hint, sizeof(d.hint), "declare it with MPLACE_OPTS(%s, name, ...), which sets sz", l->name);
+		goto invalid;
+	}
+	memcpy(dst, opts, sz);
+	return 0;
+invalid:
+	set_error(err, &d);
+	return -EINVAL;
+}
+
 int mplace_policy_parse(const char *text, struct mplace_policy **ret_policy, struct mplace_error *err)
 {
 	struct mplace_policy *p;
@@ -159,7 +253,7 @@ int mplace_resolve(const struct mplace_policy *policy, const struct mplace_topo 
 		   struct mplace_error *err)
 {
 	struct mp_resolve_ctx ctx = {.local_node = -1};
-	struct mplace_resolve_opts o = {0};
+	struct mplace_resolve_opts o;
 	struct mplace_compiled *c;
 	struct mp_cgroup cg;
 	bool have_cg = false;
@@ -168,12 +262,9 @@ int mplace_resolve(const struct mplace_policy *policy, const struct mplace_topo 
 
 	if (!policy || !topo || !ret_compiled)
 		return -EINVAL;
-	if (opts) {
-		if (opts->sz < sizeof(size_t))
-			return -EINVAL;
-		/* a caller built against an older, smaller struct gets zeros for the rest */
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
-	}
+	r = opts_load(&resolve_opts_layout, opts, &o, err);
+	if (r < 0)
+		return r;
 	ctx.topo = topo->t;
 	ctx.device = o.device;
 	if (o.has_local_node)
@@ -269,7 +360,7 @@ int mplace_compile(const char *policy_text, const struct mplace_compile_opts *op
 		   struct mplace_compiled **ret_compiled, struct mplace_error *err)
 {
 	struct mp_resolve_ctx ctx;
-	struct mplace_compile_opts o = {0};
+	struct mplace_compile_opts o;
 	struct mplace_compiled *c = NULL;
 	struct mp_live live = {0};
 	struct mp_policy p;
@@ -280,11 +371,9 @@ int mplace_compile(const char *policy_text, const struct mplace_compile_opts *op
 
 	if (!policy_text || !ret_compiled)
 		return -EINVAL;
-	if (opts) {
-		if (opts->sz < sizeof(size_t))
-			return -EINVAL;
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
-	}
+	r = opts_load(&compile_opts_layout, opts, &o, err);
+	if (r < 0)
+		return r;
 	memset(&d, 0, sizeof(d));
 	r = mp_policy_parse(policy_text, &p, &d);
 	if (r < 0) {
