@@ -665,14 +665,57 @@ static void place_own_stack(void)
 	pthread_attr_destroy(&a);
 }
 
+/*
+ * The program's threads, counted, so that the agent's control thread never
+ * keeps a process alive: a process whose threads all end by pthread_exit
+ * (main() calling pthread_exit, a child forked from a thread) ends when the
+ * last of them does, and glibc then calls exit(0) in that last thread.
+ * When the count reaches 0 the ending thread stops the control thread and
+ * joins it first, so the ending thread is still the last, and exit(0) and
+ * the program's atexit handlers run in a thread of the program's.
+ * Threads made before the agent or without pthread_create (glibc's own)
+ * are not counted: the control thread may then stop early, which loses
+ * only the socket.
+ */
+static _Atomic int program_threads = 1; /* the main thread */
+static __thread bool counted __attribute__((tls_model("initial-exec")));
+
+static void thread_end(void *unused)
+{
+	(void)unused;
+	if (!counted)
+		return;
+	counted = false;
+	if (atomic_fetch_sub(&program_threads, 1) == 1)
+		agent_ctl_stop();
+}
+
 static void *trampoline(void *p)
 {
 	struct tramp t = *(struct tramp *)p;
+	void *ret;
 
 	free(p);
+	counted = true;
 	task_apply(&task);
 	place_own_stack();
-	return t.start(t.arg);
+	/* runs on return, pthread_exit and cancellation alike */
+	pthread_cleanup_push(thread_end, NULL);
+	ret = t.start(t.arg);
+	pthread_cleanup_pop(1);
+	return ret;
+}
+
+typedef void (*pthread_exit_fn)(void *) __attribute__((noreturn));
+
+EXPORT __attribute__((noreturn)) void pthread_exit(void *ret)
+{
+	static pthread_exit_fn real;
+
+	if (!real)
+		real = (pthread_exit_fn)dlsym(RTLD_NEXT, "pthread_exit");
+	thread_end(NULL);
+	real(ret);
 }
 
 EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*start)(void *), void *arg)
@@ -684,23 +727,24 @@ EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*sta
 		real_pthread_create = (pthread_create_fn)dlsym(RTLD_NEXT, "pthread_create");
 	if (!real_pthread_create)
 		return EAGAIN;
-	if (!agent.active || (task.mode < 0 && !agent_policy(MP_KIND_STACK) &&
-			      !((atomic_load(&mlock_future) & MCL_FUTURE) && agent_policy(MP_KIND_MLOCKED)))) {
-		r = real_pthread_create(th, attr, start, arg);
-		if (!r && agent.active)
-			agent_ctl_thread_made();
-		return r;
-	}
+	/* nothing to do in the thread, and no control thread to stop after it */
+	if (!agent.active ||
+	    (task.mode < 0 && !agent_policy(MP_KIND_STACK) &&
+	     !((atomic_load(&mlock_future) & MCL_FUTURE) && agent_policy(MP_KIND_MLOCKED)) && !agent_ctl_wanted()))
+		return real_pthread_create(th, attr, start, arg);
 	t = malloc(sizeof(*t));
 	if (!t)
 		return EAGAIN;
 	t->start = start;
 	t->arg = arg;
+	atomic_fetch_add(&program_threads, 1);
 	r = real_pthread_create(th, attr, trampoline, t);
-	if (r)
+	if (r) {
+		atomic_fetch_sub(&program_threads, 1);
 		free(t);
-	else
+	} else {
 		agent_ctl_thread_made();
+	}
 	return r;
 }
 
@@ -1295,6 +1339,9 @@ static void apply_start(void)
  * start: the child only lets go of its parent's socket (ctl.c). */
 static void after_fork_child(void)
 {
+	/* the forking thread is the child's only one */
+	atomic_store(&program_threads, 1);
+	counted = true;
 	agent_ctl_forked();
 }
 
@@ -1311,6 +1358,7 @@ __attribute__((constructor(101))) static void agent_init(void)
 	read_env();
 	agent.active = true;
 	mplace_agent_state = 1;
+	counted = true; /* the main thread */
 	if (dladdr((void *)agent_init, &self))
 		dl_iterate_phdr(own_cb, &self);
 	agent_heap_init();

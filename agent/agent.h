@@ -78,6 +78,12 @@ bool agent_is_own_caller(const void *ret_addr);
 void agent_ctl_start(void);
 void agent_ctl_forked(void);
 void agent_ctl_thread_made(void);
+/* Whether the control thread runs in this process or will (a forked child's,
+ * at its first thread): the program's threads are then counted. */
+bool agent_ctl_wanted(void);
+/* The program's last counted thread is ending: stop the control thread and
+ * wait until it is gone, so that the ending thread is the process's last. */
+void agent_ctl_stop(void);
 /* A thread of the agent's own: the real pthread_create, no trampoline. */
 int agent_thread_create(pthread_t *th, const pthread_attr_t *attr, void *(*start)(void *), void *arg);
 

@@ -60,6 +60,10 @@ int agent_thread_create(pthread_t *th, const pthread_attr_t *attr, void *(*start
 
 /* the control thread runs in this process (after fork: in the parent) */
 static pid_t ctl_pid;
+static pthread_t ctl_th;
+/* asked to stop (agent_ctl_stop): set before the "quit" datagram is sent,
+ * read after the socket is bound, so the thread sees one or the other */
+static _Atomic bool ctl_quit;
 static bool ctl_passpidfd;
 /* forked without exec from a process that listened: listen once the child
  * makes a thread of its own */
@@ -353,7 +357,7 @@ static void *ctl_thread(void *arg)
 	int fd = ctl_listen();
 
 	(void)arg;
-	if (fd < 0)
+	if (fd < 0 || atomic_load(&ctl_quit))
 		return NULL;
 	for (;;) {
 		union {
@@ -406,6 +410,12 @@ static void *ctl_thread(void *arg)
 				close(pidfd);
 			continue;
 		}
+		/* the program's last thread is ending (agent_ctl_stop) */
+		if (cr.pid == getpid() && atomic_load(&ctl_quit)) {
+			if (pidfd >= 0)
+				close(pidfd);
+			return NULL;
+		}
 		jw_init(&w, out, sizeof(out));
 		serve_one(req, (size_t)n, &cr, pidfd, &w);
 		if (pidfd >= 0)
@@ -417,14 +427,14 @@ static void *ctl_thread(void *arg)
 }
 
 /* A thread of the agent's own, on a stack the agent maps and places by the
- * stack policy before the thread touches it, with every signal blocked. */
-static int start_thread(void *(*fn)(void *), void *arg)
+ * stack policy before the thread touches it, with every signal blocked;
+ * joinable, so that agent_ctl_stop can wait until it is gone. */
+static int start_thread(pthread_t *ret, void *(*fn)(void *), void *arg)
 {
 	const struct mp_compiled *sc = agent_policy(MP_KIND_STACK);
 	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
 	pthread_attr_t attr;
 	sigset_t all, old;
-	pthread_t th;
 	char *map;
 	int r;
 
@@ -451,10 +461,9 @@ static int start_thread(void *(*fn)(void *), void *arg)
 	}
 	pthread_attr_init(&attr);
 	pthread_attr_setstack(&attr, map + ps, CTL_STACK_SIZE);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	r = agent_thread_create(&th, &attr, fn, arg);
+	r = agent_thread_create(ret, &attr, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
 	if (r)
@@ -477,12 +486,47 @@ void agent_ctl_start(void)
 	atomic_store(&ctl_pending, false);
 	if (ctl_pid == getpid() || !agent.active || !anything_to_serve())
 		return;
-	r = start_thread(ctl_thread, NULL);
+	atomic_store(&ctl_quit, false);
+	r = start_thread(&ctl_th, ctl_thread, NULL);
 	if (r) {
 		agent_problem("control socket: no thread: %s", strerror(r));
 		return;
 	}
 	ctl_pid = getpid();
+}
+
+bool agent_ctl_wanted(void)
+{
+	return ctl_pid == getpid() || atomic_load(&ctl_pending) || (agent.active && anything_to_serve());
+}
+
+void agent_ctl_stop(void)
+{
+	struct sockaddr_un sa;
+	socklen_t len;
+	int fd, old;
+
+	atomic_store(&ctl_pending, false);
+	if (ctl_pid != getpid())
+		return;
+	ctl_pid = 0;
+	atomic_store(&ctl_quit, true);
+	/* wake it: a datagram from this process, which only it can send */
+	len = mp_wire_address((int)getpid(), &sa);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		int one = 1;
+
+		/* an address of our own (autobind), as every sender has */
+		setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+		bind(fd, (struct sockaddr *)&(struct sockaddr_un){.sun_family = AF_UNIX}, sizeof(sa_family_t));
+		sendto(fd, "quit", 4, MSG_NOSIGNAL, (struct sockaddr *)&sa, len);
+		close(fd);
+	}
+	/* a cancellation point: this runs while the thread ends */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	pthread_join(ctl_th, NULL);
+	pthread_setcancelstate(old, NULL);
 }
 
 void agent_ctl_forked(void)

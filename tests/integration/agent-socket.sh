@@ -10,9 +10,11 @@
 #  - a peer of another user is refused; with CAP_SYS_NICE it is served where
 #    the kernel gives the sender's pidfd (SCM_PIDFD, 6.5), refused where not;
 #  - the socket is no descriptor of the program's.
-# Usage: agent-socket.sh MPLACE AGENT
+#  - the agent's thread never keeps a process alive: a program whose threads
+#    all end by pthread_exit ends, with its buffered output flushed.
+# Usage: agent-socket.sh MPLACE AGENT EXIT-PROBE
 set -u
-mplace=$1 agent=$2
+mplace=$1 agent=$2 exitprobe=$3
 export MPLACE_AGENT_PATH=$agent
 fail=0
 tmp=$(mktemp -d)
@@ -173,4 +175,16 @@ done
 	bad "socket inode '$ino': $in_proc in /proc/PID/fd, held by '$holders'"
 kill "$runner" 2>/dev/null
 wait "$runner" 2>/dev/null
+
+# Threads ending by pthread_exit: the process ends with its last thread
+# (glibc's exit(0) there flushes stdout), with and without a policy that
+# starts the control thread
+for how in main fork; do
+	out=$(timeout 10 "$mplace" run --no-config --heap bind:0 -- "$exitprobe" $how | cat)
+	rc=${PIPESTATUS[0]}
+	want="worker done"
+	[ $how = fork ] && want=$(printf 'worker done\nchild ended: 0')
+	[ $rc = 0 ] && [ "$out" = "$want" ] && ok "pthread_exit in every thread ($how): the process ends, output flushed" ||
+		bad "pthread_exit ($how): rc=$rc (124: it never ended) output '$out'"
+done
 exit $fail
