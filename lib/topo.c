@@ -10,6 +10,9 @@
  * such when the kernel exposes no memory_tiering directory.  Only a missing
  * node directory is an error (-ENOENT): without it there is nothing to place
  * memory on.  This file does no system calls besides reading files.
+ *
+ * A node's CPUs are the ones that can run: its cpulist ∩ cpu/online (some
+ * architectures keep offline CPUs in the node's list).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -421,20 +424,98 @@ out:
 	return r;
 }
 
-static int load_node(const char *root, struct mp_node *n, uint64_t block_size)
+/* The CPUs that are online, sorted; 0 and NULL when cpu/online cannot be
+ * read, which leaves every CPU a node lists counted as online. */
+struct cpu_online {
+	bool known;
+	unsigned n;
+	int *cpus;
+};
+
+static int load_cpu_online(const char *root, struct cpu_online *ret)
 {
 	char buf[16384];
 	int r;
 
+	ret->known = false;
+	ret->n = 0;
+	ret->cpus = NULL;
+	/* Documentation/ABI/testing/sysfs-devices-system-cpu: "online",
+	 * the CPUs that are online and being scheduled */
+	if (read_rel(root, buf, sizeof(buf), "sys/devices/system/cpu/online") < 0)
+		return 0;
+	r = parse_cpulist(buf, &ret->cpus);
+	if (r == -ENOMEM)
+		return r;
+	/* an empty or malformed list would take every CPU away: unknown */
+	if (r <= 0)
+		return 0;
+	ret->known = true;
+	ret->n = (unsigned)r;
+	return 0;
+}
+
+static bool cpu_is_online(const struct cpu_online *on, int cpu)
+{
+	if (!on->known)
+		return true;
+	return bsearch(&cpu, on->cpus, on->n, sizeof(*on->cpus), cmp_int) != NULL;
+}
+
+/*
+ * The node's cpulist, split into online and offline CPUs.  The node's mask
+ * is the architecture's to keep: x86 drops a CPU from it when the CPU goes
+ * offline, not every architecture does, and a CPU that cannot run is no CPU
+ * to place memory near.  A missing or malformed cpulist leaves the node
+ * without CPUs.  Returns 0 or -ENOMEM.
+ */
+static int load_cpus(const char *root, struct mp_node *n, const struct cpu_online *on)
+{
+	char buf[16384];
+	unsigned k = 0, off = 0;
+	int *all = NULL, r;
+
+	r = read_rel(root, buf, sizeof(buf), NODE_DIR "/node%d/cpulist", n->id);
+	if (r < 0)
+		return 0;
+	r = parse_cpulist(buf, &all);
+	if (r <= 0)
+		return r == -ENOMEM ? r : 0;
+	for (int i = 0; i < r; i++)
+		if (!cpu_is_online(on, all[i]))
+			off++;
+	if (off) {
+		n->offline_cpus = malloc(off * sizeof(*n->offline_cpus));
+		if (!n->offline_cpus) {
+			free(all);
+			return -ENOMEM;
+		}
+	}
+	/* online CPUs are compacted in place, in their sorted order */
+	for (int i = 0; i < r; i++) {
+		if (cpu_is_online(on, all[i]))
+			all[k++] = all[i];
+		else
+			n->offline_cpus[n->n_offline_cpus++] = all[i];
+	}
+	if (!k) {
+		free(all);
+		all = NULL;
+	}
+	n->cpus = all;
+	n->n_cpus = k;
+	return 0;
+}
+
+static int load_node(const char *root, struct mp_node *n, uint64_t block_size, const struct cpu_online *on)
+{
+	int r;
+
 	n->tier = -1;
 	n->tier_id = -1;
-	r = read_rel(root, buf, sizeof(buf), NODE_DIR "/node%d/cpulist", n->id);
-	if (r >= 0) {
-		r = parse_cpulist(buf, &n->cpus);
-		if (r == -ENOMEM)
-			return r;
-		n->n_cpus = r > 0 ? (unsigned)r : 0;
-	}
+	r = load_cpus(root, n, on);
+	if (r < 0)
+		return r;
 	load_meminfo(root, n);
 	load_hmat(root, n);
 	r = load_hugepages(root, n);
@@ -707,6 +788,7 @@ int mp_topo_load(const char *root, struct mp_topo **ret)
 {
 	struct mp_nodemask online, has_mem, has_cpu;
 	bool have_mem_list, have_cpu_list;
+	struct cpu_online on;
 	uint64_t block_size = 0;
 	struct mp_topo *t;
 	char buf[64];
@@ -723,10 +805,15 @@ int mp_topo_load(const char *root, struct mp_topo **ret)
 	if (read_rel(root, buf, sizeof(buf), "sys/devices/system/memory/block_size_bytes") >= 0 &&
 	    parse_u64(buf, 16, &block_size) < 0)
 		block_size = 0;
+	r = load_cpu_online(root, &on);
+	if (r < 0)
+		return r;
 
 	t = calloc(1, sizeof(*t));
-	if (!t)
+	if (!t) {
+		free(on.cpus);
 		return -ENOMEM;
+	}
 	t->n_nodes = mp_mask_weight(&online);
 	t->nodes = calloc(t->n_nodes, sizeof(*t->nodes));
 	t->distance = calloc((size_t)t->n_nodes * t->n_nodes, sizeof(*t->distance));
@@ -740,18 +827,24 @@ int mp_topo_load(const char *root, struct mp_topo **ret)
 		struct mp_node *n = &t->nodes[i++];
 
 		n->id = id;
-		r = load_node(root, n, block_size);
+		r = load_node(root, n, block_size, &on);
 		if (r < 0)
 			goto fail;
 		/* The kernel's node state lists are authoritative; fall back
-		 * on what the node directory shows when they are missing. */
+		 * on what the node directory shows when they are missing.
+		 * N_CPU stays set while the node's mask keeps an offline CPU,
+		 * so a node whose every CPU is offline has none here. */
 		n->has_memory = have_mem_list ? mp_mask_test(&has_mem, id) : n->mem_total > 0;
 		n->has_cpu = have_cpu_list ? mp_mask_test(&has_cpu, id) : n->n_cpus > 0;
+		if (!n->n_cpus && n->n_offline_cpus)
+			n->has_cpu = false;
 		if (n->has_memory)
 			mp_mask_set(&t->memory, id);
 		if (n->has_cpu)
 			mp_mask_set(&t->cpu_nodes, id);
 	}
+	free(on.cpus);
+	on.cpus = NULL;
 	load_distances(root, t);
 	r = load_tiers_sysfs(root, t);
 	if (r < 0)
@@ -765,6 +858,7 @@ int mp_topo_load(const char *root, struct mp_topo **ret)
 	*ret = t;
 	return 0;
 fail:
+	free(on.cpus);
 	mp_topo_free(t);
 	return r;
 }
@@ -775,6 +869,7 @@ void mp_topo_free(struct mp_topo *t)
 		return;
 	for (unsigned i = 0; t->nodes && i < t->n_nodes; i++) {
 		free(t->nodes[i].cpus);
+		free(t->nodes[i].offline_cpus);
 		free(t->nodes[i].huge);
 		free(t->nodes[i].phys);
 	}

@@ -24,7 +24,9 @@ struct mp_node {
 	bool has_cpu;	 /* at least one online CPU */
 	bool has_memory; /* in has_memory (N_MEMORY) */
 	unsigned n_cpus;
-	int *cpus;		      /* sorted CPU numbers */
+	int *cpus; /* sorted online CPU numbers: cpulist ∩ cpu/online */
+	unsigned n_offline_cpus;
+	int *offline_cpus;	      /* sorted CPUs of the node that are offline */
 	uint64_t mem_total, mem_free; /* bytes, 0 when unknown */
 	/* HMAT access0 attributes towards this node from its best initiator;
 	 * 0 = unknown.  Bandwidth in MB/s, latency in ns, as sysfs gives them. */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * mplace topo: the machine as placement sees it (nodes, CPUs, memory, HMAT
- * bandwidth and latency, distances, memory tiers, huge page pools, devices)
- * and, on request, what the kernel can do.  Read-only; everything comes from
+ * mplace topo: the machine as placement sees it (nodes, their online CPUs,
+ * memory, HMAT bandwidth and latency, distances, memory tiers, huge page
+ * pools, devices, offline CPUs) and, on request, what the kernel can do.  Read-only; everything comes from
  * mp_topo_load() and mp_features_probe(), so --sysfs-root replays fixtures.
  * Unknown values print as "-" (and null in JSON), never as zero.
  */
@@ -21,8 +21,9 @@
 
 static const char usage_text[] = "Usage: mplace topo [OPTIONS]\n"
 				 "\n"
-				 "Show NUMA nodes, their CPUs, memory, bandwidth and latency, the distance\n"
-				 "matrix, memory tiers, huge page pools and the devices near each node.\n"
+				 "Show NUMA nodes, their online CPUs, memory, bandwidth and latency, the\n"
+				 "distance matrix, memory tiers, huge page pools and the devices near each\n"
+				 "node; also the CPUs that are offline.\n"
 				 "\n"
 				 "Options:\n"
 				 "  --sysfs-root DIR   read sys/ and proc/ under DIR instead of /\n"
@@ -163,6 +164,10 @@ static struct json_object *topo_json(const struct mp_topo *t, const struct mp_fe
 		for (unsigned c = 0; c < n->n_cpus; c++)
 			json_object_array_add(a, json_object_new_int(n->cpus[c]));
 		json_object_object_add(o, "cpus", a);
+		a = json_object_new_array();
+		for (unsigned c = 0; c < n->n_offline_cpus; c++)
+			json_object_array_add(a, json_object_new_int(n->offline_cpus[c]));
+		json_object_object_add(o, "offline_cpus", a);
 		json_object_object_add(o, "has_cpu", json_object_new_boolean(n->has_cpu));
 		json_object_object_add(o, "has_memory", json_object_new_boolean(n->has_memory));
 		/* a node with memory whose meminfo could not be read: unknown */
@@ -262,6 +267,29 @@ static void print_nodes(const struct mp_topo *t)
 		printf("%-5d %-24s %-11s %-11s %-5s %-13s %s\n", n->id, cpus.len ? cpus.s : "-", total, free_, tier, bw,
 		       lat);
 		mp_sb_free(&cpus);
+	}
+}
+
+/* CPUs the nodes list that are offline: not counted as the nodes' CPUs. */
+static void print_offline_cpus(const struct mp_topo *t)
+{
+	bool any = false;
+
+	for (unsigned i = 0; i < t->n_nodes; i++)
+		any |= t->nodes[i].n_offline_cpus > 0;
+	if (!any)
+		return;
+	printf("\nOffline CPUs (not counted as the nodes' CPUs):\n");
+	for (unsigned i = 0; i < t->n_nodes; i++) {
+		const struct mp_node *n = &t->nodes[i];
+		struct mp_sb b;
+
+		if (!n->n_offline_cpus)
+			continue;
+		mp_sb_init(&b);
+		cpu_list(n->offline_cpus, n->n_offline_cpus, &b);
+		printf("  node %d: %s%s\n", n->id, b.s ? b.s : "", n->n_cpus ? "" : " (no CPU of the node is online)");
+		mp_sb_free(&b);
 	}
 }
 
@@ -473,6 +501,7 @@ int cmd_topo(int argc, char **argv)
 		tool_print_json(topo_json(t, &f));
 	} else {
 		print_nodes(t);
+		print_offline_cpus(t);
 		print_distances(t);
 		print_tiers(t);
 		print_hugepages(t);

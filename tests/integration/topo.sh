@@ -3,7 +3,8 @@
 # 'mplace topo' against every fixture under tests/data/topo: the JSON equals
 # the fixture's expected.json (compared as data), the table names every node,
 # --help and mplace-topo.1 list the same options, errors exit as documented,
-# and on the live machine the nodes agree with hwloc where it is installed.
+# offline CPUs are what placement sees them as, and on the
+# live machine the nodes agree with hwloc where it is installed.
 # Usage: topo.sh MPLACE SOURCE_DIR
 set -u
 mplace=$1 src=$2
@@ -27,7 +28,7 @@ for dir in "$src"/tests/data/topo/*/; do
 		bad "$name: MPLACE_SYSFS_ROOT run failed"
 	"$mplace" topo --features --sysfs-root "$dir" >"$tmp/$name.txt" 2>&1 || bad "$name: text output failed"
 done
-[ "$n" -ge 6 ] || bad "only $n fixtures with expected.json (want 6 or more)"
+[ "$n" -ge 9 ] || bad "only $n fixtures with expected.json (want 9 or more)"
 python3 - "$src/tests/data/topo" "$tmp" <<'PY' || fail=1
 import json, re, sys
 
@@ -59,6 +60,33 @@ for name in open(tmp + "/names").read().split():
         print("ok: %s: the table has a row for each of %d nodes" % (name, len(expected["nodes"])))
 sys.exit(1 if failed else 0)
 PY
+
+# Offline CPUs are no CPUs: the table keeps them apart, and -N on a node
+# whose CPUs are all offline is refused before sched_setaffinity is asked.
+topo=$src/tests/data/topo
+if grep -q '^2  *- ' "$tmp/offline-cpus.txt" &&
+	grep -q 'node 2: 16-23 (no CPU of the node is online)' "$tmp/offline-cpus.txt"; then
+	ok "offline-cpus: node 2 lists no CPU, its offline CPUs apart"
+else
+	bad "offline-cpus: table: $(head -6 "$tmp/offline-cpus.txt")"
+fi
+"$mplace" run --sysfs-root "$topo/offline-cpus" -N 2 -- true >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 1 ] && grep -q 'the nodes have no CPUs' "$tmp/err"; then
+	ok "offline-cpus: run -N 2 refused: the nodes have no CPUs"
+else
+	bad "offline-cpus: run -N 2: exit $rc, $(cat "$tmp/err")"
+fi
+resolved() { # FIXTURE POLICY -> "NODES ALLOWED" of the compiled policy
+	"$mplace" resolve --sysfs-root "$topo/$1" --cgroup / --no-config "$2" --json 2>/dev/null |
+		python3 -c 'import json,sys; c=json.load(sys.stdin); print(*(",".join(map(str, c[k])) for k in ("nodes", "allowed")))' 2>/dev/null
+}
+while IFS='|' read -r fx pol want; do
+	got=$(resolved "$fx" "$pol")
+	[ "$got" = "$want" ] && ok "$fx: '$pol' is $want" || bad "$fx: '$pol' is '$got', want '$want'"
+done <<'CASES'
+offline-cpus|bind:cpu-nodes|0,1,3 0,1,2,3
+CASES
 
 # --help and the man page name the same long options.
 page=$src/doc/man/mplace-topo.1
@@ -122,6 +150,7 @@ for o in root.iter("object"):
 errors = []
 if sorted(mine) != sorted(theirs):
     errors.append("nodes %s (mplace) vs %s (hwloc)" % (sorted(mine), sorted(theirs)))
+# both count online CPUs only (hwloc leaves offline PUs out of cpusets)
 for i in sorted(set(mine) & set(theirs)):
     if mine[i]["cpus"] != theirs[i][0]:
         errors.append("node %d cpus %s vs %s" % (i, mine[i]["cpus"], theirs[i][0]))

@@ -2,7 +2,9 @@
 /*
  * Topology and cgroup loading against the fixture trees in tests/data/topo.
  * The expected values here are written from the machine descriptions, not
- * from the loader's output, so a loader bug fails the test.
+ * from the loader's output, so a loader bug fails the test.  Resolution on
+ * the machine with offline CPUs is checked here too: what those CPUs mean
+ * to policies is a property of how they are loaded.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +17,7 @@
 
 #include "basic/util.h"
 #include "check.h"
+#include "combine.h"
 #include "policy.h"
 #include "sys.h"
 #include "topo.h"
@@ -94,6 +97,19 @@ static void test_machines(void)
 		 {4, 4, 4, 4, 4, 4, 4, 4},
 		 {16, 16, 16, 16, 16, 16, 16, 16},
 		 {K64, K64, K64, K64, K64, K64, K64, K64}},
+		/* CPU 4, 16-23 and 30-31 offline: node 2 has none that runs,
+		 * so it is no CPU node and its derived tier is the slow one */
+		{"offline-cpus",
+		 4,
+		 "0-3",
+		 "0-3",
+		 "0-1,3",
+		 false,
+		 2,
+		 {0, 0, 1, 0},
+		 {-1, -1, -1, -1},
+		 {7, 8, 0, 6},
+		 {K64, K64, K64, K64}},
 	};
 
 	for (size_t i = 0; i < MP_ARRAY_SIZE(cases); i++) {
@@ -266,6 +282,98 @@ static void test_other_machines(void)
 	}
 }
 
+/* The CPUs a node lists that are offline are not its CPUs. */
+static void test_offline_cpus(void)
+{
+	static const struct {
+		const char *cpus, *offline;
+	} want[4] = {{"0-3,5-7", "4"}, {"8-15", ""}, {"", "16-23"}, {"24-29", "30-31"}};
+	struct mp_topo *t = load("offline-cpus");
+
+	if (!t)
+		return;
+	for (unsigned k = 0; k < 4 && k < t->n_nodes; k++) {
+		const struct mp_node *n = &t->nodes[k];
+		struct mp_nodemask a, b;
+
+		/* CPU numbers here are below the node limit: masks print them */
+		mp_mask_zero(&a);
+		mp_mask_zero(&b);
+		for (unsigned c = 0; c < n->n_cpus; c++)
+			mp_mask_set(&a, (unsigned)n->cpus[c]);
+		for (unsigned c = 0; c < n->n_offline_cpus; c++) {
+			mp_mask_set(&b, (unsigned)n->offline_cpus[c]);
+			if (c)
+				CHECK(n->offline_cpus[c - 1] < n->offline_cpus[c]);
+		}
+		CHECK_STR(mp_mask_empty(&a) ? "" : mask_str(&a), want[k].cpus);
+		CHECK_STR(mp_mask_empty(&b) ? "" : mask_str(&b), want[k].offline);
+	}
+	/* has_cpu lists node 2 (the kernel keeps N_CPU while the node's mask
+	 * is not empty), but no CPU of it runs */
+	CHECK(!t->nodes[2].has_cpu && t->nodes[2].cpus == NULL);
+	mp_topo_free(t);
+}
+
+/* ---- resolution on these machines ------------------------------------- */
+
+struct rcase {
+	const char *text;
+	int ret;
+	const char *nodes, *allowed, *fallback; /* NULL: not checked */
+};
+
+static void check_rcase(const struct mp_topo *t, const struct mp_cgroup *cg, const struct rcase *c)
+{
+	struct mp_resolve_ctx ctx = {.topo = t, .cgroup = cg, .local_node = -1};
+	struct mp_compiled out;
+	struct mp_diag d;
+	int r = mp_compile(c->text, &ctx, &out, &d);
+
+	CHECK_MSG(r == c->ret, "'%s': %d (%s)", c->text, r, r < 0 ? d.msg : "");
+	if (r < 0)
+		return;
+	if (c->nodes)
+		CHECK_MSG(!strcmp(mp_mask_empty(&out.nodes) ? "" : mask_str(&out.nodes), c->nodes),
+			  "'%s': nodes %s, want %s", c->text, mask_str(&out.nodes), c->nodes);
+	if (c->allowed)
+		CHECK_MSG(!strcmp(mask_str(&out.allowed), c->allowed), "'%s': allowed %s, want %s", c->text,
+			  mask_str(&out.allowed), c->allowed);
+	if (c->fallback) {
+		struct mp_sb b;
+
+		mp_sb_init(&b);
+		for (unsigned i = 0; i < out.n_fallback; i++)
+			mp_sb_printf(&b, "%s%d", i ? "," : "", out.fallback[i]);
+		CHECK_MSG(!strcmp(b.s ? b.s : "", c->fallback), "'%s': fallback %s, want %s", c->text, b.s ? b.s : "",
+			  c->fallback);
+		mp_sb_free(&b);
+	}
+	mp_compiled_free(&out);
+}
+
+/* Every CPU-based term acts on online CPUs only. */
+static void test_resolve_offline(void)
+{
+	static const struct rcase cases[] = {
+		{"bind:cpu-nodes", 0, "0-1,3", NULL, NULL},
+		/* no local node given: the first node with a CPU that runs */
+		{"bind:local", 0, "0", NULL, NULL},
+		{"bind:tier:fast", 0, "0-1,3", NULL, NULL},
+		{"bind:tier:slow", 0, "2", NULL, NULL},
+		/* no HMAT: best:bandwidth falls back on the CPU nodes */
+		{"bind:best:bandwidth", 0, "0-1,3", NULL, NULL},
+		{"interleave:all", 0, "0-3", "0-3", NULL},
+	};
+	struct mp_topo *t = load("offline-cpus");
+
+	if (!t)
+		return;
+	for (size_t i = 0; i < MP_ARRAY_SIZE(cases); i++)
+		check_rcase(t, NULL, &cases[i]);
+	mp_topo_free(t);
+}
+
 static void test_errors(void)
 {
 	struct mp_topo *t = (struct mp_topo *)&t; /* a sentinel that must survive */
@@ -414,6 +522,59 @@ static void rm_tree(const char *dir)
 
 #define ND "sys/devices/system/node/"
 
+/* cpu/online missing, malformed and odd. */
+static void test_robust_cpus(void)
+{
+	static const struct file odd[] = {{ND "online", "0-1\n"},
+					  {ND "node0/cpulist", "0-3\n"},
+					  {ND "node0/meminfo", "Node 0 MemTotal:  4096 kB\n"},
+					  {ND "node1/cpulist", "4-5\n"},
+					  {ND "node1/meminfo", "Node 1 MemTotal:  2048 kB\n"},
+					  {"sys/devices/system/cpu/online", "zz\n"}, /* unreadable: every CPU counts */
+					  {}};
+	static const struct {
+		const char *online; /* cpu/online, NULL: left as in odd[] */
+		unsigned n0, off0, n1, off1;
+		bool cpu1;
+	} cases[] = {
+		{NULL, 4, 0, 2, 0, true},
+		{"\n", 4, 0, 2, 0, true},     /* empty: unknown, not "none online" */
+		{"0-1\n", 2, 2, 0, 2, false}, /* node 1 keeps only offline CPUs */
+		{"0-5\n", 4, 0, 2, 0, true},
+	};
+
+	for (size_t i = 0; i < MP_ARRAY_SIZE(cases); i++) {
+		char dir[] = "/tmp/mplace-topo-XXXXXX";
+		struct mp_topo *t = NULL;
+		int r;
+
+		if (!mkdtemp(dir)) {
+			CHECK_MSG(0, "mkdtemp: %s", strerror(errno));
+			return;
+		}
+		CHECK(write_tree(dir, odd) == 0);
+		if (cases[i].online) {
+			const struct file one[] = {{"sys/devices/system/cpu/online", cases[i].online}, {}};
+
+			CHECK(write_tree(dir, one) == 0);
+		}
+		r = mp_topo_load(dir, &t);
+		CHECK_MSG(r == 0, "case %zu: %d", i, r);
+		if (r == 0) {
+			const struct mp_node *a = &t->nodes[0], *b = &t->nodes[1];
+
+			CHECK_MSG(a->n_cpus == cases[i].n0 && a->n_offline_cpus == cases[i].off0, "case %zu", i);
+			CHECK_MSG(b->n_cpus == cases[i].n1 && b->n_offline_cpus == cases[i].off1, "case %zu", i);
+			CHECK_MSG(b->has_cpu == cases[i].cpu1 && a->has_cpu, "case %zu", i);
+			CHECK_MSG(b->n_cpus || !b->cpus, "case %zu", i);
+			/* derived tiers follow the CPUs that run */
+			CHECK(a->tier == 0 && b->tier == (cases[i].cpu1 ? 0 : 1));
+			mp_topo_free(t);
+		}
+		rm_tree(dir);
+	}
+}
+
 static void test_robust(void)
 {
 	/* node0 with nothing in it, no state lists */
@@ -485,6 +646,7 @@ static void test_robust(void)
 		mp_topo_free(t);
 	}
 	rm_tree(dir);
+	test_robust_cpus();
 }
 
 /* Features read from fixtures: every file-based answer, and no syscall
@@ -580,6 +742,8 @@ int main(void)
 	test_machines();
 	test_2s_cxl();
 	test_other_machines();
+	test_offline_cpus();
+	test_resolve_offline();
 	test_errors();
 	test_cgroups();
 	test_live();

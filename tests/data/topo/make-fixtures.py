@@ -4,7 +4,7 @@
 
 Each machine is described below in the kernel's own formats (cpulist, the
 "Node N MemTotal:  X kB" meminfo lines, distance rows, hex block_size_bytes,
-memory_tierN/nodelist, HMAT access0 attributes).  Run it from this directory
+memory_tierN/nodelist, HMAT access0 attributes, cpu/online).  Run it from this directory
 after changing a description, then regenerate and re-read expected.json by
 hand: expected.json is the oracle for 'mplace topo --json'.
 
@@ -73,7 +73,19 @@ def machine(root, m):
     w(root, nd + "/online", nodelist(ids) + "\n")
     w(root, nd + "/has_memory", nodelist([i for i in ids if nodes[i]["mem_gib"]]) + "\n")
     w(root, nd + "/has_normal_memory", nodelist([i for i in ids if nodes[i]["mem_gib"]]) + "\n")
-    w(root, nd + "/has_cpu", nodelist([i for i in ids if nodes[i]["cpus"]]) + "\n")
+    # N_CPU is set when a CPU of the node comes up and cleared only when the
+    # node's mask is empty: where offline CPUs stay in the mask, it stays set
+    w(root, nd + "/has_cpu", nodelist(m.get("has_cpu", [i for i in ids if nodes[i]["cpus"]])) + "\n")
+    if "cpu_online" in m:
+        # Documentation/ABI/testing/sysfs-devices-system-cpu: possible,
+        # present, online, offline (possible CPUs that are not online)
+        possible = sorted(c for i in ids for c in nodes[i]["cpus"])
+        offline = sorted(set(possible) - set(m["cpu_online"]))
+        cd = "sys/devices/system/cpu"
+        w(root, cd + "/possible", nodelist(possible) + "\n")
+        w(root, cd + "/present", nodelist(possible) + "\n")
+        w(root, cd + "/online", nodelist(m["cpu_online"]) + "\n")
+        w(root, cd + "/offline", nodelist(offline) + "\n")
     bs = m.get("block_size", 128 << 20)
     w(root, "sys/devices/system/memory/block_size_bytes", "%x\n" % bs)
     for i in ids:
@@ -275,6 +287,23 @@ MACHINES = {
                    "files": {"sys/fs/cgroup/cpuset/cpuset.effective_mems": "0-7",
                              "sys/fs/cgroup/cpuset/slurm/cpuset.effective_mems": "0-7",
                              "sys/fs/cgroup/cpuset/slurm/uid_1000/job_42/cpuset.effective_mems": "4-5"}},
+    },
+    # Four nodes of eight CPUs after CPU hotplug, on a kernel before memory
+    # tiers: CPU 4 of node 0 and 30-31 of node 3 were taken offline, and
+    # every CPU of node 2.  The architecture keeps offline CPUs in the
+    # nodes' masks (x86 does not; the machines of issue #9 did), so
+    # node2/cpulist still says 16-23 and has_cpu still lists node 2.
+    "offline-cpus": {
+        "nodes": {i: {"cpus": rng(8 * i, 8 * i + 7), "mem_gib": 64, "free_pct": 80 + i,
+                      "huge": [(2048, 0, 0)]} for i in range(4)},
+        "distance": [[10, 12, 20, 20], [12, 10, 20, 20], [20, 20, 10, 12], [20, 20, 12, 10]],
+        "cpu_online": rng(0, 3) + rng(5, 15) + rng(24, 29),
+        "has_cpu": [0, 1, 2, 3],
+        "pci": [("0000:00:00.0", 0), ("0002:00:00.0", 2)],
+        "features": {"release": "5.14.0-427.13.1.el9_4.ppc64le", "numa_balancing": 1,
+                     "thp_enabled": "always [madvise] never"},
+        "cgroup": {"self": "0::/user.slice\n",
+                   "files": {"sys/fs/cgroup/cpuset.mems.effective": "0-3"}},
     },
 }
 

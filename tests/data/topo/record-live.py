@@ -64,6 +64,9 @@ def main():
     for f in ("online", "possible", "has_memory", "has_cpu", "has_normal_memory"):
         replicate(out, "%s/%s" % (nd, f))
     replicate(out, "sys/devices/system/memory/block_size_bytes")
+    # which CPUs can run: a node's cpulist may keep offline ones
+    for f in ("online", "offline", "possible", "present"):
+        replicate(out, "sys/devices/system/cpu/%s" % f)
     for node in sorted(glob.glob("/%s/node[0-9]*" % nd)):
         n = node[1:]
         for f in ("cpulist", "meminfo", "distance"):
