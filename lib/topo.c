@@ -12,7 +12,8 @@
  * memory on.  This file does no system calls besides reading files.
  *
  * A node's CPUs are the ones that can run: its cpulist ∩ cpu/online (some
- * architectures keep offline CPUs in the node's list).
+ * architectures keep offline CPUs in the node's list).  A node that is a
+ * GPU's memory, as the NVIDIA driver reports it, is marked and has no tier.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -607,15 +608,24 @@ static int load_tiers_sysfs(const char *root, struct mp_topo *t)
 	}
 	if (!nt)
 		goto out;
-	/* A lower memory_tierN id is a lower abstract distance: faster. */
+	/* A lower memory_tierN id is a lower abstract distance: faster.  GPU
+	 * memory gets no rank: the driver onlines it into the default tier
+	 * next to DRAM, and tier:fast must not mean the GPU's memory.  A tier
+	 * that holds nothing else is no rank either. */
 	qsort(tiers, nt, sizeof(*tiers), cmp_tier);
-	for (unsigned k = 0; k < nt; k++)
+	for (unsigned k = 0; k < nt; k++) {
+		struct mp_nodemask own;
+
+		mp_mask_andnot(&own, &tiers[k].nodes, &t->gpu_memory);
+		if (mp_mask_empty(&own) && !mp_mask_empty(&tiers[k].nodes))
+			continue;
 		for (unsigned i = 0; i < t->n_nodes; i++)
-			if (mp_mask_test(&tiers[k].nodes, t->nodes[i].id) && t->nodes[i].tier < 0) {
-				t->nodes[i].tier = (int)k;
+			if (mp_mask_test(&own, t->nodes[i].id) && t->nodes[i].tier < 0) {
+				t->nodes[i].tier = (int)t->n_tiers;
 				t->nodes[i].tier_id = (int)tiers[k].id;
 			}
-	t->n_tiers = nt;
+		t->n_tiers++;
+	}
 	r = 1;
 out:
 	free(tiers);
@@ -630,8 +640,9 @@ static void derive_tiers(struct mp_topo *t)
 {
 	bool fast = false, slow = false;
 
+	/* GPU memory is CPU-less, but it is not the slow tier of this machine */
 	for (unsigned i = 0; i < t->n_nodes; i++) {
-		if (!t->nodes[i].has_memory)
+		if (!t->nodes[i].has_memory || t->nodes[i].gpu_memory)
 			continue;
 		if (t->nodes[i].has_cpu)
 			fast = true;
@@ -641,11 +652,71 @@ static void derive_tiers(struct mp_topo *t)
 	for (unsigned i = 0; i < t->n_nodes; i++) {
 		struct mp_node *n = &t->nodes[i];
 
-		if (!n->has_memory)
+		if (!n->has_memory || n->gpu_memory)
 			continue;
 		n->tier = n->has_cpu || !fast ? 0 : 1;
 	}
 	t->n_tiers = (unsigned)fast + (unsigned)slow;
+}
+
+/* ---- GPU memory -------------------------------------------------------- */
+
+/*
+ * Nodes that are a GPU's memory.  The NVIDIA driver onlines the coherent
+ * memory of a GPU (V100 over NVLink on POWER9, Hopper over NVLink-C2C on
+ * Grace Hopper) as a CPU-less NUMA node, and names that node in
+ * proc/driver/nvidia/gpus/<PCI address>/numa_status, a "Node: N" line.  This
+ * is what hwloc reads to call such nodes "GPUMemory".  Nothing under
+ * sys/devices/system/node tells them apart from CXL or HBM: they are
+ * CPU-less nodes with memory, far away, in the default memory tier.
+ * Without the driver's directory (no NVIDIA driver, or a container that does
+ * not show it) no node is GPU memory.
+ */
+static void load_gpu_memory(const char *root, struct mp_topo *t)
+{
+	char path[PATH_MAX], buf[1024];
+	struct dirent *de;
+	DIR *d;
+
+	if (mkpath(path, sizeof(path), root, "proc/driver/nvidia/gpus") < 0)
+		return;
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *line, *save = NULL;
+
+		if (de->d_name[0] == '.' ||
+		    read_rel(root, buf, sizeof(buf), "proc/driver/nvidia/gpus/%s/numa_status", de->d_name) < 0)
+			continue;
+		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			struct mp_node *n;
+			char *p, *e;
+			int id, i;
+
+			if (strncmp(line, "Node:", 5))
+				continue;
+			p = line + 5;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			e = p + strlen(p);
+			while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+				*--e = '\0';
+			/* "-1" when the GPU's memory is not a node */
+			if (parse_int(p, &id) < 0 || id < 0 || (i = mp_topo_index(t, id)) < 0)
+				break;
+			n = &t->nodes[i];
+			/* one GPU per node; the lowest address if the driver
+			 * ever names two, so readdir order does not matter; a
+			 * name too long for a PCI address stays unknown */
+			if (strlen(de->d_name) < sizeof(n->gpu) && (!n->gpu[0] || strcmp(de->d_name, n->gpu) < 0))
+				memcpy(n->gpu, de->d_name, strlen(de->d_name) + 1);
+			n->gpu_memory = true;
+			mp_mask_set(&t->gpu_memory, (unsigned)id);
+			break;
+		}
+	}
+	closedir(d);
 }
 
 /* ---- devices ----------------------------------------------------------- */
@@ -846,6 +917,7 @@ int mp_topo_load(const char *root, struct mp_topo **ret)
 	free(on.cpus);
 	on.cpus = NULL;
 	load_distances(root, t);
+	load_gpu_memory(root, t);
 	r = load_tiers_sysfs(root, t);
 	if (r < 0)
 		goto fail;

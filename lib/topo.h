@@ -23,6 +23,11 @@ struct mp_node {
 	int id;
 	bool has_cpu;	 /* at least one online CPU */
 	bool has_memory; /* in has_memory (N_MEMORY) */
+	/* The memory of a GPU that the kernel onlined as a NUMA node (NVIDIA
+	 * coherent memory on POWER9 and Grace Hopper): not the machine's own
+	 * memory, so no generic node-set term, tier or default includes it. */
+	bool gpu_memory;
+	char gpu[32]; /* for gpu_memory: the GPU's PCI address, "" unknown */
 	unsigned n_cpus;
 	int *cpus; /* sorted online CPU numbers: cpulist ∩ cpu/online */
 	unsigned n_offline_cpus;
@@ -51,7 +56,9 @@ struct mp_topo {
 	unsigned n_nodes;
 	struct mp_node *nodes; /* sorted by id; only online nodes */
 	int *distance;	       /* n_nodes * n_nodes, indexed by position, 0 unknown */
-	struct mp_nodemask online, memory, cpu_nodes;
+	/* memory: every node with memory (N_MEMORY), GPU memory included, so a
+	 * policy may name such a node; gpu_memory: the nodes that are a GPU's */
+	struct mp_nodemask online, memory, cpu_nodes, gpu_memory;
 	bool tiers_from_sysfs; /* false: tiers derived (CPU nodes fast, others slow) */
 	unsigned n_tiers;
 	unsigned n_devices;

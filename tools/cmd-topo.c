@@ -2,7 +2,8 @@
 /*
  * mplace topo: the machine as placement sees it (nodes, their online CPUs,
  * memory, HMAT bandwidth and latency, distances, memory tiers, huge page
- * pools, devices, offline CPUs) and, on request, what the kernel can do.  Read-only; everything comes from
+ * pools, devices, offline CPUs and GPU memory) and, on request, what the
+ * kernel can do.  Read-only; everything comes from
  * mp_topo_load() and mp_features_probe(), so --sysfs-root replays fixtures.
  * Unknown values print as "-" (and null in JSON), never as zero.
  */
@@ -23,7 +24,7 @@ static const char usage_text[] = "Usage: mplace topo [OPTIONS]\n"
 				 "\n"
 				 "Show NUMA nodes, their online CPUs, memory, bandwidth and latency, the\n"
 				 "distance matrix, memory tiers, huge page pools and the devices near each\n"
-				 "node; also the CPUs that are offline.\n"
+				 "node; also the CPUs that are offline and the nodes that are a GPU's memory.\n"
 				 "\n"
 				 "Options:\n"
 				 "  --sysfs-root DIR   read sys/ and proc/ under DIR instead of /\n"
@@ -170,6 +171,8 @@ static struct json_object *topo_json(const struct mp_topo *t, const struct mp_fe
 		json_object_object_add(o, "offline_cpus", a);
 		json_object_object_add(o, "has_cpu", json_object_new_boolean(n->has_cpu));
 		json_object_object_add(o, "has_memory", json_object_new_boolean(n->has_memory));
+		json_object_object_add(o, "gpu_memory", json_object_new_boolean(n->gpu_memory));
+		json_object_object_add(o, "gpu", n->gpu_memory && n->gpu[0] ? json_object_new_string(n->gpu) : NULL);
 		/* a node with memory whose meminfo could not be read: unknown */
 		unknown = n->has_memory && !n->mem_total;
 		json_object_object_add(o, "memory_total", unknown ? NULL : u64_json(n->mem_total));
@@ -260,6 +263,8 @@ static void print_nodes(const struct mp_topo *t)
 		}
 		if (n->tier >= 0)
 			snprintf(tier, sizeof(tier), "%d", n->tier);
+		else if (n->gpu_memory)
+			snprintf(tier, sizeof(tier), "gpu");
 		if (n->read_bw)
 			snprintf(bw, sizeof(bw), "%" PRIu32 " MB/s", n->read_bw);
 		if (n->read_lat)
@@ -291,6 +296,17 @@ static void print_offline_cpus(const struct mp_topo *t)
 		printf("  node %d: %s%s\n", n->id, b.s ? b.s : "", n->n_cpus ? "" : " (no CPU of the node is online)");
 		mp_sb_free(&b);
 	}
+}
+
+/* Nodes that are a GPU's memory, and which GPU's. */
+static void print_gpu_memory(const struct mp_topo *t)
+{
+	if (mp_mask_empty(&t->gpu_memory))
+		return;
+	printf("\nGPU memory (no memory tier):\n");
+	for (unsigned i = 0; i < t->n_nodes; i++)
+		if (t->nodes[i].gpu_memory)
+			printf("  node %d: GPU %s\n", t->nodes[i].id, t->nodes[i].gpu[0] ? t->nodes[i].gpu : "unknown");
 }
 
 static void print_distances(const struct mp_topo *t)
@@ -502,6 +518,7 @@ int cmd_topo(int argc, char **argv)
 	} else {
 		print_nodes(t);
 		print_offline_cpus(t);
+		print_gpu_memory(t);
 		print_distances(t);
 		print_tiers(t);
 		print_hugepages(t);

@@ -3,7 +3,7 @@
 # 'mplace topo' against every fixture under tests/data/topo: the JSON equals
 # the fixture's expected.json (compared as data), the table names every node,
 # --help and mplace-topo.1 list the same options, errors exit as documented,
-# offline CPUs are what placement sees them as, and on the
+# offline CPUs and GPU memory are what placement sees them as, and on the
 # live machine the nodes agree with hwloc where it is installed.
 # Usage: topo.sh MPLACE SOURCE_DIR
 set -u
@@ -28,7 +28,7 @@ for dir in "$src"/tests/data/topo/*/; do
 		bad "$name: MPLACE_SYSFS_ROOT run failed"
 	"$mplace" topo --features --sysfs-root "$dir" >"$tmp/$name.txt" 2>&1 || bad "$name: text output failed"
 done
-[ "$n" -ge 9 ] || bad "only $n fixtures with expected.json (want 9 or more)"
+[ "$n" -ge 11 ] || bad "only $n fixtures with expected.json (want 11 or more)"
 python3 - "$src/tests/data/topo" "$tmp" <<'PY' || fail=1
 import json, re, sys
 
@@ -76,6 +76,12 @@ if [ $rc -eq 1 ] && grep -q 'the nodes have no CPUs' "$tmp/err"; then
 	ok "offline-cpus: run -N 2 refused: the nodes have no CPUs"
 else
 	bad "offline-cpus: run -N 2: exit $rc, $(cat "$tmp/err")"
+fi
+# GPU memory: marked in the table
+if grep -q '^250  *- .* gpu ' "$tmp/power9-gpu.txt" && grep -q 'node 255: GPU 0035:05:00.0' "$tmp/power9-gpu.txt"; then
+	ok "power9-gpu: GPU memory marked in the table"
+else
+	bad "power9-gpu: table: $(head -12 "$tmp/power9-gpu.txt")"
 fi
 resolved() { # FIXTURE POLICY -> "NODES ALLOWED" of the compiled policy
 	"$mplace" resolve --sysfs-root "$topo/$1" --cgroup / --no-config "$2" --json 2>/dev/null |
@@ -146,12 +152,19 @@ def cpus_of(cpuset):
 theirs = {}
 for o in root.iter("object"):
     if o.get("type") == "NUMANode":
-        theirs[int(o.get("os_index"))] = (cpus_of(o.get("cpuset")), int(o.get("local_memory", "0")))
+        theirs[int(o.get("os_index"))] = (cpus_of(o.get("cpuset")), int(o.get("local_memory", "0")),
+                                          o.get("subtype"))
 errors = []
-if sorted(mine) != sorted(theirs):
+# hwloc hides NVIDIA GPU memory nodes on POWER and marks them GPUMemory
+# elsewhere, with the GPU's CPUs as their locality: compare the marking only
+gpu = {i for i in mine if mine[i]["gpu_memory"]}
+if sorted(set(mine) - gpu) != sorted(set(theirs) - gpu):
     errors.append("nodes %s (mplace) vs %s (hwloc)" % (sorted(mine), sorted(theirs)))
+for i in sorted(theirs):
+    if (i in gpu) != (theirs[i][2] == "GPUMemory"):
+        errors.append("node %d: GPU memory %s (mplace), subtype %s (hwloc)" % (i, i in gpu, theirs[i][2]))
 # both count online CPUs only (hwloc leaves offline PUs out of cpusets)
-for i in sorted(set(mine) & set(theirs)):
+for i in sorted(set(mine) & set(theirs) - gpu):
     if mine[i]["cpus"] != theirs[i][0]:
         errors.append("node %d cpus %s vs %s" % (i, mine[i]["cpus"], theirs[i][0]))
     if mine[i]["memory_total"] != theirs[i][1]:

@@ -3,8 +3,8 @@
  * Topology and cgroup loading against the fixture trees in tests/data/topo.
  * The expected values here are written from the machine descriptions, not
  * from the loader's output, so a loader bug fails the test.  Resolution on
- * the machine with offline CPUs is checked here too: what those CPUs mean
- * to policies is a property of how they are loaded.
+ * the machines with offline CPUs and GPU memory is checked here too: what
+ * those nodes mean to policies is a property of how they are loaded.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -315,6 +315,63 @@ static void test_offline_cpus(void)
 	mp_topo_free(t);
 }
 
+/* Nodes that are a GPU's memory, as the NVIDIA driver names them. */
+static void test_gpu_memory(void)
+{
+	static const char *const p9_gpu[6] = {"0004:04:00.0", "0004:05:00.0", "0004:06:00.0",
+					      "0035:03:00.0", "0035:04:00.0", "0035:05:00.0"};
+	struct mp_topo *t;
+
+	t = load("power9-gpu");
+	if (t) {
+		CHECK(t->n_nodes == 8);
+		CHECK_STR(mask_str(&t->online), "0,8,250-255");
+		/* still nodes with memory: a policy may name them */
+		CHECK_STR(mask_str(&t->memory), "0,8,250-255");
+		CHECK_STR(mask_str(&t->gpu_memory), "250-255");
+		CHECK_STR(mask_str(&t->cpu_nodes), "0,8");
+		/* no memory tiers on 4.18: derived, and the GPUs' memory is not
+		 * the slow tier, so only one tier is left */
+		CHECK(!t->tiers_from_sysfs && t->n_tiers == 1);
+		for (unsigned k = 0; k < t->n_nodes; k++) {
+			const struct mp_node *n = &t->nodes[k];
+			bool gpu = n->id >= 250;
+
+			CHECK_MSG(n->gpu_memory == gpu, "node %d", n->id);
+			CHECK_MSG(n->tier == (gpu ? -1 : 0) && n->tier_id == -1, "node %d: tier %d", n->id, n->tier);
+			CHECK_MSG(n->has_memory && n->n_cpus == (gpu ? 0u : 88u), "node %d", n->id);
+			CHECK_STR(n->gpu, gpu ? p9_gpu[n->id - 250] : "");
+		}
+		CHECK(mp_topo_distance(t, 0, 250) == 80 && mp_topo_distance(t, 0, 8) == 40);
+		/* the GPU itself is a PCI device near its socket */
+		CHECK(mp_topo_device(t, "pci:0035:05:00.0") && mp_topo_device(t, "pci:0035:05:00.0")->node == 8);
+		mp_topo_free(t);
+	}
+	t = load("grace-hopper");
+	if (t) {
+		CHECK(t->n_nodes == 9);
+		CHECK_STR(mask_str(&t->memory), "0-1");
+		CHECK_STR(mask_str(&t->gpu_memory), "1");
+		CHECK_STR(mask_str(&t->cpu_nodes), "0");
+		/* memory_tier4 holds both; only the CPU's memory gets a rank */
+		CHECK(t->tiers_from_sysfs && t->n_tiers == 1);
+		CHECK(t->nodes[0].tier == 0 && t->nodes[0].tier_id == 4);
+		CHECK(t->nodes[1].gpu_memory && t->nodes[1].tier == -1 && t->nodes[1].tier_id == -1);
+		CHECK_STR(t->nodes[1].gpu, "0009:01:00.0");
+		/* the HBM has the bandwidth, which is why best: must not see it */
+		CHECK(t->nodes[1].read_bw > t->nodes[0].read_bw);
+		for (unsigned k = 2; k < t->n_nodes; k++)
+			CHECK(!t->nodes[k].gpu_memory && !t->nodes[k].has_memory && t->nodes[k].tier == -1);
+		mp_topo_free(t);
+	}
+	/* machines without the driver's directory have no GPU memory */
+	t = load("hbm");
+	if (t) {
+		CHECK(mp_mask_empty(&t->gpu_memory) && !t->nodes[1].gpu_memory);
+		mp_topo_free(t);
+	}
+}
+
 /* ---- resolution on these machines ------------------------------------- */
 
 struct rcase {
@@ -522,16 +579,23 @@ static void rm_tree(const char *dir)
 
 #define ND "sys/devices/system/node/"
 
-/* cpu/online missing, malformed and odd. */
-static void test_robust_cpus(void)
+/* cpu/online and the driver's numa_status, missing, malformed and odd. */
+static void test_robust_cpus_gpus(void)
 {
-	static const struct file odd[] = {{ND "online", "0-1\n"},
-					  {ND "node0/cpulist", "0-3\n"},
-					  {ND "node0/meminfo", "Node 0 MemTotal:  4096 kB\n"},
-					  {ND "node1/cpulist", "4-5\n"},
-					  {ND "node1/meminfo", "Node 1 MemTotal:  2048 kB\n"},
-					  {"sys/devices/system/cpu/online", "zz\n"}, /* unreadable: every CPU counts */
-					  {}};
+	static const struct file odd[] = {
+		{ND "online", "0-1\n"},
+		{ND "node0/cpulist", "0-3\n"},
+		{ND "node0/meminfo", "Node 0 MemTotal:  4096 kB\n"},
+		{ND "node1/cpulist", "4-5\n"},
+		{ND "node1/meminfo", "Node 1 MemTotal:  2048 kB\n"},
+		{"sys/devices/system/cpu/online", "zz\n"}, /* unreadable: every CPU counts */
+		{"proc/driver/nvidia/gpus/0000:01:00.0/numa_status", "Status:    online\n"},
+		{"proc/driver/nvidia/gpus/0000:02:00.0/numa_status", "Node:      -1\n"},
+		{"proc/driver/nvidia/gpus/0000:03:00.0/numa_status", "Node:      7\n"},
+		{"proc/driver/nvidia/gpus/0000:05:00.0/numa_status", "Node:      0x\n"},
+		{"proc/driver/nvidia/gpus/0000:04:00.0/numa_status", "Address: 0\nNode:\t1 \nStatus: online\n"},
+		{"proc/driver/nvidia/gpus/0000:00:00.0/numa_status", "Node: 1\n"},
+		{}};
 	static const struct {
 		const char *online; /* cpu/online, NULL: left as in odd[] */
 		unsigned n0, off0, n1, off1;
@@ -567,8 +631,11 @@ static void test_robust_cpus(void)
 			CHECK_MSG(b->n_cpus == cases[i].n1 && b->n_offline_cpus == cases[i].off1, "case %zu", i);
 			CHECK_MSG(b->has_cpu == cases[i].cpu1 && a->has_cpu, "case %zu", i);
 			CHECK_MSG(b->n_cpus || !b->cpus, "case %zu", i);
-			/* derived tiers follow the CPUs that run */
-			CHECK(a->tier == 0 && b->tier == (cases[i].cpu1 ? 0 : 1));
+			/* only node 1 is named well; the lowest address wins */
+			CHECK_STR(mask_str(&t->gpu_memory), "1");
+			CHECK(!a->gpu_memory && b->gpu_memory);
+			CHECK_STR(b->gpu, "0000:00:00.0");
+			CHECK(b->tier == -1 && a->tier == 0 && t->n_tiers == 1);
 			mp_topo_free(t);
 		}
 		rm_tree(dir);
@@ -646,7 +713,7 @@ static void test_robust(void)
 		mp_topo_free(t);
 	}
 	rm_tree(dir);
-	test_robust_cpus();
+	test_robust_cpus_gpus();
 }
 
 /* Features read from fixtures: every file-based answer, and no syscall
@@ -743,6 +810,7 @@ int main(void)
 	test_2s_cxl();
 	test_other_machines();
 	test_offline_cpus();
+	test_gpu_memory();
 	test_resolve_offline();
 	test_errors();
 	test_cgroups();

@@ -4,7 +4,8 @@
 
 Each machine is described below in the kernel's own formats (cpulist, the
 "Node N MemTotal:  X kB" meminfo lines, distance rows, hex block_size_bytes,
-memory_tierN/nodelist, HMAT access0 attributes, cpu/online).  Run it from this directory
+memory_tierN/nodelist, HMAT access0 attributes, cpu/online, PCI vendor and
+class, and the NVIDIA driver's numa_status).  Run it from this directory
 after changing a description, then regenerate and re-read expected.json by
 hand: expected.json is the oracle for 'mplace topo --json'.
 
@@ -72,7 +73,9 @@ def machine(root, m):
     w(root, nd + "/possible", nodelist(range(max(ids) + 1)) + "\n")
     w(root, nd + "/online", nodelist(ids) + "\n")
     w(root, nd + "/has_memory", nodelist([i for i in ids if nodes[i]["mem_gib"]]) + "\n")
-    w(root, nd + "/has_normal_memory", nodelist([i for i in ids if nodes[i]["mem_gib"]]) + "\n")
+    # memory the kernel onlined as ZONE_MOVABLE only (a GPU's) is not "normal"
+    w(root, nd + "/has_normal_memory",
+      nodelist([i for i in ids if nodes[i]["mem_gib"] and not nodes[i].get("movable")]) + "\n")
     # N_CPU is set when a CPU of the node comes up and cleared only when the
     # node's mask is empty: where offline CPUs stay in the mask, it stays set
     w(root, nd + "/has_cpu", nodelist(m.get("has_cpu", [i for i in ids if nodes[i]["cpus"]])) + "\n")
@@ -118,6 +121,17 @@ def machine(root, m):
         w(root, "sys/devices/virtual/memory_tiering/memory_tier%d/nodelist" % tid, nodelist(members) + "\n")
     for bdf, node in m.get("pci", []):
         w(root, "sys/bus/pci/devices/%s/numa_node" % bdf, "%d\n" % node)
+    for bdf, node, mem_node, device, mem_hex in m.get("gpus", []):
+        # an NVIDIA 3D controller (class 0302) near its socket's node, and
+        # the driver's report of the node its memory was onlined as
+        p = "sys/bus/pci/devices/%s" % bdf
+        w(root, p + "/numa_node", "%d\n" % node)
+        w(root, p + "/vendor", "0x10de\n")
+        w(root, p + "/device", "0x%04x\n" % device)
+        w(root, p + "/class", "0x030200\n")
+        w(root, "proc/driver/nvidia/gpus/%s/numa_status" % bdf,
+          "Node:      %d\nStatus:    online\nAddress:   %x\nSize:      %x\n"
+          % (mem_node, mem_hex, nodes[mem_node]["mem_gib"] * GiB))
     for name, node in m.get("net", []):
         w(root, "sys/class/net/%s/device/numa_node" % name, "%d\n" % node)
     for name in m.get("net_virtual", []):
@@ -304,6 +318,57 @@ MACHINES = {
                      "thp_enabled": "always [madvise] never"},
         "cgroup": {"self": "0::/user.slice\n",
                    "files": {"sys/fs/cgroup/cpuset.mems.effective": "0-3"}},
+    },
+    # A POWER9 server with six NVLink GPUs (V100, 16 GiB): sockets on nodes
+    # 0 and 8, and each GPU's memory onlined by the NVIDIA driver as a
+    # CPU-less, movable-only node 250-255, far from everything.  Kernel 4.18
+    # has no memory tiers, so without knowing better they would be derived
+    # as the slow tier.  Which GPU owns which node is the driver's to say.
+    "power9-gpu": {
+        "nodes": dict([(0, {"cpus": rng(0, 87), "mem_gib": 256, "free_pct": 70}),
+                       (8, {"cpus": rng(88, 175), "mem_gib": 256, "free_pct": 75})] +
+                      [(250 + k, {"cpus": [], "mem_gib": 16, "free_pct": 99, "movable": True})
+                       for k in range(6)]),
+        "distance": [[10 if a == b else (40 if a < 250 and b < 250 else 80)
+                      for b in [0, 8] + rng(250, 255)] for a in [0, 8] + rng(250, 255)],
+        "cpu_online": rng(0, 175),
+        "pci": [("0000:01:00.0", 0), ("0030:01:00.0", 8)],
+        "gpus": [("0004:04:00.0", 0, 250, 0x1db1, 0x200000000000),
+                 ("0004:05:00.0", 0, 251, 0x1db1, 0x202000000000),
+                 ("0004:06:00.0", 0, 252, 0x1db1, 0x204000000000),
+                 ("0035:03:00.0", 8, 253, 0x1db1, 0x206000000000),
+                 ("0035:04:00.0", 8, 254, 0x1db1, 0x208000000000),
+                 ("0035:05:00.0", 8, 255, 0x1db1, 0x20a000000000)],
+        "features": {"release": "4.18.0-513.5.1.el8_9.ppc64le", "numa_balancing": 1,
+                     "thp_enabled": "[always] madvise never"},
+        "cgroup": {"self": "0::/\n7:cpuset:/\n",
+                   "files": {"sys/fs/cgroup/cpuset/cpuset.effective_mems": "0,8,250-255"}},
+    },
+    # NVIDIA Grace Hopper: one Grace CPU node, the Hopper GPU's HBM onlined
+    # by the driver as CPU-less node 1, and nodes 2-8 that the firmware
+    # keeps for the GPU's partitions, online but empty.  The driver's memory
+    # joins the default tier next to the CPU's, and HMAT (values invented
+    # here) gives the HBM, as seen from its best initiator, the GPU, far more
+    # bandwidth than the CPU's memory: tier:fast and best:bandwidth would
+    # both pick it.
+    "grace-hopper": {
+        "nodes": dict([(0, {"cpus": rng(0, 71), "mem_gib": 480, "free_pct": 90,
+                            "hmat": (450000, 450000, 110, 110),
+                            "huge": [(2048, 0, 0), (524288, 0, 0)]}),
+                       (1, {"cpus": [], "mem_gib": 96, "free_pct": 99, "movable": True,
+                            "hmat": (3600000, 3600000, 700, 700),
+                            "huge": [(2048, 0, 0), (524288, 0, 0)]})] +
+                      [(k, {"cpus": [], "mem_gib": 0}) for k in rng(2, 8)]),
+        "distance": [[10 if a == b else 80 for b in range(9)] for a in range(9)],
+        "tiers": {4: [0, 1]},
+        "cpu_online": rng(0, 71),
+        "pci": [("0008:01:00.0", 0)],
+        "gpus": [("0009:01:00.0", 0, 1, 0x2342, 0x400000000000)],
+        "features": {"release": "6.8.0-1015-nvidia-64k", "numa_balancing": 1,
+                     "thp_enabled": "always [madvise] never", "weighted_interleave": True},
+        "cgroup": {"self": "0::/slurm/job_7\n",
+                   "files": {"sys/fs/cgroup/cpuset.mems.effective": "0-1",
+                             "sys/fs/cgroup/slurm/job_7/cpuset.mems.effective": "0-1"}},
     },
 }
 

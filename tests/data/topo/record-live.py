@@ -67,6 +67,9 @@ def main():
     # which CPUs can run: a node's cpulist may keep offline ones
     for f in ("online", "offline", "possible", "present"):
         replicate(out, "sys/devices/system/cpu/%s" % f)
+    # the NVIDIA driver's word on which node is a GPU's memory
+    for f in glob.glob("/proc/driver/nvidia/gpus/*/numa_status"):
+        replicate(out, f[1:])
     for node in sorted(glob.glob("/%s/node[0-9]*" % nd)):
         n = node[1:]
         for f in ("cpulist", "meminfo", "distance"):
