@@ -132,12 +132,12 @@ static bool same_term(const struct mp_ns_term *a, const struct mp_ns_term *b)
 }
 
 static const char *const term_words[] = {
-	"all",		"cpuset",	 "local", "cpu-nodes", "tier:fast", "tier:slow", "best:bandwidth",
+	"all",		"cpuset",	 "local", "cpu-nodes", "gpu-nodes", "tier:fast", "tier:slow", "best:bandwidth",
 	"best:latency", "best:capacity", "near",  "dist<=",    NULL,
 };
 
-#define TERM_HINT                                                                                   \
-	"terms: 0-3,7 all cpuset local cpu-nodes tier:fast|slow|N best:bandwidth|latency|capacity " \
+#define TERM_HINT                                                                                             \
+	"terms: 0-3,7 all cpuset local cpu-nodes gpu-nodes tier:fast|slow|N best:bandwidth|latency|capacity " \
 	"near[:pci:BDF|net:IF|block:DEV] dist<=N +LIST; '!' subtracts"
 
 static int parse_small(const char *s, size_t len, uint64_t max, int32_t *ret)
@@ -202,6 +202,10 @@ static int parse_term(const char *s, size_t len, size_t base, struct mp_ns_term 
 		t->atom = MP_NS_CPU_NODES;
 		return 0;
 	}
+	if (mp_streqn(s, len, "gpu-nodes")) {
+		t->atom = MP_NS_GPU_NODES;
+		return 0;
+	}
 	if (len >= 5 && memcmp(s, "tier:", 5) == 0) {
 		t->atom = MP_NS_TIER;
 		if (mp_streqn(s + 5, len - 5, "fast"))
@@ -261,6 +265,9 @@ static int parse_term(const char *s, size_t len, size_t base, struct mp_ns_term 
 				    "bad distance '%.*s'", Q(len - 6), s + 6);
 		return 0;
 	}
+	/* "gpu" is what people type first; it is too far from the word for near_miss */
+	if (mp_streqn(s, len, "gpu"))
+		return fail(d, base, "did you mean 'gpu-nodes'? " TERM_HINT, "unknown node-set term 'gpu'");
 	return fail(d, base, suggest(hint, sizeof(hint), s, len, term_words, TERM_HINT), "unknown node-set term '%.*s'",
 		    Q(len), s);
 }

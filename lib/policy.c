@@ -145,6 +145,9 @@ static void put_term(struct mp_sb *b, const struct mp_ns_term *t)
 	case MP_NS_CPU_NODES:
 		mp_sb_printf(b, "%scpu-nodes", neg);
 		return;
+	case MP_NS_GPU_NODES:
+		mp_sb_printf(b, "%sgpu-nodes", neg);
+		return;
 	case MP_NS_TIER:
 		if (t->arg == MP_TIER_FAST)
 			mp_sb_printf(b, "%stier:fast", neg);

@@ -31,6 +31,7 @@ enum mp_ns_atom {
 	MP_NS_NEAR,	 /* "near:pci:BDF", "near:net:IF", "near:block:DEV", "near" (the scope's device) */
 	MP_NS_DIST,	 /* "dist<=N": within distance N of the local node */
 	MP_NS_RELATIVE,	 /* "+0-1": indices into the cpuset's allowed nodes */
+	MP_NS_GPU_NODES, /* "gpu-nodes": nodes that are a GPU's memory      */
 };
 
 enum mp_tier_sel { MP_TIER_FAST = -1, MP_TIER_SLOW = -2 }; /* else arg = tier rank, 0 fastest */

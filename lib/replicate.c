@@ -111,8 +111,9 @@ int mp_replicate(const struct mp_compiled *c, const struct mp_topo *topo, const 
 		topo = own;
 	}
 	nodes = c->nodes;
+	/* every node of the machine's own memory: a GPU's is no place for a copy */
 	if (mp_mask_empty(&nodes))
-		nodes = topo->memory;
+		mp_mask_andnot(&nodes, &topo->memory, &topo->gpu_memory);
 	if (mp_mask_weight(&nodes) > MP_COMPILED_MAX) {
 		err = -E2BIG;
 		goto out;

@@ -12,7 +12,13 @@
  *     with memory: constraints are never escaped;
  *   - a strict policy that cannot be met is an error naming the scope and
  *     the reason; a non-strict one falls back and says so in a warning;
- *   - every decision is written to the trace, for `mplace explain`.
+ *   - every decision is written to the trace, for `mplace explain`;
+ *   - a GPU's memory (mp_node.gpu_memory) is placed on only when the node set
+ *     of the placement or of fallback= names it, by number or gpu-nodes:
+ *     the generic terms (all, cpuset, tier:, best:, ...) and every default
+ *     leave it out.  Constraints (allow=, order.SIZE=) written with all or
+ *     cpuset do not forbid it, so a general scope's allow=cpuset does not
+ *     stop a specific one from binding to the GPU's node.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -27,9 +33,13 @@
 struct rctx {
 	const struct mp_resolve_ctx *ctx;
 	const struct mp_topo *topo;
-	const struct mp_trace *fold; /* provenance, may be NULL */
-	struct mp_nodemask cpuset;   /* the cgroup's mems ∩ nodes with memory */
-	int local;		     /* local node id */
+	const struct mp_trace *fold;   /* provenance, may be NULL */
+	struct mp_nodemask general;    /* nodes with memory that is not a GPU's */
+	struct mp_nodemask cpuset_all; /* the cgroup's mems ∩ nodes with memory */
+	struct mp_nodemask cpuset;     /* cpuset_all without GPU memory */
+	struct mp_nodemask gpu_named;  /* GPU memory the placement or fallback= names */
+	struct mp_nodemask base;       /* cpuset and the named GPU memory: allowed before allow= */
+	int local;		       /* local node id */
 	struct mp_compiled *out;
 	struct mp_diag *diag;
 };
@@ -128,6 +138,15 @@ static int node_distance(const struct mp_topo *t, int a, int b)
 
 /* ---- node-set evaluation ------------------------------------------------ */
 
+/*
+ * Where a node set stands.  A choice (the placement, fallback=) picks nodes
+ * to put memory on: there 'all', 'cpuset' and a set of only subtracted terms
+ * mean the machine's own memory, without any GPU's.  A constraint (allow=,
+ * order.SIZE=) only rules nodes out: there they mean every node with memory,
+ * so that a GPU node the choice names is not refused by a generic allow set.
+ */
+enum ns_use { NS_CHOICE, NS_CONSTRAINT };
+
 static int best_nodes(struct rctx *r, int sel, const struct mp_nodemask *among, struct mp_nodemask *ret)
 {
 	const struct mp_topo *t = r->topo;
@@ -184,7 +203,7 @@ static int tier_nodes(struct rctx *r, int sel, struct mp_nodemask *ret)
 	for (unsigned i = 0; i < t->n_nodes; i++) {
 		int tier = t->nodes[i].tier;
 
-		if (tier < 0 || !t->nodes[i].has_memory)
+		if (tier < 0 || !t->nodes[i].has_memory || t->nodes[i].gpu_memory)
 			continue;
 		if (fastest < 0 || tier < fastest)
 			fastest = tier;
@@ -195,7 +214,7 @@ static int tier_nodes(struct rctx *r, int sel, struct mp_nodemask *ret)
 		int tier = t->nodes[i].tier;
 		bool in;
 
-		if (tier < 0 || !t->nodes[i].has_memory)
+		if (tier < 0 || !t->nodes[i].has_memory || t->nodes[i].gpu_memory)
 			continue;
 		if (sel == MP_TIER_FAST)
 			in = tier == fastest;
@@ -210,7 +229,7 @@ static int tier_nodes(struct rctx *r, int sel, struct mp_nodemask *ret)
 	return 0;
 }
 
-static int eval_term(struct rctx *r, const struct mp_ns_term *term, struct mp_nodemask *ret)
+static int eval_term(struct rctx *r, const struct mp_ns_term *term, enum ns_use use, struct mp_nodemask *ret)
 {
 	const struct mp_topo *t = r->topo;
 	const struct mp_device *dev;
@@ -223,10 +242,13 @@ static int eval_term(struct rctx *r, const struct mp_ns_term *term, struct mp_no
 		*ret = term->mask;
 		return 0;
 	case MP_NS_ALL:
-		*ret = t->memory;
+		*ret = use == NS_CONSTRAINT ? t->memory : r->general;
 		return 0;
 	case MP_NS_CPUSET:
-		*ret = r->cpuset;
+		*ret = use == NS_CONSTRAINT ? r->cpuset_all : r->cpuset;
+		return 0;
+	case MP_NS_GPU_NODES:
+		mp_mask_and(ret, &t->gpu_memory, &t->memory);
 		return 0;
 	case MP_NS_LOCAL:
 		mp_mask_set(ret, (unsigned)r->local);
@@ -251,16 +273,17 @@ static int eval_term(struct rctx *r, const struct mp_ns_term *term, struct mp_no
 		if (dev->node < 0) {
 			/* firmware gave no locality: the device is equally near every node */
 			warn(r, "device '%s' reports no NUMA node; 'near' means every node", spec);
-			*ret = t->memory;
+			*ret = r->general;
 			return 0;
 		}
 		mp_mask_set(ret, (unsigned)dev->node);
-		if (!mp_mask_test(&t->memory, (unsigned)dev->node)) {
-			/* a memory-less node: the nearest nodes with memory stand in */
+		if (!mp_mask_test(&r->general, (unsigned)dev->node)) {
+			/* a memory-less node (or a GPU's): the nearest nodes with
+			 * the machine's memory stand in */
 			int best = -1;
 
 			mp_mask_zero(ret);
-			mp_mask_foreach(n, &t->memory) {
+			mp_mask_foreach(n, &r->general) {
 				int d = node_distance(t, dev->node, n);
 
 				if (best < 0 || d < best) {
@@ -274,7 +297,7 @@ static int eval_term(struct rctx *r, const struct mp_ns_term *term, struct mp_no
 		return 0;
 	}
 	case MP_NS_DIST:
-		mp_mask_foreach(n, &t->memory)
+		mp_mask_foreach(n, &r->general)
 			if (node_distance(t, r->local, n) <= term->arg)
 				mp_mask_set(ret, (unsigned)n);
 		return 0;
@@ -300,7 +323,7 @@ static int eval_term(struct rctx *r, const struct mp_ns_term *term, struct mp_no
 	return fail(r, -EINVAL, NULL, "unknown node-set term %s", buf);
 }
 
-static int eval_nodeset(struct rctx *r, const struct mp_nodeset *ns, struct mp_nodemask *ret)
+static int eval_nodeset(struct rctx *r, const struct mp_nodeset *ns, enum ns_use use, struct mp_nodemask *ret)
 {
 	struct mp_nodemask pos, neg, m;
 	bool any_pos = false;
@@ -309,7 +332,7 @@ static int eval_nodeset(struct rctx *r, const struct mp_nodeset *ns, struct mp_n
 	mp_mask_zero(&pos);
 	mp_mask_zero(&neg);
 	for (unsigned i = 0; i < ns->n; i++) {
-		e = eval_term(r, &ns->terms[i], &m);
+		e = eval_term(r, &ns->terms[i], use, &m);
 		if (e < 0)
 			return e;
 		if (ns->terms[i].neg) {
@@ -320,9 +343,38 @@ static int eval_nodeset(struct rctx *r, const struct mp_nodeset *ns, struct mp_n
 		}
 	}
 	if (!any_pos)
-		pos = r->topo->memory;
+		pos = use == NS_CONSTRAINT ? r->topo->memory : r->general;
 	mp_mask_andnot(ret, &pos, &neg);
 	return 0;
+}
+
+/*
+ * The GPU memory a choice names: its node numbers and gpu-nodes, less the
+ * subtracted ones.  Read from the text, not evaluated (evaluation warns and
+ * may fail, and does so once, later); it equals the GPU nodes the choice
+ * evaluates to, since no other term yields GPU memory in a choice.
+ */
+static void gpu_named(const struct mp_topo *t, const struct mp_nodeset *ns, struct mp_nodemask *acc)
+{
+	struct mp_nodemask pos, neg;
+
+	mp_mask_zero(&pos);
+	mp_mask_zero(&neg);
+	for (unsigned i = 0; i < ns->n; i++) {
+		const struct mp_ns_term *term = &ns->terms[i];
+		struct mp_nodemask *m = term->neg ? &neg : &pos;
+
+		if (term->atom == MP_NS_LIST) {
+			struct mp_nodemask g;
+
+			mp_mask_and(&g, &term->mask, &t->gpu_memory);
+			mp_mask_or(m, m, &g);
+		} else if (term->atom == MP_NS_GPU_NODES) {
+			mp_mask_or(m, m, &t->gpu_memory);
+		}
+	}
+	mp_mask_andnot(&pos, &pos, &neg);
+	mp_mask_or(acc, acc, &pos);
 }
 
 /* ---- resolution steps ---------------------------------------------------- */
@@ -332,16 +384,30 @@ static int resolve_allowed(struct rctx *r, const struct mp_policy *p)
 	struct mp_compiled *c = r->out;
 	char a[256], b[256], w[300];
 
-	c->allowed = r->cpuset;
-	mask_str(&c->allowed, a, sizeof(a));
+	c->allowed = r->base;
+	mask_str(&r->cpuset_all, a, sizeof(a));
 	if (r->ctx->cgroup && r->ctx->cgroup->has_mems)
 		note(r, "cgroup %s allows nodes %s%s", r->ctx->cgroup->path ? r->ctx->cgroup->path : "?", a,
-		     mp_mask_equal(&r->cpuset, &r->topo->memory) ? " (every node with memory)" : "");
+		     mp_mask_equal(&r->cpuset_all, &r->topo->memory) ? " (every node with memory)" : "");
 	else
 		note(r, "nodes with memory: %s", a);
+	{
+		struct mp_nodemask left;
+
+		mp_mask_andnot(&left, &r->cpuset_all, &r->base);
+		if (!mp_mask_empty(&left)) {
+			mask_str(&left, a, sizeof(a));
+			mask_str(&c->allowed, b, sizeof(b));
+			note(r,
+			     "%s %s %s GPU memory: left out unless the placement or fallback= names %s (by number "
+			     "or gpu-nodes); allowed now %s",
+			     mp_mask_weight(&left) > 1 ? "nodes" : "node", a, mp_mask_weight(&left) > 1 ? "are" : "is",
+			     mp_mask_weight(&left) > 1 ? "them" : "it", b);
+		}
+	}
 	for (unsigned i = 0; i < p->n_allow; i++) {
 		struct mp_nodemask m;
-		int e = eval_nodeset(r, &p->allow[i], &m);
+		int e = eval_nodeset(r, &p->allow[i], NS_CONSTRAINT, &m);
 		char *txt;
 
 		if (e < 0)
@@ -383,7 +449,7 @@ static int resolve_allowed(struct rctx *r, const struct mp_policy *p)
 	for (unsigned i = 0; i < p->n_order_nodes; i++) {
 		struct mp_nodemask m;
 		unsigned k;
-		int e = eval_nodeset(r, &p->order_nodes[i].nodes, &m);
+		int e = eval_nodeset(r, &p->order_nodes[i].nodes, NS_CONSTRAINT, &m);
 
 		if (e < 0)
 			return e;
@@ -547,13 +613,13 @@ static int resolve_placement(struct rctx *r, const struct mp_policy *p)
 	int e;
 
 	c->strict = strict;
-	c->allow_narrows = !mp_mask_equal(&c->allowed, &r->cpuset);
+	c->allow_narrows = !mp_mask_equal(&c->allowed, &r->base);
 	if (mode == MP_MODE_DEFAULT || mode == MP_MODE_LOCAL) {
 		/* The kernel's default and local policies may use any node of the
 		 * cpuset.  When an allow set narrows that, only bind keeps the
 		 * process inside it; bind allocates nearest the running CPU first,
 		 * which is what local asks for. */
-		if (!mp_mask_equal(&c->allowed, &r->cpuset)) {
+		if (!mp_mask_equal(&c->allowed, &r->base)) {
 			mask_str(&c->allowed, a, sizeof(a));
 			if (mp_mask_empty(&c->allowed)) {
 				who(r, r->fold && r->fold->n_allow ? r->fold->allow_step[0] : -1, w, sizeof(w));
@@ -576,7 +642,7 @@ static int resolve_placement(struct rctx *r, const struct mp_policy *p)
 	}
 
 	if (p->nodes_set) {
-		e = eval_nodeset(r, &p->nodes, &want);
+		e = eval_nodeset(r, &p->nodes, NS_CHOICE, &want);
 		if (e < 0)
 			return e;
 	} else {
@@ -617,7 +683,7 @@ static int resolve_placement(struct rctx *r, const struct mp_policy *p)
 		for (unsigned i = 0; r->fold && i < p->n_allow && i < r->fold->n_allow; i++) {
 			struct mp_nodemask m;
 
-			if (eval_nodeset(r, &p->allow[i], &m) == 0 && !mp_mask_subset(&outside, &m)) {
+			if (eval_nodeset(r, &p->allow[i], NS_CONSTRAINT, &m) == 0 && !mp_mask_subset(&outside, &m)) {
 				ws = r->fold->allow_step[i];
 				break;
 			}
@@ -644,7 +710,7 @@ static int resolve_placement(struct rctx *r, const struct mp_policy *p)
 			return fail(r, -EXDEV, "widen the node set or drop 'strict'",
 				    "no allowed node is left for %s%s", mp_mode_name(mode), w);
 		if (p->fallback == MP_FB_NODES) {
-			e = eval_nodeset(r, &p->fallback_nodes, &fb);
+			e = eval_nodeset(r, &p->fallback_nodes, NS_CHOICE, &fb);
 			if (e < 0)
 				return e;
 			mp_mask_and(&fb, &fb, &c->allowed);
@@ -652,13 +718,17 @@ static int resolve_placement(struct rctx *r, const struct mp_policy *p)
 			mp_mask_zero(&fb);
 		}
 		if (mp_mask_empty(&fb)) {
-			/* the nearest allowed node to the running CPU */
+			/* the nearest allowed node to the running CPU, the
+			 * machine's own memory before a GPU's */
 			int near[1];
-			struct mp_nodemask loc;
+			struct mp_nodemask loc, among;
 
 			mp_mask_zero(&loc);
 			mp_mask_set(&loc, (unsigned)r->local);
-			if (order_by_distance(r->topo, &loc, &c->allowed, near, 1) == 1)
+			mp_mask_andnot(&among, &c->allowed, &r->topo->gpu_memory);
+			if (mp_mask_empty(&among))
+				among = c->allowed;
+			if (order_by_distance(r->topo, &loc, &among, near, 1) == 1)
 				mp_mask_set(&fb, (unsigned)near[0]);
 		}
 		if (mp_mask_empty(&fb))
@@ -704,7 +774,7 @@ static void resolve_fallback(struct rctx *r, const struct mp_policy *p)
 	if (c->strict || p->fallback == MP_FB_NONE || c->kmode == MP_MPOL_DEFAULT || c->kmode == MP_MPOL_LOCAL)
 		return;
 	if (p->fallback == MP_FB_NODES) {
-		if (eval_nodeset(r, &p->fallback_nodes, &among) < 0)
+		if (eval_nodeset(r, &p->fallback_nodes, NS_CHOICE, &among) < 0)
 			return;
 		mp_mask_and(&among, &among, &c->allowed);
 	} else {
@@ -808,9 +878,20 @@ int mp_resolve(const struct mp_policy *p, const struct mp_trace *fold_trace, con
 	if (fold_trace && mp_trace_copy(&c.trace, fold_trace) < 0)
 		return -ENOMEM;
 
-	r.cpuset = ctx->topo->memory;
+	mp_mask_andnot(&r.general, &ctx->topo->memory, &ctx->topo->gpu_memory);
+	r.cpuset_all = ctx->topo->memory;
 	if (ctx->cgroup && ctx->cgroup->has_mems)
-		mp_mask_and(&r.cpuset, &r.cpuset, &ctx->cgroup->mems);
+		mp_mask_and(&r.cpuset_all, &r.cpuset_all, &ctx->cgroup->mems);
+	mp_mask_andnot(&r.cpuset, &r.cpuset_all, &ctx->topo->gpu_memory);
+	/* GPU memory enters 'allowed' only where a choice names it: the node
+	 * set of a mode that takes one, and fallback= */
+	mp_mask_zero(&r.gpu_named);
+	if (p->nodes_set && p->mode != MP_MODE_UNSET && p->mode != MP_MODE_DEFAULT && p->mode != MP_MODE_LOCAL)
+		gpu_named(ctx->topo, &p->nodes, &r.gpu_named);
+	if (p->fallback == MP_FB_NODES)
+		gpu_named(ctx->topo, &p->fallback_nodes, &r.gpu_named);
+	mp_mask_and(&r.base, &r.cpuset_all, &r.gpu_named);
+	mp_mask_or(&r.base, &r.base, &r.cpuset);
 	r.local = ctx->local_node;
 	if (r.local < 0 || mp_topo_index(ctx->topo, r.local) < 0) {
 		struct mp_nodemask cand;

@@ -303,7 +303,7 @@ static void print_gpu_memory(const struct mp_topo *t)
 {
 	if (mp_mask_empty(&t->gpu_memory))
 		return;
-	printf("\nGPU memory (no memory tier):\n");
+	printf("\nGPU memory (left out of all, tiers and best:; named by number or gpu-nodes):\n");
 	for (unsigned i = 0; i < t->n_nodes; i++)
 		if (t->nodes[i].gpu_memory)
 			printf("  node %d: GPU %s\n", t->nodes[i].id, t->nodes[i].gpu[0] ? t->nodes[i].gpu : "unknown");

@@ -77,7 +77,7 @@ if [ $rc -eq 1 ] && grep -q 'the nodes have no CPUs' "$tmp/err"; then
 else
 	bad "offline-cpus: run -N 2: exit $rc, $(cat "$tmp/err")"
 fi
-# GPU memory: marked in the table
+# GPU memory: marked in the table, and left out of what generic terms mean
 if grep -q '^250  *- .* gpu ' "$tmp/power9-gpu.txt" && grep -q 'node 255: GPU 0035:05:00.0' "$tmp/power9-gpu.txt"; then
 	ok "power9-gpu: GPU memory marked in the table"
 else
@@ -91,6 +91,13 @@ while IFS='|' read -r fx pol want; do
 	got=$(resolved "$fx" "$pol")
 	[ "$got" = "$want" ] && ok "$fx: '$pol' is $want" || bad "$fx: '$pol' is '$got', want '$want'"
 done <<'CASES'
+power9-gpu|interleave:all|0,8 0,8
+power9-gpu|bind:tier:fast|0,8 0,8
+power9-gpu|bind:250|250 0,8,250
+power9-gpu|interleave:all,gpu-nodes|0,8,250,251,252,253,254,255 0,8,250,251,252,253,254,255
+grace-hopper|bind:best:bandwidth|0 0
+grace-hopper|interleave:tier:fast|0 0
+grace-hopper|bind:gpu-nodes|1 0,1
 offline-cpus|bind:cpu-nodes|0,1,3 0,1,2,3
 CASES
 

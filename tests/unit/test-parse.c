@@ -46,6 +46,8 @@ static const struct valid valid_cases[] = {
 	{"bind:!2,!3,!5", "bind:!2-3,!5"},
 	{"bind:local,0,local,1", "bind:0-1,local"},
 	{"bind:cpu-nodes,!tier:slow,all", "bind:cpu-nodes,all,!tier:slow"},
+	{"interleave:gpu-nodes,all,gpu-nodes", "interleave:gpu-nodes,all"},
+	{"bind:!gpu-nodes,0-255", "bind:0-255,!gpu-nodes"},
 	{"bind:+0-1", "bind:+0-1"},
 	{"bind:+1,+0,3,+5", "bind:3,+0-1,+5"},
 	{"bind:!+0,+1", "bind:+1,!+0"},
@@ -431,6 +433,7 @@ static void test_hints(void)
 		{"interleve:0", "did you mean 'interleave'?"},	{"bind:0 strct", "did you mean 'strict'?"},
 		{"bind:cpuest", "did you mean 'cpuset'?"},	{"membnd", "did you mean 'membind'?"},
 		{"bind:0 capacty", "did you mean 'capacity'?"}, {"-N 0", "mplace run"},
+		{"bind:gpu", "did you mean 'gpu-nodes'?"},	{"bind:gpu-node", "did you mean 'gpu-nodes'?"},
 	};
 
 	for (size_t i = 0; i < MP_ARRAY_SIZE(cases); i++) {
@@ -526,6 +529,7 @@ static void gen_nodeset(struct mp_sb *b)
 		"tier:fast",	 "tier:slow",	   "tier:1",   "best:bandwidth",
 		"best:latency",	 "best:capacity",  "near",     "near:pci:0000:3b:00.0",
 		"near:net:eth0", "near:block:sda", "dist<=20", "dist<=10",
+		"gpu-nodes",	 "cpu-nodes",	   "tier:0",   "dist<=30",
 	};
 	unsigned n = 1 + pick(4);
 

@@ -431,6 +431,199 @@ static void test_resolve_offline(void)
 	mp_topo_free(t);
 }
 
+/* GPU memory only where a policy names it, by number or gpu-nodes. */
+static void test_resolve_gpu(void)
+{
+	static const struct rcase p9[] = {
+		/* the generic terms and the defaults leave it out */
+		{"interleave:all", 0, "0,8", "0,8", NULL},
+		{"interleave", 0, "0,8", "0,8", NULL},
+		{"interleave:cpuset", 0, "0,8", "0,8", NULL},
+		{"bind:!0", 0, "8", NULL, NULL},
+		{"bind:tier:fast", 0, "0,8", NULL, NULL},
+		{"bind:tier:slow", 0, "0", NULL, NULL}, /* nothing is slow: falls back to the local node */
+		{"bind:tier:1", 0, "0", NULL, NULL},
+		{"prefer-many:best:bandwidth", 0, "0,8", NULL, NULL},
+		{"bind:best:capacity", 0, "0,8", NULL, NULL},
+		{"bind:best:latency", 0, "0,8", NULL, NULL},
+		{"bind:dist<=80", 0, "0,8", NULL, NULL},
+		{"bind:near:pci:0004:04:00.0", 0, "0", NULL, NULL},
+		{"interleave:+0-7", 0, "0,8", NULL, NULL},
+		{"prefer:0", 0, "0", "0,8", "8"},
+		{"default", 0, "", "0,8", NULL},
+		{"local allow=all", 0, "", "0,8", NULL}, /* allow=all narrows nothing: stays local */
+		/* named, it is used */
+		{"bind:gpu-nodes", 0, "250-255", "0,8,250-255", NULL},
+		{"bind:250", 0, "250", "0,8,250", NULL},
+		{"bind:250 strict", 0, "250", NULL, NULL},
+		{"interleave:all,gpu-nodes", 0, "0,8,250-255", NULL, NULL},
+		{"interleave:0-255", 0, "0,8,250-255", NULL, NULL},
+		{"bind:gpu-nodes,!251", 0, "250,252-255", "0,8,250,252-255", NULL},
+		{"interleave:!gpu-nodes", 0, "0,8", NULL, NULL},
+		{"bind:0-255,!gpu-nodes", 0, "0,8", NULL, NULL},
+		{"prefer:0 fallback=gpu-nodes", 0, "0", "0,8,250-255", "250,251,252,253,254,255"},
+		{"prefer:250", 0, "250", "0,8,250", "0,8"},
+		/* a generic constraint does not forbid what the placement names */
+		{"bind:250 gfp:hardwall", 0, "250", "0,8,250", NULL},
+		{"bind:250 allow=all strict", 0, "250", NULL, NULL},
+		{"bind:250 allow=!0 strict", 0, "250", NULL, NULL},
+		/* one that is about the machine's own memory does */
+		{"bind:250 allow=tier:fast strict", -EXDEV, NULL, NULL, NULL},
+		{"bind:250 allow=8 strict", -EXDEV, NULL, NULL, NULL},
+		{"bind:250 allow=8", 0, "8", NULL, NULL},
+		/* naming it in allow= alone does not place memory there */
+		{"interleave allow=0,250", 0, "0", "0", NULL},
+		{"local allow=gpu-nodes", -EXDEV, NULL, NULL, NULL},
+	};
+	static const struct rcase gh[] = {
+		{"bind:tier:fast", 0, "0", NULL, NULL},
+		{"bind:best:bandwidth", 0, "0", NULL, NULL},
+		{"hbw", 0, "0", NULL, NULL},
+		{"interleave:all weights=auto", 0, "0", NULL, NULL},
+		{"prefer-many:tier:0", 0, "0", NULL, NULL},
+		{"bind:1", 0, "1", "0-1", NULL},
+		{"bind:gpu-nodes", 0, "1", NULL, NULL},
+		{"interleave:0-1 weights=auto", 0, "0-1", NULL, NULL},
+		/* the partitions' nodes have no memory */
+		{"bind:2 strict", -ENOENT, NULL, NULL, NULL},
+	};
+	struct mp_cgroup cg = {.path = (char *)"/", .has_mems = true};
+	struct mp_topo *t;
+
+	t = load("power9-gpu");
+	if (t) {
+		for (size_t i = 0; i < MP_ARRAY_SIZE(p9); i++)
+			check_rcase(t, NULL, &p9[i]);
+		/* a cgroup without the GPUs' nodes keeps them out even when named */
+		mp_mask_parse("0,8", 3, &cg.mems, NULL);
+		{
+			static const struct rcase c = {"bind:250 strict", -EXDEV, NULL, NULL, NULL};
+
+			check_rcase(t, &cg, &c);
+		}
+		mp_topo_free(t);
+	}
+	t = load("grace-hopper");
+	if (t) {
+		for (size_t i = 0; i < MP_ARRAY_SIZE(gh); i++)
+			check_rcase(t, NULL, &gh[i]);
+		mp_topo_free(t);
+	}
+}
+
+/*
+ * The law behind those examples, over generated policies on power9-gpu: a
+ * node that is a GPU's memory is a placement, fallback or allowed node only
+ * when the placement or fallback= names it by number or gpu-nodes; and an
+ * added allow= never widens what is allowed.
+ */
+static uint64_t rng_state = 0x2545f4914f6cdd1dull;
+
+static unsigned rnd(unsigned n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (unsigned)(rng_state % n);
+}
+
+static void law_gpu_named(void)
+{
+	static const char *const modes[] = {"default", "local", "bind", "prefer", "prefer-many", "interleave", "split"};
+	static const char *const generic[] = {"all",
+					      "cpuset",
+					      "!0",
+					      "!8",
+					      "tier:fast",
+					      "tier:slow",
+					      "tier:0",
+					      "best:bandwidth",
+					      "best:latency",
+					      "best:capacity",
+					      "cpu-nodes",
+					      "local",
+					      "dist<=80",
+					      "dist<=40",
+					      "near:pci:0004:04:00.0",
+					      "+0-3",
+					      "0",
+					      "8",
+					      "0,8",
+					      "7"};
+	static const char *const gpu[] = {"gpu-nodes", "250", "251-253", "0-255", "255"};
+	static const char *const opts[] = {"strict",	      "weights=auto",	  "fallback=none",
+					   "allow=all",	      "allow=cpuset",	  "allow=0,250",
+					   "allow=tier:fast", "allow=!gpu-nodes", "allow=gpu-nodes"};
+	struct mp_topo *t = load("power9-gpu");
+	unsigned ok = 0, named = 0, bad = 0;
+
+	if (!t)
+		return;
+	for (unsigned i = 0; i < 20000; i++) {
+		struct mp_resolve_ctx ctx = {.topo = t, .local_node = rnd(2) ? 0 : 8};
+		struct mp_nodemask mention, seen;
+		struct mp_compiled c, c2;
+		char text[256], more[300];
+		struct mp_diag d;
+		size_t len;
+		int r, r2;
+
+		/* a mode and a node set of one to three terms; GPU terms by
+		 * number or name in a quarter of them */
+		mp_mask_zero(&mention);
+		len = (size_t)snprintf(text, sizeof(text), "%s", modes[rnd(MP_ARRAY_SIZE(modes))]);
+		for (unsigned k = 0, n = 1 + rnd(3); k < n; k++) {
+			const char *term = rnd(4) ? generic[rnd(MP_ARRAY_SIZE(generic))] : gpu[rnd(MP_ARRAY_SIZE(gpu))];
+			bool neg = rnd(5) == 0;
+
+			len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%s%s", k ? "," : ":", neg ? "!" : "",
+						term);
+		}
+		if (rnd(3) == 0)
+			len += (size_t)snprintf(text + len, sizeof(text) - len, " fallback=%s",
+						rnd(2) ? gpu[rnd(MP_ARRAY_SIZE(gpu))]
+						       : generic[rnd(MP_ARRAY_SIZE(generic))]);
+		if (rnd(2))
+			len += (size_t)snprintf(text + len, sizeof(text) - len, " %s", opts[rnd(MP_ARRAY_SIZE(opts))]);
+		/* what the text names: any GPU node a node number or gpu-nodes
+		 * covers, in the placement or in fallback= (an upper bound) */
+		if (strstr(text, "gpu-nodes") || strstr(text, "0-255"))
+			mp_mask_or(&mention, &mention, &t->gpu_memory);
+		if (strstr(text, "250"))
+			mp_mask_set(&mention, 250);
+		if (strstr(text, "251-253"))
+			for (unsigned n = 251; n <= 253; n++)
+				mp_mask_set(&mention, n);
+		if (strstr(text, "255"))
+			mp_mask_set(&mention, 255);
+		r = mp_compile(text, &ctx, &c, &d);
+		if (r < 0)
+			continue;
+		ok++;
+		seen = c.nodes;
+		mp_mask_or(&seen, &seen, &c.allowed);
+		for (unsigned f = 0; f < c.n_fallback; f++)
+			mp_mask_set(&seen, (unsigned)c.fallback[f]);
+		mp_mask_and(&seen, &seen, &t->gpu_memory);
+		named += !mp_mask_empty(&seen);
+		if (!mp_mask_subset(&seen, &mention) && bad++ < 5)
+			CHECK_MSG(0, "'%s' uses GPU memory %s it does not name", text, mask_str(&seen));
+		CHECK_MSG(mp_mask_subset(&c.nodes, &c.allowed), "'%s'", text);
+		/* one more constraint: allowed only shrinks */
+		snprintf(more, sizeof(more), "%s allow=%s", text,
+			 rnd(2) ? "all" : generic[rnd(MP_ARRAY_SIZE(generic))]);
+		r2 = mp_compile(more, &ctx, &c2, &d);
+		if (r2 == 0) {
+			CHECK_MSG(mp_mask_subset(&c2.allowed, &c.allowed), "'%s' widens '%s'", more, text);
+			mp_compiled_free(&c2);
+		}
+		mp_compiled_free(&c);
+	}
+	/* both sides of the law must have been exercised */
+	CHECK_MSG(ok > 5000 && named > 500, "ok %u, with GPU memory %u", ok, named);
+	mp_topo_free(t);
+}
+
 static void test_errors(void)
 {
 	struct mp_topo *t = (struct mp_topo *)&t; /* a sentinel that must survive */
@@ -812,6 +1005,8 @@ int main(void)
 	test_offline_cpus();
 	test_gpu_memory();
 	test_resolve_offline();
+	test_resolve_gpu();
+	law_gpu_named();
 	test_errors();
 	test_cgroups();
 	test_live();
