@@ -4,8 +4,9 @@
  * the preload agent parses from its environment in every process it is
  * loaded into, before main, and from its control socket.  The input bytes up
  * to the first NUL are the line.  A refusal must be -EINVAL with the output
- * untouched.  A line that is accepted must serialise to a line that reads
- * back and serialises to the same text, serialising into a short buffer
+ * untouched.  A line that is accepted must be the writer's own spelling of
+ * what it read (the same text back) and read back to the same again,
+ * serialising into a short buffer
  * must behave as snprintf does, and splitting a range by its weights (what
  * the agent does next with it) must hand out the whole range to its weight
  * nodes; anything else aborts.
@@ -61,6 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r != 0 || c.n_warnings || c.trace.n)
 		abort();
 	s1 = serialize(&c);
+	if (strcmp(s1, text) != 0)
+		abort();
 	memset(&again, 0x5a, sizeof(again));
 	if (mp_compiled_deserialize(s1, &again) < 0)
 		abort();

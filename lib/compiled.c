@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Serialising a compiled policy to one line and back (see compiled.h).
- * No allocation on the parse side: the agent calls it before main.
+ * No allocation on the parse side: the agent calls it before main.  One
+ * writer, one spelling: the parser checks each field's syntax and range,
+ * then accepts the line only if it is exactly what the writer makes of the
+ * result, so leading zeros, unsorted or empty node lists, "-0" and the like
+ * are refused rather than read as something the line does not say.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,23 +19,50 @@
 
 static const char *const am_names[] = {"unset", "off", "auto", "balancing", "damon", "touch"};
 
-/* Appends with snprintf semantics into (buf, size), tracking the total. */
+/* Appends with snprintf semantics into (buf, size), tracking the total; or,
+ * with expect set, compares with that text instead of writing. */
 struct out {
 	char *buf;
 	size_t size, len;
+	const char *expect;
+	bool differs; /* expect is not what would have been written */
 };
 
 static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put(struct out *o, const char *fmt, ...)
 {
+	char piece[256]; /* longer than any format here makes; masks go through put_str */
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(o->len < o->size ? o->buf + o->len : NULL, o->len < o->size ? o->size - o->len : 0, fmt, ap);
+	if (o->expect) {
+		n = vsnprintf(piece, sizeof(piece), fmt, ap);
+		/* expect matched up to len, so expect + len is inside it */
+		if (n < 0 || (size_t)n >= sizeof(piece) ||
+		    (!o->differs && strncmp(o->expect + o->len, piece, (size_t)n) != 0))
+			o->differs = true;
+	} else {
+		n = vsnprintf(o->len < o->size ? o->buf + o->len : NULL, o->len < o->size ? o->size - o->len : 0, fmt,
+			      ap);
+	}
 	va_end(ap);
 	if (n > 0)
 		o->len += (size_t)n;
+}
+
+/* A string as it is, without a copy in put's piece. */
+static void put_str(struct out *o, const char *str)
+{
+	size_t n = strlen(str);
+
+	if (!o->expect) {
+		put(o, "%s", str);
+		return;
+	}
+	if (!o->differs && strncmp(o->expect + o->len, str, n) != 0)
+		o->differs = true;
+	o->len += n;
 }
 
 static void put_mask(struct out *o, const char *key, const struct mp_nodemask *m)
@@ -39,42 +70,49 @@ static void put_mask(struct out *o, const char *key, const struct mp_nodemask *m
 	char buf[4096];
 
 	mp_mask_format(m, buf, sizeof(buf));
-	put(o, " %s=%s", key, buf[0] ? buf : "-");
+	put(o, " %s=", key);
+	put_str(o, buf[0] ? buf : "-");
 }
 
-int mp_compiled_serialize(const struct mp_compiled *c, char *buf, size_t size)
+static void emit(const struct mp_compiled *c, struct out *o)
 {
-	struct out o = {buf, size, 0};
-
-	if (size)
-		buf[0] = '\0';
-	put(&o, MAGIC " mode=%s kmode=%d kflags=%u", mp_mode_name(c->mode), c->kmode, c->kflags);
-	put_mask(&o, "nodes", &c->nodes);
-	put_mask(&o, "allowed", &c->allowed);
-	put(&o, " strict=%d narrows=%d fallback=", c->strict, c->allow_narrows);
+	put(o, MAGIC " mode=%s kmode=%d kflags=%u", mp_mode_name(c->mode), c->kmode, c->kflags);
+	put_mask(o, "nodes", &c->nodes);
+	put_mask(o, "allowed", &c->allowed);
+	put(o, " strict=%d narrows=%d fallback=", c->strict, c->allow_narrows);
 	for (unsigned i = 0; i < c->n_fallback; i++)
-		put(&o, "%s%d", i ? "," : "", c->fallback[i]);
+		put(o, "%s%d", i ? "," : "", c->fallback[i]);
 	if (!c->n_fallback)
-		put(&o, "-");
-	put(&o, " weights=");
+		put(o, "-");
+	put(o, " weights=");
 	for (unsigned i = 0; i < c->n_weights; i++)
-		put(&o, "%s%d:%u", i ? "," : "", c->weight_node[i], c->weight[i]);
+		put(o, "%s%d:%u", i ? "," : "", c->weight_node[i], c->weight[i]);
 	if (!c->has_weights)
-		put(&o, "-");
+		put(o, "-");
 	else if (!c->n_weights)
-		put(&o, "kernel");
-	put(&o, " order=%" PRIu64 " omask=", c->order);
+		put(o, "kernel");
+	put(o, " order=%" PRIu64 " omask=", c->order);
 	for (unsigned i = 0; i < c->n_order_masks; i++) {
 		char m[4096];
 
 		mp_mask_format(&c->order_masks[i].nodes, m, sizeof(m));
-		put(&o, "%s%" PRIu64 ":%s", i ? ";" : "", c->order_masks[i].page_size, m[0] ? m : "none");
+		put(o, "%s%" PRIu64 ":", i ? ";" : "", c->order_masks[i].page_size);
+		put_str(o, m[0] ? m : "none");
 	}
 	if (!c->n_order_masks)
-		put(&o, "-");
-	put(&o, " phys=%" PRIx64 "-%" PRIx64 " am=%s rep=%d mig=%d home=%d", c->phys_lo, c->phys_hi,
+		put(o, "-");
+	put(o, " phys=%" PRIx64 "-%" PRIx64 " am=%s rep=%d mig=%d home=%d", c->phys_lo, c->phys_hi,
 	    c->automigrate < MP_ARRAY_SIZE(am_names) ? am_names[c->automigrate] : "off", c->replicate, c->migrate,
 	    c->home);
+}
+
+int mp_compiled_serialize(const struct mp_compiled *c, char *buf, size_t size)
+{
+	struct out o = {.buf = buf, .size = size};
+
+	if (size)
+		buf[0] = '\0';
+	emit(c, &o);
 	return (int)o.len;
 }
 
@@ -129,8 +167,10 @@ static int mask_field(struct in *in, const char *key, struct mp_nodemask *m)
 	return mp_mask_parse(v, n, m, NULL);
 }
 
-/* "a:b,c:d" style lists of node:number pairs; '-' for none. */
-static int pairs(const char *v, size_t n, int *nodes, uint64_t *vals, unsigned max, uint64_t maxval, unsigned *ret_n)
+/* "a:b,c:d" style lists of node:number pairs, each number in [minval, maxval];
+ * '-' for none. */
+static int pairs(const char *v, size_t n, int *nodes, uint64_t *vals, unsigned max, uint64_t minval, uint64_t maxval,
+		 unsigned *ret_n)
 {
 	unsigned k = 0;
 	size_t i = 0;
@@ -149,7 +189,7 @@ static int pairs(const char *v, size_t n, int *nodes, uint64_t *vals, unsigned m
 			;
 		if (k == max || mp_parse_uint(v + i, c - i, MP_MAX_NODES - 1, &a) < 0)
 			return -EINVAL;
-		if (vals && (c == e || mp_parse_uint(v + c + 1, e - c - 1, maxval, &b) < 0))
+		if (vals && (c == e || mp_parse_uint(v + c + 1, e - c - 1, maxval, &b) < 0 || b < minval))
 			return -EINVAL;
 		if (!vals && c != e)
 			return -EINVAL;
@@ -165,8 +205,36 @@ static int pairs(const char *v, size_t n, int *nodes, uint64_t *vals, unsigned m
 	return 0;
 }
 
+/* "LO-HI" in lower-case hex, inside [v, v + n) and nowhere else (sscanf
+ * would take "0x", signs, blanks, trailing bytes, and overflow unchecked). */
+static int hex_range(const char *v, size_t n, uint64_t *ret_lo, uint64_t *ret_hi)
+{
+	static const char digits[] = "0123456789abcdef";
+	uint64_t x[2] = {0, 0};
+	size_t i = 0;
+
+	for (unsigned k = 0; k < 2; k++) {
+		size_t start = i;
+
+		for (; i < n && v[i] != '-'; i++) {
+			const char *d = v[i] ? strchr(digits, v[i]) : NULL;
+
+			if (!d || i - start == 16)
+				return -EINVAL;
+			x[k] = x[k] << 4 | (uint64_t)(d - digits);
+		}
+		if (i == start || (k == 0 && i == n) || (k == 1 && i != n))
+			return -EINVAL;
+		i++; /* the '-' */
+	}
+	*ret_lo = x[0];
+	*ret_hi = x[1];
+	return 0;
+}
+
 int mp_compiled_deserialize(const char *s, struct mp_compiled *ret)
 {
+	struct out out = {0};
 	struct mp_compiled c;
 	struct in in;
 	const char *v;
@@ -202,7 +270,8 @@ int mp_compiled_deserialize(const char *s, struct mp_compiled *ret)
 	if (int_field(&in, "narrows", 0, 1, &x) < 0)
 		return -EINVAL;
 	c.allow_narrows = x;
-	if (field(&in, "fallback", &v, &n) < 0 || pairs(v, n, c.fallback, NULL, MP_COMPILED_MAX, 0, &c.n_fallback) < 0)
+	if (field(&in, "fallback", &v, &n) < 0 ||
+	    pairs(v, n, c.fallback, NULL, MP_COMPILED_MAX, 0, 0, &c.n_fallback) < 0)
 		return -EINVAL;
 	if (field(&in, "weights", &v, &n) < 0)
 		return -EINVAL;
@@ -211,7 +280,9 @@ int mp_compiled_deserialize(const char *s, struct mp_compiled *ret)
 	} else {
 		uint64_t w[MP_COMPILED_MAX];
 
-		if (pairs(v, n, c.weight_node, w, MP_COMPILED_MAX, 65535, &c.n_weights) < 0)
+		/* a zero weight is no share: the resolver never writes one, and
+		 * weights that are all zero would divide by zero in the split plan */
+		if (pairs(v, n, c.weight_node, w, MP_COMPILED_MAX, 1, 65535, &c.n_weights) < 0)
 			return -EINVAL;
 		for (unsigned i = 0; i < c.n_weights; i++)
 			c.weight[i] = (uint16_t)w[i];
@@ -243,7 +314,7 @@ int mp_compiled_deserialize(const char *s, struct mp_compiled *ret)
 			i = e + 1;
 		}
 	}
-	if (field(&in, "phys", &v, &n) < 0 || sscanf(v, "%" SCNx64 "-%" SCNx64, &c.phys_lo, &c.phys_hi) != 2)
+	if (field(&in, "phys", &v, &n) < 0 || hex_range(v, n, &c.phys_lo, &c.phys_hi) < 0)
 		return -EINVAL;
 	if (field(&in, "am", &v, &n) < 0)
 		return -EINVAL;
@@ -263,6 +334,11 @@ int mp_compiled_deserialize(const char *s, struct mp_compiled *ret)
 		return -EINVAL;
 	c.home = (int)x;
 	if (*in.s != '\0')
+		return -EINVAL;
+	/* the one spelling: what the writer makes of c, to the byte */
+	out.expect = s;
+	emit(&c, &out);
+	if (out.differs || s[out.len] != '\0')
 		return -EINVAL;
 	*ret = c;
 	return 0;

@@ -11,8 +11,11 @@
  *     am=off rep=0 mig=1 home=-1
  *
  * Only placement fields travel; warnings and the trace stay with whoever
- * resolved.  The parser is strict (every key once, in this order) and never
- * allocates: it is safe in the agent before main and after fork.
+ * resolved.  The parser accepts exactly the lines the writer makes: every
+ * key once, in this order, each value in the writer's one spelling (node
+ * lists ascending with ranges, no leading zeros, lower-case hex, "-" for
+ * none) and within what the placement code can carry out (weights 1-65535).
+ * It never allocates: it is safe in the agent before main and after fork.
  */
 #include <stddef.h>
 
@@ -20,6 +23,6 @@
 
 /* Writes into buf (snprintf semantics: returns the length it needs). */
 int mp_compiled_serialize(const struct mp_compiled *c, char *buf, size_t size);
-/* -EINVAL on any deviation; *ret is untouched then.  ret's warnings and trace
- * are left empty. */
+/* -EINVAL on any deviation from what mp_compiled_serialize writes; *ret is
+ * untouched then.  ret's warnings and trace are left empty. */
 int mp_compiled_deserialize(const char *s, struct mp_compiled *ret);

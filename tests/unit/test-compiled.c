@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The compiled policy's one-line form: every resolved policy survives the
- * round trip exactly, and anything malformed is refused without touching the
- * output.
+ * round trip exactly, and anything malformed, or spelt otherwise than the
+ * writer spells it, is refused without touching the output.
  */
 #include <errno.h>
 #include <string.h>
@@ -62,6 +62,28 @@ int main(void)
 		"order=0 omask=- phys=0-ffffffffffffffff am=off rep=0 mig=0 home=-1",
 		"mplace-compiled/1 mode=bind kmode=2 kflags=0 nodes=0 allowed=0 strict=0 narrows=0 fallback=1, weights=- "
 		"order=0 omask=- phys=0-ffffffffffffffff am=off rep=0 mig=0 home=-1",
+		/* weights that are all zero divided by zero in the split plan */
+		"mplace-compiled/1 mode=bind kmode=2 kflags=0 nodes=0-1 allowed=0-1 strict=0 narrows=0 fallback=- "
+		"weights=0:0,1:0 order=0 omask=- phys=0-ffffffffffffffff am=off rep=0 mig=0 home=-1",
+		/* an empty list was read as the kernel's weights */
+		"mplace-compiled/1 mode=bind kmode=2 kflags=0 nodes=0-1 allowed=0-1 strict=0 narrows=0 fallback=- "
+		"weights= order=0 omask=- phys=0-ffffffffffffffff am=off rep=0 mig=0 home=-1",
+		/* sscanf stopped at the 'n' and took 0-ff */
+		"mplace-compiled/1 mode=bind kmode=2 kflags=0 nodes=0 allowed=0 strict=0 narrows=0 fallback=- weights=- "
+		"order=0 omask=- phys=0-ffnffff am=off rep=0 mig=0 home=-1",
+		"mplace-compiled/1 mode=bind kmode=2 kflags=0 nodes=0 allowed=0 strict=0 narrows=0 fallback=- weights=- "
+		"order=0 omask=- phys=0x0-0x1000 am=off rep=0 mig=0 home=-1",
+		/* spellings the writer never makes */
+		"mplace-compiled/1 mode=bind kmode=2 kflags=0 nodes=0 allowed=1,0 strict=0 narrows=0 fallback=- weights=- "
+		"order=0 omask=- phys=0-ffffffffffffffff am=off rep=0 mig=0 home=-1",
+		"mplace-compiled/1 mode=bind kmode=2 kflags=0 nodes= allowed=0 strict=0 narrows=0 fallback=- weights=- "
+		"order=0 omask=- phys=0-ffffffffffffffff am=off rep=0 mig=0 home=-1",
+		"mplace-compiled/1 mode=bind kmode=02 kflags=0 nodes=0 allowed=0 strict=0 narrows=0 fallback=- weights=- "
+		"order=0 omask=- phys=0-ffffffffffffffff am=off rep=0 mig=0 home=-1",
+		"mplace-compiled/1 mode=bind kmode=2 kflags=0 nodes=0 allowed=0 strict=0 narrows=0 fallback=- weights=- "
+		"order=0 omask=- phys=0-ffffffffffffffff am=off rep=0 mig=0 home=-0",
+		"mplace-compiled/1 mode=bind kmode=2 kflags=0 nodes=0 allowed=0 strict=0 narrows=0 fallback=- weights=- "
+		"order=0 omask=2097152:0; phys=0-ffffffffffffffff am=off rep=0 mig=0 home=-1",
 	};
 	const char *good = "mplace-compiled/1 mode=bind kmode=2 kflags=0 nodes=0 allowed=0 strict=0 narrows=0 "
 			   "fallback=- weights=- order=0 omask=- phys=0-ffffffffffffffff am=off rep=0 mig=0 home=-1";
