@@ -38,12 +38,12 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "alloc.h"
+#include "alloc/alloc.h"
 #include "basic/util.h"
-#include "compiled.h"
+#include "core/compiled.h"
 #include "json.h"
-#include "place.h"
-#include "sys.h"
+#include "kernel/place.h"
+#include "kernel/sys.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -1158,7 +1158,7 @@ EXPORT int mlockall(int flags)
 	r = (int)syscall(SYS_mlockall, flags);
 	if (r == 0) {
 		atomic_store(&mlock_future, flags & MCL_FUTURE ? flags & (MCL_FUTURE | MCL_ONFAULT) : 0);
-		/* lib/alloc.c binds a non-strict extent before it makes it
+		/* lib/alloc/alloc.c binds a non-strict extent before it makes it
 		 * accessible (the moment MCL_FUTURE fills it); a strict one is
 		 * verified after, and fails where the fill went elsewhere */
 		if (c && (flags & MCL_FUTURE) && !(flags & MCL_ONFAULT) && agent_heap_active() &&

@@ -13,9 +13,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "combine.h"
-#include "config.h"
-#include "wire.h"
+#include "core/combine.h"
+#include "core/config.h"
+#include "wire/wire.h"
 
 struct jw;
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The agent's control socket (doc/agent-protocol.md, lib/wire.h): an
+ * The agent's control socket (doc/agent-protocol.md, lib/wire/wire.h): an
  * abstract Unix datagram socket "mplace-agent.PID", served by one thread of
  * the agent's own that answers `show` and `set`, one datagram each way.
  *
@@ -42,10 +42,10 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "compiled.h"
+#include "core/compiled.h"
 #include "json.h"
-#include "place.h"
-#include "wire.h"
+#include "kernel/place.h"
+#include "wire/wire.h"
 
 #ifndef SO_PASSPIDFD
 #define SO_PASSPIDFD 76

@@ -30,16 +30,16 @@
 
 #include "agent.h"
 #include "basic/util.h"
-#include "combine.h"
-#include "compiled.h"
-#include "config.h"
-#include "live.h"
+#include "core/combine.h"
+#include "core/compiled.h"
+#include "core/config.h"
+#include "machine/live.h"
 
 /* Problems open with what happened, so a long path cut at the table's
  * line length loses the least. */
 #define NOT_APPLIED "own exe rules not applied, inherited policies kept: "
 
-/* Does one of the TAB-separated globs in list match exe?  As lib/combine.c
+/* Does one of the TAB-separated globs in list match exe?  As lib/core/combine.c
  * matches exe scopes: fnmatch without flags. */
 static bool list_matches(const char *list, const char *exe)
 {

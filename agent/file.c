@@ -38,8 +38,8 @@
 
 #include "agent.h"
 #include "basic/util.h"
-#include "place.h"
-#include "sys.h"
+#include "kernel/place.h"
+#include "kernel/sys.h"
 
 #define EXPORT __attribute__((visibility("default")))
 

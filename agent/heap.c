@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The agent's malloc: with a heap policy, every malloc-family call goes to
- * the private jemalloc (lib/mpje.h), each thread bound to an arena of the
- * heap's set, whose extents are placed by the heap policy (lib/alloc.h);
+ * the private jemalloc (lib/alloc/mpje.h), each thread bound to an arena of the
+ * heap's set, whose extents are placed by the heap policy (lib/alloc/alloc.h);
  * without one, to glibc's allocator, as if the agent were not there.
  *
  * The fast path is jemalloc's own: a bound thread's malloc is the private
@@ -17,14 +17,14 @@
  *     `mplace set heap=` replaces the set's placement
  *     (mp_alloc_set_replace), it does not make another set, so every
  *     thread's automatic tcache holds objects of that one set only;
- *   - a thread is `bound` once lib/alloc.c has made the heap set its
+ *   - a thread is `bound` once lib/alloc/alloc.c has made the heap set its
  *     primary (thread.arena is one of the set's arenas): from then on its
  *     calls go straight to the private copy.  Until then, or when the
  *     environment's MALLOC_CONF forbids binding, they take the explicit
- *     per-set path of lib/alloc.h, correct and slower;
- *   - lib/alloc.c allocates its own bookkeeping from the private copy, not
+ *     per-set path of lib/alloc/alloc.h, correct and slower;
+ *   - lib/alloc/alloc.c allocates its own bookkeeping from the private copy, not
  *     through malloc; the one recursion left (glibc's pthread_setspecific
- *     may calloc while lib/alloc.c makes a thread's table) is served, under
+ *     may calloc while lib/alloc/alloc.c makes a thread's table) is served, under
  *     the `busy` flag, from the heap set's arena without a thread cache.
  */
 #include <dlfcn.h>
@@ -38,10 +38,10 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "alloc.h"
-#include "compiled.h"
+#include "alloc/alloc.h"
+#include "core/compiled.h"
 #include "json.h"
-#include "place.h"
+#include "kernel/place.h"
 
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
@@ -97,7 +97,7 @@ static inline int mode(void)
 }
 
 /* Make the heap set (once) and this thread's entry for it; bind the thread
- * when lib/alloc.c made the set its primary.  The flags word, 0 on failure
+ * when lib/alloc/alloc.c made the set its primary.  The flags word, 0 on failure
  * (errno set). */
 static int enter(void)
 {
@@ -121,7 +121,7 @@ static __attribute__((noinline)) void *alloc_slow(size_t n, int extra)
 	if (!n)
 		n = 1;
 	if (busy) {
-		/* inside lib/alloc.c: the set exists (only thread setup recurses) */
+		/* inside lib/alloc/alloc.c: the set exists (only thread setup recurses) */
 		if (mp_alloc_set_arena(atomic_load(&heap_ref.set), &a) == 0)
 			return mallocx(n, extra | MALLOCX_ARENA(a) | MALLOCX_TCACHE_NONE);
 		return mallocx(n, extra | MALLOCX_TCACHE_NONE);
@@ -216,7 +216,7 @@ EXPORT void *realloc(void *p, size_t n)
 	size_t old;
 
 	/* the private copy's realloc(p, 0) frees and returns NULL, like glibc's
-	 * (lib/alloc.c sets zero_realloc:free) */
+	 * (lib/alloc/alloc.c sets zero_realloc:free) */
 	if (likely(bound))
 		return mpje_realloc(p, n);
 	if (unlikely(mode() != HEAP_JEMALLOC))
@@ -381,7 +381,7 @@ void agent_heap_ranges_json(struct jw *w)
 	if (!s)
 		return;
 	/* runs of consecutive chunks the heap's set owns: every extent of the
-	 * heap lies in one (lib/alloc.h) */
+	 * heap lies in one (lib/alloc/alloc.h) */
 	for (uint64_t k = 0; k < MP_ALLOC_CHUNKS; k++) {
 		uint64_t end = k;
 

@@ -40,7 +40,7 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "place.h"
+#include "kernel/place.h"
 
 #define HUGE_2M ((uintptr_t)2 << 20)
 

@@ -33,9 +33,9 @@
 
 #include <jemalloc/jemalloc.h>
 
-#include "combine.h"
-#include "compiled.h"
-#include "topo.h"
+#include "core/combine.h"
+#include "core/compiled.h"
+#include "machine/topo.h"
 
 extern char **environ;
 

@@ -22,9 +22,9 @@
 #include <unistd.h>
 
 #include "basic/util.h"
-#include "combine.h"
-#include "place.h"
-#include "sys.h"
+#include "core/combine.h"
+#include "kernel/place.h"
+#include "kernel/sys.h"
 
 #define PAGE	   4096UL
 #define MOVE_BATCH 4096

@@ -14,8 +14,8 @@
 #include <time.h>
 
 #include "basic/util.h"
-#include "combine.h"
-#include "config.h"
+#include "core/combine.h"
+#include "core/config.h"
 
 #define RULES 1000
 

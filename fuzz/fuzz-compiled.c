@@ -17,8 +17,8 @@
 #include <string.h>
 
 #include "basic/util.h"
-#include "combine.h"
-#include "compiled.h"
+#include "core/combine.h"
+#include "core/compiled.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

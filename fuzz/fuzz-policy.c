@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "basic/util.h"
-#include "policy.h"
+#include "core/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,16 +11,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alloc.h"
-#include "combine.h"
+#include "alloc/alloc.h"
+#include "core/combine.h"
 #include "config-mplace.h"
-#include "forms.h"
+#include "core/forms.h"
 #include "mplace.h"
-#include "place.h"
-#include "policy.h"
-#include "replicate.h"
-#include "live.h"
-#include "topo.h"
+#include "kernel/place.h"
+#include "core/policy.h"
+#include "alloc/replicate.h"
+#include "machine/live.h"
+#include "machine/topo.h"
 
 struct mplace_policy {
 	struct mp_policy p;

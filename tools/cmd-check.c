@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "basic/util.h"
-#include "config.h"
+#include "core/config.h"
 #include "tool.h"
 
 static const char usage_text[] = "Usage: mplace check [OPTIONS] [FILE]...\n"

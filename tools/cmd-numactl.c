@@ -32,11 +32,11 @@
 #include <unistd.h>
 
 #include "basic/util.h"
-#include "combine.h"
-#include "sys.h"
+#include "core/combine.h"
+#include "kernel/sys.h"
 #include "numactl.h"
 #include "tool.h"
-#include "live.h"
+#include "machine/live.h"
 
 static const char usage_text[] = "usage: numactl [--all | -a] [--balancing | -b]\n"
 				 "               [--interleave= | -i <nodes>] [--weighted-interleave= | -w <nodes>]\n"

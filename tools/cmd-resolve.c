@@ -15,12 +15,12 @@
 #include <unistd.h>
 
 #include "basic/util.h"
-#include "combine.h"
-#include "config.h"
-#include "forms.h"
-#include "sys.h"
+#include "core/combine.h"
+#include "core/config.h"
+#include "core/forms.h"
+#include "kernel/sys.h"
 #include "tool.h"
-#include "live.h"
+#include "machine/live.h"
 
 static const char usage_text[] =
 	"Usage: mplace resolve [OPTIONS] [EXPR]\n"

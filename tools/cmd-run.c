@@ -30,14 +30,14 @@
 #include <unistd.h>
 
 #include "basic/util.h"
-#include "combine.h"
-#include "compiled.h"
-#include "config.h"
+#include "core/combine.h"
+#include "core/compiled.h"
+#include "core/config.h"
 #include "numactl.h"
-#include "sys.h"
+#include "kernel/sys.h"
 #include "tool.h"
-#include "wire.h"
-#include "live.h"
+#include "wire/wire.h"
+#include "machine/live.h"
 
 static const char usage_text[] = "Usage: mplace run [OPTIONS] -- CMD [ARGS...]\n"
 				 "\n"
@@ -76,7 +76,7 @@ static const char usage_text[] = "Usage: mplace run [OPTIONS] -- CMD [ARGS...]\n
 #define MAX_CPU_OPS 8
 
 /* The kinds with a variable of their own, in the contract's order
- * (lib/wire.h); ALL is POLICY.  Each has the option of its name. */
+ * (lib/wire/wire.h); ALL is POLICY.  Each has the option of its name. */
 #define kinds	mp_wire_kinds
 #define N_KINDS MP_WIRE_N_KINDS
 

@@ -4,7 +4,7 @@
  * control socket (doc/agent-protocol.md): each KIND=EXPR is resolved here
  * for the process (this machine, its cgroup's nodes) and sent compiled, one
  * request each, and what each did is printed.  Only the process itself is
- * talked to (lib/wire.c checks who answers).  Without an agent only migrate_pages(2) for the whole
+ * talked to (lib/wire/wire.c checks who answers).  Without an agent only migrate_pages(2) for the whole
  * process is possible; it is done only when asked (--migrate-all), since it
  * moves every page of the process and changes no policy for the future.
  */
@@ -17,14 +17,14 @@
 #include <unistd.h>
 
 #include "basic/util.h"
-#include "combine.h"
-#include "compiled.h"
-#include "config.h"
-#include "sys.h"
+#include "core/combine.h"
+#include "core/compiled.h"
+#include "core/config.h"
+#include "kernel/sys.h"
 #include "tool.h"
-#include "topo.h"
-#include "live.h"
-#include "wire.h"
+#include "machine/topo.h"
+#include "machine/live.h"
+#include "wire/wire.h"
 
 static const char usage_text[] = "Usage: mplace set --pid PID [OPTIONS] KIND=EXPR...\n"
 				 "\n"

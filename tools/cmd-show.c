@@ -28,11 +28,11 @@
 #include <unistd.h>
 
 #include "basic/util.h"
-#include "compiled.h"
-#include "procmem.h"
-#include "sys.h"
+#include "core/compiled.h"
+#include "machine/procmem.h"
+#include "kernel/sys.h"
 #include "tool.h"
-#include "wire.h"
+#include "wire/wire.h"
 
 static const char usage_text[] = "Usage: mplace show (--pid PID | --self) [OPTIONS]\n"
 				 "\n"

@@ -16,9 +16,9 @@
 #include <sys/stat.h>
 
 #include "basic/util.h"
-#include "policy.h"
+#include "core/policy.h"
 #include "tool.h"
-#include "topo.h"
+#include "machine/topo.h"
 
 static const char usage_text[] = "Usage: mplace topo [OPTIONS]\n"
 				 "\n"

@@ -14,8 +14,8 @@
 #include <stddef.h>
 
 #include "basic/nodemask.h"
-#include "policy.h"
-#include "topo.h"
+#include "core/policy.h"
+#include "machine/topo.h"
 
 /* The process options' short letters (for getopt) and long names. */
 #define NUMACTL_PROC_SHORT "i:w:m:p:P:lN:C:b"

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "config.h"
+#include "core/config.h"
 #include "tool.h"
 
 static void vmsg(const char *prefix, const char *fmt, va_list ap)

@@ -207,7 +207,7 @@ expect stack-policy "$DEFAULT -"
 grep -q "^mplace-agent\[[0-9]*\]: own exe rules not applied, inherited policies kept: heap: .*strict.conf:3:8" <<<"$out" &&
 	ok "a strict rule unmet at the child's start is reported" || bad "strict child: $(grep mplace-agent <<<"$out")"
 
-# long texts travel whole or fail at mplace run (lib/wire.h: one limit for
+# long texts travel whole or fail at mplace run (lib/wire/wire.h: one limit for
 # both ends): a configuration under a long path makes a long source
 long=$tmp
 for i in 1 2 3 4 5 6 7; do long=$long/$(printf 'd%.0s' $(seq 200)); done

@@ -15,10 +15,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "alloc/alloc.h"
 #include "check.h"
-#include "combine.h"
-#include "topo.h"
+#include "core/combine.h"
+#include "machine/topo.h"
 
 #define SPINNERS 2
 #define FORKS	 200

@@ -17,13 +17,13 @@
 
 #include <jemalloc/jemalloc.h>
 
-#include "alloc.h"
+#include "alloc/alloc.h"
 #include "basic/util.h"
 #include "check.h"
 #include "mplace.h"
-#include "place.h"
-#include "sys.h"
-#include "topo.h"
+#include "kernel/place.h"
+#include "kernel/sys.h"
+#include "machine/topo.h"
 
 static struct mplace_topo *topo;
 

@@ -12,10 +12,10 @@
 
 #include "basic/util.h"
 #include "check.h"
-#include "combine.h"
-#include "config.h"
-#include "policy.h"
-#include "sys.h"
+#include "core/combine.h"
+#include "core/config.h"
+#include "core/policy.h"
+#include "kernel/sys.h"
 
 /* ---- a synthetic machine: two sockets and two CPU-less CXL nodes -------- */
 

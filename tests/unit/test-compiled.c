@@ -9,9 +9,9 @@
 
 #include "basic/util.h"
 #include "check.h"
-#include "combine.h"
-#include "compiled.h"
-#include "policy.h"
+#include "core/combine.h"
+#include "core/compiled.h"
+#include "core/policy.h"
 
 static bool same(const struct mp_compiled *a, const struct mp_compiled *b)
 {

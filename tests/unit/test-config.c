@@ -14,7 +14,7 @@
 
 #include "basic/util.h"
 #include "check.h"
-#include "config.h"
+#include "core/config.h"
 
 #define MAX_ERR 16
 

@@ -8,8 +8,8 @@
 
 #include "basic/util.h"
 #include "check.h"
-#include "forms.h"
-#include "sys.h"
+#include "core/forms.h"
+#include "kernel/sys.h"
 
 static struct mp_compiled mk(enum mp_mode mode, const char *nodes)
 {

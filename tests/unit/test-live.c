@@ -12,7 +12,7 @@
 
 #include "basic/util.h"
 #include "check.h"
-#include "live.h"
+#include "machine/live.h"
 
 static void fixture(char *buf, size_t size, const char *name)
 {

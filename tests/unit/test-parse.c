@@ -10,7 +10,7 @@
 
 #include "basic/util.h"
 #include "check.h"
-#include "policy.h"
+#include "core/policy.h"
 
 struct valid {
 	const char *in, *out;

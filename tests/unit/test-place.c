@@ -17,10 +17,10 @@
 
 #include "basic/util.h"
 #include "check.h"
-#include "combine.h"
+#include "core/combine.h"
 #include "mplace.h"
-#include "place.h"
-#include "sys.h"
+#include "kernel/place.h"
+#include "kernel/sys.h"
 
 #define PS 4096u
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * lib/procmem.c: the maps/numa_maps/smaps parser on recorded and synthetic
+ * lib/machine/procmem.c: the maps/numa_maps/smaps parser on recorded and synthetic
  * files (tests/data/proc/), the kernel policy spellings, errors leaving the
  * output untouched, and, on this machine, page counts of a mapping of our
  * own checked against mp_place_where.
@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "place.h"
-#include "procmem.h"
-#include "sys.h"
+#include "kernel/place.h"
+#include "machine/procmem.h"
+#include "kernel/sys.h"
 
 static char *slurp(const char *dir, const char *name)
 {

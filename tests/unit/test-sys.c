@@ -13,7 +13,7 @@
 
 #include "basic/util.h"
 #include "check.h"
-#include "sys.h"
+#include "kernel/sys.h"
 
 static int first_node;
 

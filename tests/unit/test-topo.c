@@ -17,10 +17,10 @@
 
 #include "basic/util.h"
 #include "check.h"
-#include "combine.h"
-#include "policy.h"
-#include "sys.h"
-#include "topo.h"
+#include "core/combine.h"
+#include "core/policy.h"
+#include "kernel/sys.h"
+#include "machine/topo.h"
 
 #define GiB (UINT64_C(1) << 30)
 

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "placement.h"
-#include "sys.h"
+#include "kernel/sys.h"
 
 /* move_pages takes the page list in one array; ask in slices so a large
  * range needs no large temporary array. */

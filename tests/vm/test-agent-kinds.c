@@ -294,7 +294,7 @@ static int test_mlockall(int node)
 }
 
 /* The heap after mlockall(MCL_FUTURE): jemalloc's new extents are filled by
- * the kernel the moment lib/alloc.c makes them accessible, so they must be
+ * the kernel the moment lib/alloc/alloc.c makes them accessible, so they must be
  * bound before that.  A big object needs a new extent; never touched here,
  * so where its pages are is where that fill put them. */
 static int test_mlockall_heap(int node)

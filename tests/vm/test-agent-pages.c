@@ -58,7 +58,7 @@ static int parse_nodes(const char *s, uint64_t *ret)
 }
 
 /* The policy asked for against the kernel's: a bind that may fall back is
- * carried out as prefer-many over the same nodes (lib/resolve.c). */
+ * carried out as prefer-many over the same nodes (lib/core/resolve.c). */
 static bool policy_matches(const char *want, const char *have)
 {
 	const char *wc = strchr(want, ':'), *hc = strchr(have, ':');

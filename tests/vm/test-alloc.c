@@ -26,11 +26,11 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "combine.h"
+#include "core/combine.h"
 #include "mplace.h"
 #include "placement.h"
-#include "replicate.h"
-#include "sys.h"
+#include "alloc/replicate.h"
+#include "kernel/sys.h"
 
 #define PAGE 4096UL
 #define MiB  (1UL << 20)

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "placement.h"
-#include "sys.h"
+#include "kernel/sys.h"
 
 #define PAGE   4096UL
 #define HUGE   (2UL << 20)

@@ -25,10 +25,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "combine.h"
-#include "place.h"
+#include "core/combine.h"
+#include "kernel/place.h"
 #include "placement.h"
-#include "sys.h"
+#include "kernel/sys.h"
 
 #define PAGE 4096UL
 #define MiB  (1UL << 20)

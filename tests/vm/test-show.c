@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 #include "placement.h"
-#include "sys.h"
+#include "kernel/sys.h"
 
 #define NPAGES 64
 

@@ -16,7 +16,7 @@
 #include <sys/types.h>
 
 #include "basic/nodemask.h"
-#include "config.h"
+#include "core/config.h"
 
 /* Pages are counted per node for nodes below this; the rest go to ->elsewhere. */
 #define MP_PM_NODES 64

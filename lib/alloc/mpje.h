@@ -10,7 +10,7 @@
  * the library's own bookkeeping, and anything it frees that libc allocated
  * (getline, strdup), stay with the process's malloc.  The private copy's
  * malloc and free are reached by their mpje_ names, only by the allocator's
- * fast paths (lib/alloc.h), which rely on nothing else in the process using
+ * fast paths (lib/alloc/alloc.h), which rely on nothing else in the process using
  * this copy's automatic thread caches.
  */
 #include <stddef.h>

@@ -28,7 +28,7 @@
 
 #include "basic/util.h"
 #include "combine.h"
-#include "sys.h" /* the MPOL_* ABI constants only: no syscalls here */
+#include "kernel/sys.h" /* the MPOL_* ABI constants only: no syscalls here */
 
 struct rctx {
 	const struct mp_resolve_ctx *ctx;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The wire between the tools and the preload agent: the kinds table, the
- * socket's name and the client side of one request (lib/wire.h).
+ * socket's name and the client side of one request (lib/wire/wire.h).
  *
  * Invariants: the tables and mp_wire_address() neither allocate nor take
  * locks (the agent uses them before main and after fork); the client side

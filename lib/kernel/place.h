@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "combine.h"
+#include "core/combine.h"
 
 #define MP_PLACE_POPULATE      (1u << 0) /* fault the pages in now */
 #define MP_PLACE_VERIFY	       (1u << 1) /* check each page's node afterwards (implies the pages exist) */

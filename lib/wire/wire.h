@@ -23,7 +23,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "config.h"
+#include "core/config.h"
 
 /* A compiled policy's text, and its source text, travel whole up to this
  * many bytes (the terminating NUL included): `mplace run` refuses longer

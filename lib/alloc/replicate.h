@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "combine.h"
-#include "topo.h"
+#include "core/combine.h"
+#include "machine/topo.h"
 
 struct mp_replica {
 	size_t len;

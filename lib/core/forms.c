@@ -19,7 +19,7 @@
 
 #include "basic/util.h"
 #include "forms.h"
-#include "sys.h"
+#include "kernel/sys.h"
 
 struct out {
 	struct mp_sb text, lost;

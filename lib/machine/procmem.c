@@ -24,7 +24,7 @@
 
 #include "basic/util.h"
 #include "procmem.h"
-#include "sys.h"
+#include "kernel/sys.h"
 
 const char *mp_pm_kind_name(int kind)
 {

@@ -26,8 +26,8 @@
 #include <unistd.h>
 
 #include "basic/util.h"
-#include "policy.h"
-#include "sys.h"
+#include "core/policy.h"
+#include "kernel/sys.h"
 #include "topo.h"
 
 /* CAP_SYS_NICE (linux/capability.h): needed by migrate_pages and

@@ -7,7 +7,7 @@
  */
 #include <stdbool.h>
 
-#include "combine.h"
+#include "core/combine.h"
 #include "topo.h"
 
 struct mp_live {

@@ -6,7 +6,7 @@
  *
  * The fast paths are inline so that public.c's wrappers compile to one load
  * of the arena set cached in the handle, one thread-local load, and one call
- * into the private jemalloc (lib/mpje.h).  Everything that can take a lock
+ * into the private jemalloc (lib/alloc/mpje.h).  Everything that can take a lock
  * or a syscall lives in alloc.c behind the *_slow functions.
  *
  * Invariants:
@@ -19,7 +19,7 @@
  *     MALLOCX_ARENA caller objects of any arena);
  *   - a thread's first set is its primary: the thread is bound to one of the
  *     set's arenas (thread.arena) and uses the private jemalloc's automatic
- *     tcache for it, so malloc/free of the private copy (lib/mpje.h), its
+ *     tcache for it, so malloc/free of the private copy (lib/alloc/mpje.h), its
  *     fastest paths, serve that set.  Nothing else ever allocates from or
  *     frees into that copy's automatic tcache: every other set has an
  *     explicit tcache, and no caller outside this allocator uses the copy;
@@ -36,7 +36,7 @@
 
 #include "mpje.h"
 
-#include "combine.h"
+#include "core/combine.h"
 
 /* At most this many distinct placements (arena sets) per process. */
 #define MP_ALLOC_MAX_SETS    255

@@ -32,8 +32,8 @@
 
 #include "alloc.h"
 #include "basic/util.h"
-#include "place.h"
-#include "sys.h"
+#include "kernel/place.h"
+#include "kernel/sys.h"
 
 #define CHUNK (UINT64_C(1) << MP_ALLOC_CHUNK_SHIFT)
 /* Arenas per set: threads are spread over them, so fills and flushes of
@@ -68,7 +68,7 @@ static int key_err;
 static size_t page_size; /* set before the first arena exists */
 
 /*
- * The private copy's configuration (lib/mpje.h): realloc(p, 0) frees p and
+ * The private copy's configuration (lib/alloc/mpje.h): realloc(p, 0) frees p and
  * returns NULL, as glibc's does (the agent's realloc is this copy's).
  * jemalloc's "huge" arena needs no setting: a thread bound to a manual arena
  * (a set's) gets its big objects from that arena too.  MALLOC_CONF in the

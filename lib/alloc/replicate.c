@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 #include "alloc.h"
-#include "place.h"
+#include "kernel/place.h"
 #include "replicate.h"
-#include "sys.h"
+#include "kernel/sys.h"
 
 /* c turned into "bind to node n", keeping what says how (strict, order). */
 static void one_node(struct mp_compiled *out, const struct mp_compiled *c, int n)

@@ -18,7 +18,7 @@
 
 #include "config.h"
 #include "policy.h"
-#include "topo.h"
+#include "machine/topo.h"
 
 /* acc = acc (+) s.  Returns 0 or -ENOMEM (acc then unchanged). */
 int mp_policy_combine(struct mp_policy *acc, const struct mp_policy *s);
