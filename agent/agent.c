@@ -43,7 +43,6 @@
 #include "core/compiled.h"
 #include "json.h"
 #include "kernel/place.h"
-#include "kernel/sys.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -129,17 +128,7 @@ static inline uintptr_t page_up(uintptr_t a)
 
 long agent_count_misplaced(void *addr, size_t len, const struct mp_compiled *c)
 {
-	uint64_t per[MP_COMPILED_MAX];
-	long mis = 0;
-	int present = mp_place_where(addr, len, (size_t)sysconf(_SC_PAGESIZE), per, MP_COMPILED_MAX, NULL);
-
-	if (present <= 0 || mp_mask_empty(&c->nodes))
-		return 0;
-	mis = present;
-	for (unsigned n = 0; n < MP_COMPILED_MAX; n++)
-		if (mp_mask_test(&c->nodes, n))
-			mis -= (long)per[n];
-	return mis < 0 ? 0 : mis;
+	return mp_place_misplaced(addr, len, c, NULL);
 }
 
 /* ---- the agent's own code (its jemalloc included): its mmaps are not the
@@ -518,34 +507,19 @@ int agent_place_existing(enum mp_kind k, const struct mp_compiled *c, bool migra
 
 /* ---- task policy -------------------------------------------------------- */
 
-struct task_pol {
-	int mode; /* -1: none */
-	unsigned long mask[MP_MASK_ULONGS];
-};
-static struct task_pol task = {.mode = -1};
+/* The task policy every thread of the program gets (task_set false: none,
+ * the kernel's default is left alone). */
+static struct mp_task_policy task;
+static bool task_set;
 
-static void task_from(const struct mp_compiled *c, struct task_pol *t)
+static int task_apply(void)
 {
-	memset(t, 0, sizeof(*t));
-	t->mode = c->kmode | (int)c->kflags;
-	for (unsigned n = 0; n < MP_MAX_NODES; n++)
-		if (mp_mask_test(&c->nodes, n))
-			t->mask[n / MP_ULONG_BITS] |= 1UL << (n % MP_ULONG_BITS);
-}
-
-static int task_apply(const struct task_pol *t)
-{
-	int mode = t->mode & ~MP_MPOL_MODE_FLAGS;
-	bool nomask = mode == MP_MPOL_DEFAULT || mode == MP_MPOL_LOCAL;
-
-	if (t->mode < 0)
-		return 0;
-	return mp_sys_set_mempolicy(t->mode, nomask ? NULL : t->mask, nomask ? 0 : mp_sys_maxnode(MP_MAX_NODES));
+	return task_set ? mp_place_task(&task) : 0;
 }
 
 int agent_task_apply(void)
 {
-	int r = task_apply(&task);
+	int r = task_apply();
 
 	if (r < 0)
 		agent_problem("task policy of thread %d: %s", (int)gettid(), strerror(-r));
@@ -561,21 +535,20 @@ static void task_handler(int sig)
 {
 	int e = errno;
 
-	task_apply(&task);
+	task_apply();
 	atomic_fetch_add(&task_acks, 1);
 	errno = e;
 }
 
 int agent_task_set_all(const struct mp_compiled *c)
 {
-	struct task_pol t;
 	struct sigaction sa = {0}, old;
 	char buf[4096];
 	int fd, sent = 0, self = (int)gettid();
 	ssize_t n;
 
-	task_from(c, &t);
-	task = t;
+	mp_task_policy_of(c, &task);
+	task_set = true;
 	if (!task_signal) {
 		for (int s = SIGRTMAX; s > SIGRTMIN + 4; s--) {
 			if (sigaction(s, NULL, &old) == 0 && old.sa_handler == SIG_DFL &&
@@ -611,7 +584,7 @@ int agent_task_set_all(const struct mp_compiled *c)
 			if (mp_parse_uint(de->name, strlen(de->name), INT32_MAX, &tid) < 0)
 				continue;
 			if ((int)tid == self) {
-				task_apply(&task);
+				task_apply();
 				continue;
 			}
 			if (syscall(SYS_tgkill, getpid(), (int)tid, task_signal) == 0)
@@ -697,7 +670,7 @@ static void *trampoline(void *p)
 
 	free(p);
 	counted = true;
-	task_apply(&task);
+	task_apply();
 	place_own_stack();
 	/* runs on return, pthread_exit and cancellation alike */
 	pthread_cleanup_push(thread_end, NULL);
@@ -729,7 +702,7 @@ EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*sta
 		return EAGAIN;
 	/* nothing to do in the thread, and no control thread to stop after it */
 	if (!agent.active ||
-	    (task.mode < 0 && !agent_policy(MP_KIND_STACK) &&
+	    (!task_set && !agent_policy(MP_KIND_STACK) &&
 	     !((atomic_load(&mlock_future) & MCL_FUTURE) && agent_policy(MP_KIND_MLOCKED)) && !agent_ctl_wanted()))
 		return real_pthread_create(th, attr, start, arg);
 	t = malloc(sizeof(*t));
@@ -833,21 +806,27 @@ static const struct mp_compiled *mapping_policy(int flags, int fd, const char **
 /* A file mapping: the kernel ignores a range policy for the page cache, so
  * its pages are faulted in under the file's policy as the task policy, then
  * checked. */
+struct fault_in {
+	void *p;
+	size_t len;
+};
+
+static int fault_in(void *arg)
+{
+	struct fault_in *f = arg;
+
+	return madvise(f->p, f->len, 22 /* MADV_POPULATE_READ */) < 0 ? -errno : 0;
+}
+
 static void populate_file(void *p, size_t len, const struct mp_compiled *c)
 {
-	struct task_pol t;
+	struct fault_in f = {p, len};
 	long mis;
-	int r;
+	int r = mp_place_under(c, fault_in, &f);
 
-	task_from(c, &t);
-	task_apply(&t);
-	r = madvise(p, len, 22 /* MADV_POPULATE_READ */);
-	if (task.mode >= 0)
-		task_apply(&task);
-	else
-		mp_sys_set_mempolicy(MP_MPOL_DEFAULT, NULL, 0);
 	if (r < 0) {
-		agent_problem("file: MADV_POPULATE_READ of %zu KiB: %s", len >> 10, strerror(errno));
+		agent_problem("file: MADV_POPULATE_READ of %zu KiB under the file's policy: %s", len >> 10,
+			      strerror(-r));
 		return;
 	}
 	mis = agent_count_misplaced(p, page_up(len), c);
@@ -1320,7 +1299,8 @@ static void apply_start(void)
 	    : agent.kind[MP_KIND_ALL].set  ? &agent.kind[MP_KIND_ALL].c
 					   : NULL;
 	if (c) {
-		task_from(c, &task);
+		mp_task_policy_of(c, &task);
+		task_set = true;
 		agent_task_apply();
 	}
 	if ((c = agent_policy(MP_KIND_STACK)))

@@ -39,7 +39,6 @@
 #include "agent.h"
 #include "basic/util.h"
 #include "kernel/place.h"
-#include "kernel/sys.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -73,68 +72,32 @@ static int match_file(int fd, const char *path, char *abs, size_t abs_size)
 	return -1;
 }
 
-/*
- * Fault [p, p+len) of a file mapping in while the task policy is c's.
- * Returns 0 or -errno (the task policy could not be set or restored, or the
- * populate failed); the previous policy is restored in every case.
- */
-static int populate_under(void *p, size_t len, const struct mp_compiled *c)
+struct fault_in {
+	void *p;
+	size_t len;
+};
+
+/* Fault a file mapping in (run under the file's policy by mp_place_under). */
+static int fault_in(void *arg)
 {
-	struct mp_nodemask old_nodes;
-	sigset_t all, old_sigs;
-	int old_mode, mode, r, r2, populate_err = 0;
+	struct fault_in *f = arg;
 
-	r = mp_sys_get_policy(&old_mode, &old_nodes, NULL, 0);
-	if (r < 0)
-		return r;
-	mode = c->kmode;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old_sigs);
-	r = mp_sys_set_policy(mode | (int)c->kflags,
-			      mode == MP_MPOL_DEFAULT || mode == MP_MPOL_LOCAL ? NULL : &c->nodes);
-	if (r == 0 && madvise(p, len, MADV_POPULATE_READ) < 0) {
-		populate_err = -errno;
-		/* before Linux 5.14: fault each page in by reading it */
-		if (populate_err == -EINVAL) {
-			for (size_t o = 0; o < len; o += (size_t)sysconf(_SC_PAGESIZE))
-				(void)*(volatile const char *)((const char *)p + o);
-			populate_err = 0;
-		}
-	}
-	/* exactly what get_mempolicy said, flags included; default and local
-	 * take no mask, the others (an empty preferred is local) their own */
-	mode = old_mode & ~MP_MPOL_MODE_FLAGS;
-	r2 = mp_sys_set_policy(old_mode, mode == MP_MPOL_DEFAULT || mode == MP_MPOL_LOCAL ? NULL : &old_nodes);
-	pthread_sigmask(SIG_SETMASK, &old_sigs, NULL);
-	if (r2 < 0)
-		agent_problem("file: the task policy of thread %d could not be restored (mode %d): %s", (int)gettid(),
-			      old_mode, strerror(-r2));
-	return r < 0 ? r : populate_err;
-}
-
-/* Pages of [p, p+len) not on c's nodes, or -errno. */
-static long misplaced(void *p, size_t len, size_t ps, const struct mp_compiled *c, long *ret_present)
-{
-	uint64_t per[MP_COMPILED_MAX];
-	int present = mp_place_where(p, len, ps, per, MP_COMPILED_MAX, NULL);
-	long mis;
-
-	if (present < 0)
-		return present;
-	*ret_present = present;
-	if (mp_mask_empty(&c->nodes))
-		return 0; /* default or local: every node is right */
-	mis = present;
-	for (unsigned n = 0; n < MP_COMPILED_MAX; n++)
-		if (mp_mask_test(&c->nodes, n))
-			mis -= (long)per[n];
-	return mis < 0 ? 0 : mis;
+	if (madvise(f->p, f->len, MADV_POPULATE_READ) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -errno;
+	/* before Linux 5.14: fault each page in by reading it */
+	for (size_t o = 0; o < f->len; o += (size_t)getpagesize())
+		(void)*(volatile const char *)((const char *)f->p + o);
+	return 0;
 }
 
 int agent_file_read_place(int fd, const char *path, const struct mp_compiled *c)
 {
-	size_t ps = (size_t)sysconf(_SC_PAGESIZE), len, maplen;
-	long present = 0, mis, after;
+	size_t ps = (size_t)getpagesize(), len, maplen;
+	uint64_t present = 0;
+	long mis, after;
+	struct fault_in f;
 	struct stat st;
 	void *p;
 	int r;
@@ -154,18 +117,20 @@ int agent_file_read_place(int fd, const char *path, const struct mp_compiled *c)
 	p = (void *)syscall(SYS_mmap, NULL, maplen, PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
-	r = populate_under(p, maplen, c);
+	f.p = p;
+	f.len = maplen;
+	r = mp_place_under(c, fault_in, &f);
 	if (r < 0) {
 		agent_problem("file: %s: bringing %zu KiB in under the policy: %s", path, len >> 10, strerror(-r));
 		goto out;
 	}
-	mis = misplaced(p, maplen, ps, c, &present);
+	mis = mp_place_misplaced(p, maplen, c, &present);
 	if (mis <= 0)
 		goto out;
 	if (!c->migrate) {
 		agent_problem("file: %s: %ld of %ld pages were already in the page cache on other nodes (add "
 			      "'migrate' to move them)",
-			      path, mis, present);
+			      path, mis, (long)present);
 		goto out;
 	}
 	{
@@ -175,7 +140,7 @@ int agent_file_read_place(int fd, const char *path, const struct mp_compiled *c)
 		 * that other processes also map stays (MOVE_ALL needs privilege
 		 * and would pull pages from under them) */
 		r = mp_place_range(p, maplen, c, MP_PLACE_MIGRATE | MP_PLACE_NO_CHECK_FREE, &rep);
-		after = misplaced(p, maplen, ps, c, &present);
+		after = mp_place_misplaced(p, maplen, c, &present);
 		if (r < 0)
 			agent_problem("file: %s: moving %ld cached pages: %s%s%s", path, mis, strerror(-r),
 				      rep.reason[0] ? ": " : "", rep.reason);

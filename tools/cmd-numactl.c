@@ -33,7 +33,8 @@
 
 #include "basic/util.h"
 #include "core/combine.h"
-#include "kernel/sys.h"
+#include "core/mpol.h"
+#include "kernel/place.h"
 #include "numactl.h"
 #include "tool.h"
 #include "machine/live.h"
@@ -211,7 +212,7 @@ static struct mp_nodemask allowed_mem_nodes(struct numactl *n)
 {
 	struct mp_nodemask m = n->live.topo->memory, allowed;
 
-	if (mp_sys_get_policy(NULL, &allowed, NULL, MP_MPOL_F_MEMS_ALLOWED) == 0)
+	if (mp_place_mems_allowed(&allowed) == 0)
 		mp_mask_and(&m, &m, &allowed);
 	return m;
 }
@@ -260,19 +261,22 @@ static void hardware(struct numactl *n)
 static void show(struct numactl *n)
 {
 	struct mp_nodemask nodes, run, membind;
+	struct mp_task_policy task;
 	cpu_set_t cpus;
 	int mode = 0, next = 0, r;
 	char buf[32];
 
 	load_machine(n);
-	r = mp_sys_get_policy(&mode, &nodes, NULL, 0);
+	r = mp_place_task_get(&task);
 	if (r < 0) {
 		fprintf(stderr, "get_mempolicy: %s\n", strerror(-r));
-		mode = 0;
-		mp_mask_zero(&nodes);
+		task.mode = 0;
+		mp_mask_zero(&task.nodes);
 	}
+	mode = task.mode;
+	nodes = task.nodes;
 	/* the next interleave node; the kernel answers only under interleave */
-	if (mp_sys_get_policy(&next, NULL, NULL, MP_MPOL_F_NODE) < 0)
+	if (mp_place_task_next_node(&next) < 0)
 		next = 0;
 	if (sched_getaffinity(0, sizeof(cpus), &cpus) < 0)
 		fail("sched_getaffinity: %s", strerror(errno));
@@ -577,17 +581,14 @@ static void memory_option(struct numactl *n, int opt, const char *arg)
 		fprintf(stderr, "numactl: warning: %s\n", c.warnings[i]);
 	if (n->shm) {
 		/* numactl leaves the pages already there: no MPOL_MF_MOVE */
-		r = mp_sys_mbind_mask(n->shm, n->shm_len, c.kmode | (int)(c.kflags & ~MP_MPOL_F_NUMA_BALANCING),
-				      c.kmode == MP_MPOL_LOCAL || c.kmode == MP_MPOL_DEFAULT ? NULL : &c.nodes,
-				      n->strict ? MP_MPOL_MF_STRICT : 0);
+		r = mp_place_range_kernel(n->shm, n->shm_len, &c, n->strict);
 		if (r < 0)
 			fail("mbind on the shared memory: %s", strerror(-r));
 		n->seg_mode = c.kmode | (int)(c.kflags & ~MP_MPOL_F_NUMA_BALANCING);
 		n->seg_has_nodes = c.kmode != MP_MPOL_LOCAL && c.kmode != MP_MPOL_DEFAULT;
 		n->seg_nodes = c.nodes;
 	} else {
-		r = mp_sys_set_policy(c.kmode | (int)c.kflags,
-				      c.kmode == MP_MPOL_LOCAL || c.kmode == MP_MPOL_DEFAULT ? NULL : &c.nodes);
+		r = mp_place_task_compiled(&c);
 		if (r == -EINVAL && c.kmode == MP_MPOL_WEIGHTED_INTERLEAVE)
 			fail("this kernel has no weighted interleave (MPOL_WEIGHTED_INTERLEAVE came in Linux 6.9)");
 		if (r == -EINVAL && c.kmode == MP_MPOL_PREFERRED_MANY)
@@ -799,7 +800,7 @@ static void verify(struct numactl *n)
 	if (!n->seg_has_nodes)
 		fail("Need a mask to verify");
 	for (uint64_t off = 0; off < n->shm_len; off += n->shm_page) {
-		int r = mp_sys_get_policy(&mode, &nodes, n->shm + off, MP_MPOL_F_ADDR);
+		int r = mp_place_policy_at(n->shm + off, &mode, &nodes);
 
 		if (r < 0)
 			fail("get_mempolicy on shm: %s", strerror(-r));
@@ -813,7 +814,7 @@ static void verify(struct numactl *n)
 			print_mask("expected", &n->seg_nodes);
 			print_mask("real", &nodes);
 		}
-		r = mp_sys_get_policy(&node, NULL, n->shm + off, MP_MPOL_F_ADDR | MP_MPOL_F_NODE);
+		r = mp_place_node_at(n->shm + off, &node);
 		if (r < 0)
 			fail("get_mempolicy on shm: %s", strerror(-r));
 		if ((mode & ~MP_MPOL_MODE_FLAGS) != MP_MPOL_INTERLEAVE) {
@@ -851,7 +852,7 @@ static void dump(struct numactl *n)
 		int r = 0;
 
 		if (!end) {
-			r = mp_sys_get_policy(&mode, &nodes, n->shm + off, MP_MPOL_F_ADDR);
+			r = mp_place_policy_at(n->shm + off, &mode, &nodes);
 			if (r < 0)
 				fail("get_mempolicy on shm: %s", strerror(-r));
 			if (mode == prev && mp_mask_equal(&nodes, &prev_nodes))
@@ -885,7 +886,7 @@ static void dump_nodes(struct numactl *n)
 		bool end = off == n->shm_len;
 
 		if (!end) {
-			int r = mp_sys_get_policy(&node, NULL, n->shm + off, MP_MPOL_F_ADDR | MP_MPOL_F_NODE);
+			int r = mp_place_node_at(n->shm + off, &node);
 
 			if (r < 0)
 				fail("get_mempolicy on shm: %s", strerror(-r));

@@ -18,7 +18,7 @@
 #include "core/combine.h"
 #include "core/config.h"
 #include "core/forms.h"
-#include "kernel/sys.h"
+#include "core/mpol.h"
 #include "tool.h"
 #include "machine/live.h"
 

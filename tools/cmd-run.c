@@ -34,7 +34,7 @@
 #include "core/compiled.h"
 #include "core/config.h"
 #include "numactl.h"
-#include "kernel/sys.h"
+#include "kernel/place.h"
 #include "tool.h"
 #include "wire/wire.h"
 #include "machine/live.h"
@@ -592,14 +592,6 @@ static int cpu_binds(struct ctx *x, const struct args *a, bool apply)
 	return 0;
 }
 
-/* The generic policy as our task policy: it survives exec. */
-static int set_task_policy(const struct mp_compiled *c)
-{
-	int r = mp_sys_set_policy(c->kmode | (int)c->kflags, mp_mask_empty(&c->nodes) ? NULL : &c->nodes);
-
-	return r;
-}
-
 int cmd_run(int argc, char **argv)
 {
 	struct ctx x;
@@ -710,7 +702,8 @@ int cmd_run(int argc, char **argv)
 		if (a.root)
 			tool_warning("--sysfs-root: the generic policy was resolved for another machine; "
 				     "not set as the task policy here");
-		else if ((r = set_task_policy(&generic_c)) < 0) {
+		/* our task policy survives exec */
+		else if ((r = mp_place_task_compiled(&generic_c)) < 0) {
 			tool_error("policy: cannot set the task policy: %s", strerror(-r));
 			mp_compiled_free(&generic_c);
 			goto out;

@@ -20,7 +20,7 @@
 #include "core/combine.h"
 #include "core/compiled.h"
 #include "core/config.h"
-#include "kernel/sys.h"
+#include "kernel/place.h"
 #include "tool.h"
 #include "machine/topo.h"
 #include "machine/live.h"
@@ -160,7 +160,7 @@ static int migrate_all(int pid, const char *expr)
 	}
 	for (unsigned i = 0; i < topo->n_nodes; i++)
 		mp_mask_set(&from, topo->nodes[i].id);
-	r = mp_sys_migrate_pages_mask(pid, &from, &c.nodes);
+	r = mp_place_migrate_process(pid, &from, &c.nodes);
 	if (r < 0) {
 		tool_error("migrate_pages for process %d: %s", pid, strerror((int)-r));
 		if (r == -EPERM)

@@ -30,7 +30,7 @@
 #include "basic/util.h"
 #include "core/compiled.h"
 #include "machine/procmem.h"
-#include "kernel/sys.h"
+#include "core/mpol.h"
 #include "tool.h"
 #include "wire/wire.h"
 

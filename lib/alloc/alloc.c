@@ -33,7 +33,7 @@
 #include "alloc.h"
 #include "basic/util.h"
 #include "kernel/place.h"
-#include "kernel/sys.h"
+#include "core/mpol.h"
 
 #define CHUNK (UINT64_C(1) << MP_ALLOC_CHUNK_SHIFT)
 /* Arenas per set: threads are spread over them, so fills and flushes of

@@ -20,7 +20,7 @@
 #include "alloc.h"
 #include "kernel/place.h"
 #include "replicate.h"
-#include "kernel/sys.h"
+#include "core/mpol.h"
 
 /* c turned into "bind to node n", keeping what says how (strict, order). */
 static void one_node(struct mp_compiled *out, const struct mp_compiled *c, int n)

@@ -19,7 +19,7 @@
 
 #include "basic/util.h"
 #include "forms.h"
-#include "kernel/sys.h"
+#include "mpol.h"
 
 struct out {
 	struct mp_sb text, lost;

@@ -28,7 +28,7 @@
 
 #include "basic/util.h"
 #include "combine.h"
-#include "kernel/sys.h" /* the MPOL_* ABI constants only: no syscalls here */
+#include "mpol.h"
 
 struct rctx {
 	const struct mp_resolve_ctx *ctx;

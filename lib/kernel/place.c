@@ -32,6 +32,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +42,7 @@
 
 #include "basic/util.h"
 #include "place.h"
+#include "machine/topo.h"
 #include "sys.h"
 
 #ifndef MADV_POPULATE_WRITE
@@ -102,71 +105,6 @@ static bool is_hugetlb(const struct mp_compiled *c)
 	return c->order > MP_ORDER_THP;
 }
 
-/* ---- reading what the machine has free (cheap sysfs reads, no stdio) ---- */
-
-static int read_small(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return (int)n;
-}
-
-/* Node N's MemFree in bytes, from /sys/devices/system/node/nodeN/meminfo. */
-static int node_mem_free(int node, uint64_t *ret)
-{
-	char path[96], buf[4096];
-	const char *p;
-	uint64_t kb = 0;
-	int r;
-
-	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo", node);
-	r = read_small(path, buf, sizeof(buf));
-	if (r < 0)
-		return r;
-	p = strstr(buf, "MemFree:");
-	if (!p)
-		return -EIO;
-	p += strlen("MemFree:");
-	while (*p == ' ')
-		p++;
-	if (*p < '0' || *p > '9')
-		return -EIO;
-	while (*p >= '0' && *p <= '9') {
-		if (kb > UINT64_MAX / 20)
-			return -ERANGE;
-		kb = kb * 10 + (uint64_t)(*p++ - '0');
-	}
-	*ret = kb * 1024;
-	return 0;
-}
-
-/* Free huge pages of page_size in node N's pool. */
-static int node_huge_free(int node, uint64_t page_size, uint64_t *ret)
-{
-	char path[128], buf[64];
-	uint64_t v = 0;
-	int r;
-
-	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/hugepages/hugepages-%" PRIu64 "kB/free_hugepages",
-		 node, page_size / 1024);
-	r = read_small(path, buf, sizeof(buf));
-	if (r < 0)
-		return r;
-	for (const char *p = buf; *p >= '0' && *p <= '9'; p++)
-		v = v * 10 + (uint64_t)(*p - '0');
-	*ret = v;
-	return 0;
-}
-
 /* What the placement may still put on a node: free huge pages for hugetlb,
  * else MemFree less a margin for the kernel's watermarks (pages are not
  * handed out below the low watermark, a few percent of the node at most). */
@@ -175,11 +113,11 @@ static uint64_t node_avail(const struct mp_compiled *c, int node, bool margin)
 	uint64_t v = 0;
 
 	if (is_hugetlb(c)) {
-		if (node_huge_free(node, c->order, &v) < 0)
+		if (mp_probe_node_huge_free(NULL, node, c->order, &v) < 0)
 			return 0;
 		return v * c->order;
 	}
-	if (node_mem_free(node, &v) < 0)
+	if (mp_probe_node_free(NULL, node, &v) < 0)
 		return UINT64_MAX; /* unknown: let the kernel and the check decide */
 	if (margin) {
 		uint64_t m = v / 16 + (UINT64_C(8) << 20);
@@ -193,15 +131,9 @@ static uint64_t node_avail(const struct mp_compiled *c, int node, bool margin)
 static bool sysfs_weights_match(const struct mp_compiled *c)
 {
 	for (unsigned i = 0; i < c->n_weights; i++) {
-		char path[96], buf[32];
-		unsigned v = 0;
+		unsigned v;
 
-		snprintf(path, sizeof(path), "/sys/kernel/mm/mempolicy/weighted_interleave/node%d", c->weight_node[i]);
-		if (read_small(path, buf, sizeof(buf)) < 0)
-			return false;
-		for (const char *p = buf; *p >= '0' && *p <= '9'; p++)
-			v = v * 10 + (unsigned)(*p - '0');
-		if (v != c->weight[i])
+		if (mp_probe_wi_weight(NULL, c->weight_node[i], &v) < 0 || v != c->weight[i])
 			return false;
 	}
 	return c->n_weights > 0;
@@ -765,14 +697,6 @@ static bool plan_binds(const struct plan *pl)
 	return false;
 }
 
-static bool kernel_has_weighted(void)
-{
-	char buf[8];
-
-	return read_small("/sys/kernel/mm/mempolicy/weighted_interleave/node0", buf, sizeof(buf)) >= 0 ||
-	       access("/sys/kernel/mm/mempolicy/weighted_interleave", F_OK) == 0;
-}
-
 /* The home node lives in the VMA's policy, which every mbind replaces: set it
  * after each one, and before anything is faulted under it. */
 static int set_home(void *addr, size_t len, const struct mp_compiled *c, struct mp_place_report *rep)
@@ -816,7 +740,7 @@ int mp_place_range(void *addr, size_t len, const struct mp_compiled *c, unsigned
 		}
 		say(ret, "the physical address range is not enforced on a range");
 	}
-	kwi = c->kmode == MP_MPOL_WEIGHTED_INTERLEAVE && kernel_has_weighted();
+	kwi = c->kmode == MP_MPOL_WEIGHTED_INTERLEAVE && mp_probe_weighted_interleave(NULL);
 	r = make_plan(&pl, c, len, ps, kwi, ret);
 	if (r < 0)
 		return r;
@@ -1085,4 +1009,124 @@ int mp_place_unmap(void *addr, size_t len, const struct mp_compiled *c)
 	if (munmap(addr, map_len(c, len)) < 0)
 		return -errno;
 	return 0;
+}
+
+/* ---- the task policy ---------------------------------------------------- */
+
+static bool takes_no_mask(int mode)
+{
+	mode &= ~MP_MPOL_MODE_FLAGS;
+	return mode == MP_MPOL_DEFAULT || mode == MP_MPOL_LOCAL;
+}
+
+void mp_task_policy_of(const struct mp_compiled *c, struct mp_task_policy *ret)
+{
+	ret->mode = c->kmode | (int)c->kflags;
+	if (takes_no_mask(c->kmode))
+		mp_mask_zero(&ret->nodes);
+	else
+		ret->nodes = c->nodes;
+}
+
+int mp_place_task(const struct mp_task_policy *t)
+{
+	return mp_sys_set_policy(t->mode, takes_no_mask(t->mode) ? NULL : &t->nodes);
+}
+
+int mp_place_task_compiled(const struct mp_compiled *c)
+{
+	struct mp_task_policy t;
+
+	mp_task_policy_of(c, &t);
+	return mp_place_task(&t);
+}
+
+int mp_place_task_get(struct mp_task_policy *ret)
+{
+	struct mp_task_policy t;
+	int r = mp_sys_get_policy(&t.mode, &t.nodes, NULL, 0);
+
+	if (r < 0)
+		return r;
+	if (takes_no_mask(t.mode))
+		mp_mask_zero(&t.nodes);
+	*ret = t;
+	return 0;
+}
+
+int mp_place_mems_allowed(struct mp_nodemask *ret)
+{
+	return mp_sys_get_policy(NULL, ret, NULL, MP_MPOL_F_MEMS_ALLOWED);
+}
+
+int mp_place_task_next_node(int *ret)
+{
+	return mp_sys_get_policy(ret, NULL, NULL, MP_MPOL_F_NODE);
+}
+
+int mp_place_under(const struct mp_compiled *c, int (*fn)(void *arg), void *arg)
+{
+	struct mp_task_policy old;
+	sigset_t all, mask;
+	int r, r2;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &mask);
+	r = mp_place_task_get(&old);
+	if (r < 0)
+		goto out;
+	r = mp_place_task_compiled(c);
+	if (r < 0)
+		goto out;
+	r = fn(arg);
+	/* exactly what was there: mode, flags and nodes */
+	r2 = mp_place_task(&old);
+	if (r2 < 0 && r >= 0)
+		r = r2;
+out:
+	pthread_sigmask(SIG_SETMASK, &mask, NULL);
+	return r;
+}
+
+/* ---- ranges, pages and processes ------------------------------------------ */
+
+int mp_place_range_kernel(void *addr, size_t len, const struct mp_compiled *c, bool strict)
+{
+	int mode = c->kmode | (int)(c->kflags & ~MP_MPOL_F_NUMA_BALANCING);
+
+	return mp_sys_mbind_mask(addr, len, mode, takes_no_mask(c->kmode) ? NULL : &c->nodes,
+				 strict ? MP_MPOL_MF_STRICT : 0);
+}
+
+int mp_place_policy_at(const void *addr, int *ret_mode, struct mp_nodemask *ret_nodes)
+{
+	return mp_sys_get_policy(ret_mode, ret_nodes, (void *)addr, MP_MPOL_F_ADDR);
+}
+
+int mp_place_node_at(const void *addr, int *ret_node)
+{
+	return mp_sys_get_policy(ret_node, NULL, (void *)addr, MP_MPOL_F_ADDR | MP_MPOL_F_NODE);
+}
+
+long mp_place_misplaced(const void *addr, size_t len, const struct mp_compiled *c, uint64_t *ret_present)
+{
+	uint64_t per[MP_COMPILED_MAX];
+	int present;
+	long mis;
+
+	present = mp_place_where(addr, len, (size_t)getpagesize(), per, MP_COMPILED_MAX, NULL);
+	if (ret_present)
+		*ret_present = present > 0 ? (uint64_t)present : 0;
+	if (present <= 0 || mp_mask_empty(&c->nodes))
+		return 0;
+	mis = present;
+	for (unsigned n = 0; n < MP_COMPILED_MAX; n++)
+		if (mp_mask_test(&c->nodes, n))
+			mis -= (long)per[n];
+	return mis < 0 ? 0 : mis;
+}
+
+long mp_place_migrate_process(int pid, const struct mp_nodemask *from, const struct mp_nodemask *to)
+{
+	return mp_sys_migrate_pages_mask(pid, from, to);
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 /*
- * Applying a compiled policy to memory and checking where the pages are.
- * The layer between combine/resolve (which know scopes, not the kernel) and
- * sys.c (which knows the kernel, not scopes).
+ * The one door from a compiled policy to the kernel: the task policy,
+ * range policies, populating under a policy, and where the pages are.  The
+ * layer between combine/resolve (which know scopes, not the kernel) and
+ * sys.c (which knows the kernel, not scopes); tools/ and agent/ reach the
+ * kernel's memory-policy calls only through here (doc/design.md, "Layers").
  *
  * Invariants:
  *   - every placement is verified when asked (MP_PLACE_VERIFY), page by page
@@ -86,3 +88,68 @@ struct mp_place_chunk {
  */
 int mp_place_plan(const struct mp_compiled *c, size_t len, size_t page_size, bool kernel_wi, struct mp_place_chunk *ret,
 		  unsigned max, enum mp_backend *ret_backend);
+
+/* ---- the task policy --------------------------------------------------- */
+
+/* A thread's task policy: the kernel mode with its flags, and its nodes
+ * (empty for default and local, which take no node mask). */
+struct mp_task_policy {
+	int mode;
+	struct mp_nodemask nodes;
+};
+
+/* The task policy c compiles to.  No system call. */
+void mp_task_policy_of(const struct mp_compiled *c, struct mp_task_policy *ret);
+
+/*
+ * Set the calling thread's task policy (set_mempolicy acts on the caller
+ * only; it is inherited by the threads and children made after).  default
+ * and local take no node mask, every other mode its nodes: one convention
+ * for every caller.  Async-signal-safe: the agent sets every thread's from
+ * a signal handler.  0 or -errno (-EINVAL: a mode this kernel lacks).
+ */
+int mp_place_task(const struct mp_task_policy *t);
+/* The same for a compiled policy. */
+int mp_place_task_compiled(const struct mp_compiled *c);
+/* The calling thread's task policy now.  *ret untouched on failure. */
+int mp_place_task_get(struct mp_task_policy *ret);
+/* The nodes the calling thread may allocate on (its cpuset's mems). */
+int mp_place_mems_allowed(struct mp_nodemask *ret);
+/* The node the next interleaved page of the thread goes to (the kernel
+ * answers only under interleave). */
+int mp_place_task_next_node(int *ret);
+
+/*
+ * Run fn(arg) with c as the calling thread's task policy, and put back the
+ * thread's exact task policy (mode, flags, nodes) after: how a file's page
+ * cache is placed (the kernel ignores a range policy there), by faulting or
+ * reading it in under c.  Every signal is blocked meanwhile, so that no
+ * handler of the program allocates under c.  Returns fn's result, or -errno
+ * when c could not be set (fn not run) or the old policy not put back.
+ */
+int mp_place_under(const struct mp_compiled *c, int (*fn)(void *arg), void *arg);
+
+/* ---- ranges -------------------------------------------------------------- */
+
+/*
+ * One mbind of [addr, addr+len) with c's kernel mode and nodes, as numactl
+ * binds a segment: no plan, no move, no check; NUMA balancing is left out
+ * (a task flag).  strict: MPOL_MF_STRICT.  0 or -errno.
+ */
+int mp_place_range_kernel(void *addr, size_t len, const struct mp_compiled *c, bool strict);
+
+/* The kernel policy of the range holding addr, and its nodes (either may be
+ * NULL), and the node of the page at addr (faulting it in, as
+ * get_mempolicy(MPOL_F_NODE | MPOL_F_ADDR) does). */
+int mp_place_policy_at(const void *addr, int *ret_mode, struct mp_nodemask *ret_nodes);
+int mp_place_node_at(const void *addr, int *ret_node);
+
+/* Present pages of [addr, addr+len) (page aligned) not on c's placement
+ * nodes: 0 when c names none (default, local: every node is right) and when
+ * nothing could be asked.  ret_present (may be NULL): the present pages. */
+long mp_place_misplaced(const void *addr, size_t len, const struct mp_compiled *c, uint64_t *ret_present);
+
+/* Move every page of process pid from the nodes in from to those in to
+ * (migrate_pages): the pages that could not be moved, or -errno (-EPERM:
+ * another user's process needs CAP_SYS_NICE). */
+long mp_place_migrate_process(int pid, const struct mp_nodemask *from, const struct mp_nodemask *to);

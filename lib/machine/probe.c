@@ -30,6 +30,8 @@
 #include "kernel/sys.h"
 #include "topo.h"
 
+#define WI_DIR "sys/kernel/mm/mempolicy/weighted_interleave"
+
 /* CAP_SYS_NICE (linux/capability.h): needed by migrate_pages and
  * move_pages on another user's process, and for MPOL_MF_MOVE_ALL. */
 #define CAP_SYS_NICE_BIT 23
@@ -327,7 +329,7 @@ int mp_features_probe(const char *root, struct mp_features *ret)
 		f.kernel[0] = '\0';
 	}
 
-	f.weighted_interleave_sysfs = exists(root, "sys/kernel/mm/mempolicy/weighted_interleave", true);
+	f.weighted_interleave_sysfs = exists(root, WI_DIR, true);
 	f.weighted_interleave_auto = exists(root, "sys/kernel/mm/mempolicy/weighted_interleave/auto", false);
 	/* 6.18 builds turn the C23 'auto' into __auto_type with a macro, and
 	 * the attribute's name, made by stringifying, followed. */
@@ -358,4 +360,84 @@ int mp_features_probe(const char *root, struct mp_features *ret)
 	f.move_other = probe_move_other(root);
 	*ret = f;
 	return 0;
+}
+
+/* ---- what placement reads as it places ------------------------------------ */
+
+/* A decimal at the start of buf (after spaces), whole digits only. */
+static int leading_uint(const char *p, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	while (*p == ' ')
+		p++;
+	if (*p < '0' || *p > '9')
+		return -EIO;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*ret = v;
+	return 0;
+}
+
+int mp_probe_node_free(const char *root, int node, uint64_t *ret_bytes)
+{
+	char rel[96], buf[4096];
+	const char *p;
+	uint64_t kb;
+	int r;
+
+	snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/meminfo", node);
+	r = read_small(root, rel, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	p = strstr(buf, "MemFree:");
+	if (!p)
+		return -EIO;
+	r = leading_uint(p + strlen("MemFree:"), &kb);
+	if (r < 0)
+		return r;
+	if (kb > UINT64_MAX / 1024)
+		return -ERANGE;
+	*ret_bytes = kb * 1024;
+	return 0;
+}
+
+int mp_probe_node_huge_free(const char *root, int node, uint64_t page_size, uint64_t *ret_pages)
+{
+	char rel[128], buf[64];
+	int r;
+
+	snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/hugepages/hugepages-%lukB/free_hugepages", node,
+		 (unsigned long)(page_size / 1024));
+	r = read_small(root, rel, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	return leading_uint(buf, ret_pages);
+}
+
+int mp_probe_wi_weight(const char *root, int node, unsigned *ret)
+{
+	char rel[96], buf[32];
+	uint64_t v;
+	int r;
+
+	snprintf(rel, sizeof(rel), WI_DIR "/node%d", node);
+	r = read_small(root, rel, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	r = leading_uint(buf, &v);
+	if (r < 0)
+		return r;
+	if (v > UINT32_MAX)
+		return -ERANGE;
+	*ret = (unsigned)v;
+	return 0;
+}
+
+bool mp_probe_weighted_interleave(const char *root)
+{
+	return exists(root, WI_DIR, true) == MP_FEAT_YES;
 }

@@ -117,6 +117,20 @@ struct mp_features {
  * fixture root they are MP_FEAT_UNKNOWN. */
 int mp_features_probe(const char *root, struct mp_features *ret);
 
+/*
+ * What placement reads as it places, under root (NULL: the live system):
+ * one small read each, no stdio, no allocation (the allocator's extent
+ * hooks call in).  -errno when the file is not there or not a number.
+ */
+/* A node's MemFree, in bytes. */
+int mp_probe_node_free(const char *root, int node, uint64_t *ret_bytes);
+/* Free huge pages of page_size in a node's pool. */
+int mp_probe_node_huge_free(const char *root, int node, uint64_t page_size, uint64_t *ret_pages);
+/* A node's weight in the kernel's weighted interleave table. */
+int mp_probe_wi_weight(const char *root, int node, unsigned *ret);
+/* Whether the kernel has weighted interleave (its sysfs table). */
+bool mp_probe_weighted_interleave(const char *root);
+
 /* The node of the CPU the caller runs on, by t's CPU lists; -1 when the CPU
  * is in none of them (a recorded topology of another machine) or getcpu
  * fails. */
