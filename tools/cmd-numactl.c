@@ -333,24 +333,27 @@ static void show(struct numactl *n)
 static bool parse_list(const char *s, const struct mp_nodemask *within, const struct mp_nodemask *exist, bool all,
 		       struct mp_nodemask *ret)
 {
+	struct mp_nodeset ns;
+	const struct mp_ns_term *t;
 	struct mp_nodemask m, res;
-	bool neg = false, rel = false;
+	bool ok = false;
 
-	if (!strcmp(s, "all")) {
-		*ret = all ? *exist : *within;
-		return !mp_mask_empty(ret);
-	}
-	if (*s == '!') {
-		neg = true;
-		s++;
-	}
-	if (*s == '+') {
-		rel = true;
-		s++;
-	}
-	if (!*s || mp_mask_parse(s, strlen(s), &m, NULL) < 0)
+	/* numactl's grammar, read by the one reader of it (core/parse-numactl.c) */
+	if (mp_numactl_nodes_parse(s, strlen(s), 0, &ns, NULL) < 0)
 		return false;
-	if (rel) {
+	if (ns.n != 1)
+		goto out;
+	t = &ns.terms[0];
+	if (t->atom == MP_NS_ALL) {
+		*ret = all ? *exist : *within;
+		ok = !mp_mask_empty(ret);
+		goto out;
+	}
+	/* device forms name nodes near a device, which -N and -C do not take */
+	if (t->atom != MP_NS_LIST && t->atom != MP_NS_RELATIVE)
+		goto out;
+	m = t->mask;
+	if (t->atom == MP_NS_RELATIVE) {
 		int idx = 0;
 
 		mp_mask_zero(&res);
@@ -360,17 +363,20 @@ static bool parse_list(const char *s, const struct mp_nodemask *within, const st
 			idx++;
 		}
 		if (mp_mask_weight(&res) != mp_mask_weight(&m))
-			return false;
+			goto out;
 		m = res;
 	}
 	if (!mp_mask_subset(&m, exist))
-		return false;
-	if (neg)
+		goto out;
+	if (t->neg)
 		mp_mask_andnot(&m, all ? exist : within, &m);
 	else if (!all && !mp_mask_subset(&m, within))
-		return false;
+		goto out;
 	*ret = m;
-	return !mp_mask_empty(ret);
+	ok = !mp_mask_empty(ret);
+out:
+	mp_nodeset_free(&ns);
+	return ok;
 }
 
 static const char *same(struct numactl *n, const char *s)

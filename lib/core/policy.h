@@ -159,6 +159,14 @@ bool mp_nodeset_equal(const struct mp_nodeset *a, const struct mp_nodeset *b);
  * leaves *ret untouched.
  */
 int mp_nodeset_parse(const char *s, size_t len, struct mp_nodeset *ret, struct mp_diag *diag);
+/*
+ * numactl's node string, one term: "all", "LIST", "!LIST" (every node but
+ * LIST), "+LIST" (positions within the allowed nodes), "!+LIST", and
+ * libnuma's devices "netdev:IF", "pci:BDF", "block:DEV".  The one reader of
+ * it: `mplace numactl` uses it for -N and -C too.  base: the string's offset
+ * for diag.  0 or -EINVAL/-ENOMEM, *ret untouched on error.
+ */
+int mp_numactl_nodes_parse(const char *s, size_t len, size_t base, struct mp_nodeset *ret, struct mp_diag *diag);
 /* Canonical text; malloc'ed, NULL on ENOMEM. */
 char *mp_nodeset_format(const struct mp_nodeset *ns);
 
