@@ -19,6 +19,7 @@
 
 #include "basic/util.h"
 #include "combine.h"
+#include "options.h"
 #include "forms.h"
 
 void mp_trace_init(struct mp_trace *t)
@@ -387,20 +388,30 @@ static int cmp_scope(const void *a, const void *b)
 
 /* ---- trace text -------------------------------------------------------- */
 
-static const char *field_name[MP_FIELD__COUNT] = {
-	[MP_FIELD_MODE] = "mode",
-	[MP_FIELD_NODES] = "nodes",
-	[MP_FIELD_PHYS] = "phys",
-	[MP_FIELD_STRICT] = "strict",
-	[MP_FIELD_FALLBACK] = "fallback",
-	[MP_FIELD_WEIGHTS] = "weights",
-	[MP_FIELD_ORDER] = "order",
-	[MP_FIELD_AUTOMIGRATE] = "automigrate",
-	[MP_FIELD_REPLICATE] = "replicate",
-	[MP_FIELD_HOME] = "home",
-	[MP_FIELD_NODEFLAGS] = "static/relative",
-	[MP_FIELD_MIGRATE] = "migrate",
-};
+/* The fields, named as the options that set them (options.h). */
+static const char *field_name(int f)
+{
+	static const int option_of[MP_FIELD__COUNT] = {
+		[MP_FIELD_MODE] = -1,
+		[MP_FIELD_NODES] = MP_OPT_NODES,
+		[MP_FIELD_PHYS] = MP_OPT_PHYS,
+		[MP_FIELD_STRICT] = MP_OPT_STRICT,
+		[MP_FIELD_FALLBACK] = MP_OPT_FALLBACK,
+		[MP_FIELD_WEIGHTS] = MP_OPT_WEIGHTS,
+		[MP_FIELD_ORDER] = MP_OPT_ORDER,
+		[MP_FIELD_AUTOMIGRATE] = MP_OPT_AUTOMIGRATE,
+		[MP_FIELD_REPLICATE] = MP_OPT_REPLICATE,
+		[MP_FIELD_HOME] = MP_OPT_HOME,
+		[MP_FIELD_NODEFLAGS] = -1,
+		[MP_FIELD_MIGRATE] = MP_OPT_MIGRATE,
+	};
+
+	if (f == MP_FIELD_MODE)
+		return "mode";
+	if (f == MP_FIELD_NODEFLAGS)
+		return "static/relative";
+	return mp_options[option_of[f]].name;
+}
 
 /* Which fields policy p sets (bit per enum mp_field). */
 static unsigned fields_set(const struct mp_policy *p)
@@ -435,9 +446,9 @@ static char *describe_effect(const struct mp_policy *rule, const struct mp_trace
 		if (!(f & (1u << i)))
 			continue;
 		if (t->field_step[i] >= 0)
-			mp_sb_printf(&b, "%soverrides %s", sep, field_name[i]);
+			mp_sb_printf(&b, "%soverrides %s", sep, field_name((int)i));
 		else
-			mp_sb_printf(&b, "%ssets %s", sep, field_name[i]);
+			mp_sb_printf(&b, "%ssets %s", sep, field_name((int)i));
 		/* the value, for the fields people ask about most */
 		if (i == MP_FIELD_MODE) {
 			mp_sb_printf(&b, " %s", mp_mode_name(rule->mode));

@@ -26,6 +26,7 @@
 
 #include "basic/util.h"
 #include "config.h"
+#include "options.h"
 
 /* Larger files are surely not configuration; refuse rather than exhaust memory. */
 #define CONFIG_MAX_BYTES (16u << 20)
@@ -468,31 +469,34 @@ enum opt_type {
 	OPT_AUTOMIGRATE,
 };
 
-static const struct {
-	const char *name;
-	enum opt_type type;
-} options[] = {
-	{"allow", OPT_VALUE},
-	{"phys", OPT_PHYS},
-	{"strict", OPT_BOOL},
-	{"fallback", OPT_VALUE},
-	{"weights", OPT_VALUE},
-	{"order", OPT_VALUE},
-	{"automigrate", OPT_AUTOMIGRATE},
-	{"replicate", OPT_BOOL},
-	{"home", OPT_VALUE},
-	{"migrate", OPT_BOOL},
-};
+/* A stand-alone option as a configuration key (options.h): how its value is
+ * written into policy text. */
+static bool option_key(const char *key, enum opt_type *ret)
+{
+	int o = mp_option_lookup(key, strlen(key));
 
-static const char *const key_names[] = {
-	"policy",   "heap",    "stack",	  "text",	 "data",      "anon", "file",
-	"shm",	    "hugetlb", "mlocked", "kernel",	 "allow",     "phys", "strict",
-	"fallback", "weights", "order",	  "automigrate", "replicate", "home", "migrate",
-};
+	if (o < 0 || !mp_options[o].config)
+		return false;
+	switch (mp_options[o].value) {
+	case MP_OV_PHYS:
+		*ret = OPT_PHYS;
+		break;
+	case MP_OV_YESNO:
+		*ret = OPT_BOOL;
+		break;
+	case MP_OV_MIGRATOR:
+		*ret = OPT_AUTOMIGRATE;
+		break;
+	default:
+		*ret = OPT_VALUE;
+		break;
+	}
+	return true;
+}
 
-#define KEYS_HINT                                                                                              \
-	"valid keys: policy, heap, stack, text, data, anon, file:GLOB, shm[:GLOB], hugetlb, mlocked, kernel, " \
-	"allow, phys, order, order.SIZE, strict, fallback, weights, automigrate, replicate, home, migrate"
+#define KEYS_HINT                                                                                                        \
+	"valid keys: policy, heap, stack, text, data, anon, file:GLOB, shm[:GLOB], hugetlb, mlocked, kernel" MP_OPTIONS( \
+		MP_OPTION_KEY)
 
 /* yes/no spellings people write in configuration files */
 static int parse_bool(const char *s, size_t n)
@@ -533,12 +537,9 @@ static bool classify_key(struct cparser *p, unsigned line, unsigned col, const c
 		return true;
 	if (mp_kind_parse(key, &ki->kind, &ki->glob) == 0)
 		return true;
-	for (size_t i = 0; i < MP_ARRAY_SIZE(options); i++) {
-		if (!strcmp(key, options[i].name)) {
-			ki->option = true;
-			ki->type = options[i].type;
-			return true;
-		}
+	if (option_key(key, &ki->type)) {
+		ki->option = true;
+		return true;
 	}
 	if (!strncmp(key, "order.", 6)) {
 		uint64_t size;
@@ -574,7 +575,18 @@ static bool classify_key(struct cparser *p, unsigned line, unsigned col, const c
 			phint(e, KEYS_HINT);
 		return false;
 	}
-	near = nearest(key, kn, key_names, MP_ARRAY_SIZE(key_names));
+	{
+		/* every key: the kinds, and the options a scope may hold */
+		const char *key_names[MP_KIND__COUNT + MP_OPT__COUNT];
+		size_t n = 0;
+
+		for (unsigned k = 0; k < MP_KIND__COUNT; k++)
+			key_names[n++] = kind_names[k];
+		for (unsigned o = 0; o < MP_OPT__COUNT; o++)
+			if (mp_options[o].config && mp_options[o].value != MP_OV_SIZED)
+				key_names[n++] = mp_options[o].name;
+		near = nearest(key, kn, key_names, n);
+	}
 	e = perr(p, line, col, "unknown key '%s'", key);
 	if (near && !strcmp(near, "file"))
 		phint(e, "did you mean 'file:GLOB'? " KEYS_HINT);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "basic/util.h"
+#include "options.h"
 #include "parse.h"
 #include "policy.h"
 
@@ -48,27 +49,19 @@ int mp_parse_lookup(const struct name_val *t, size_t n, const char *s, size_t le
 	return -1;
 }
 
-/* Presets: each is policy text expanded in place. */
+/* Presets: each is policy text expanded in place (options.h). */
 static const struct {
 	const char *name, *text;
 } presets[] = {
-	{"gfp:thisnode", "bind:local strict"}, {"gfp:dma", "phys<16M strict"},
-	{"gfp:dma32", "phys<4G strict"},       {"gfp:hardwall", "allow=cpuset strict"},
-	{"hbw", "bind:best:bandwidth strict"}, {"hbw-preferred", "prefer:best:bandwidth"},
-	{"capacity", "bind:best:capacity"},    {"latency", "bind:best:latency"},
+#define PRESET(n, t) {n, t},
+	MP_PRESETS(PRESET)
+#undef PRESET
 };
 
-static const char *const option_words[] = {
-	"allow=",	 "nodes=",   "phys<",	     "phys=",	  "order.",    "strict",       "fallback=",
-	"weights=",	 "order=",   "automigrate",  "replicate", "home=",     "static",       "relative",
-	"nodeflags=",	 "migrate",  "gfp:thisnode", "gfp:dma",	  "gfp:dma32", "gfp:hardwall", "hbw",
-	"hbw-preferred", "capacity", "latency",	     NULL,
-};
+/* Every option and preset as written, for "did you mean" (options.h). */
+static const char *const option_words[] = {MP_OPTIONS(MP_OPTION_WORD) MP_PRESETS(MP_PRESET_WORD) NULL};
 
-#define OPTION_HINT                                                                                    \
-	"options: allow= nodes= phys< phys= order.SIZE= strict fallback= weights= order= automigrate " \
-	"replicate home= static relative migrate; presets: gfp:thisnode gfp:dma gfp:dma32 "            \
-	"gfp:hardwall hbw hbw-preferred capacity latency"
+#define OPTION_HINT "options:" MP_OPTIONS(MP_OPTION_HINT) "; presets:" MP_PRESETS(MP_PRESET_HINT)
 
 static int parse_yesno(const char *v, size_t len, enum mp_tristate *ret)
 {
@@ -249,7 +242,9 @@ static int parse_option(struct mp_policy *p, const char *tok, size_t len, const 
 	v = tok + vo;
 	vl = has_val ? len - vo : 0;
 
-#define KEY(s) mp_streqn(tok, kl, s)
+	int opt = mp_option_lookup(tok, kl);
+
+#define KEY(id) (opt == MP_OPT_##id)
 #define NEED_VAL(h)                                                                                       \
 	do {                                                                                              \
 		if (!has_val || vl == 0)                                                                  \
@@ -269,14 +264,14 @@ static int parse_option(struct mp_policy *p, const char *tok, size_t len, const 
 					     Q(kl), tok);                                                              \
 	} while (0)
 
-	if (KEY("allow")) {
+	if (KEY(ALLOW)) {
 		NEED_VAL("write allow=NODES, e.g. allow=0-1");
 		r = mp_parse_ns_at(v, vl, at(c, vo), &ns, d);
 		if (r < 0)
 			return r;
 		return mp_parse_add_allow(p, &ns) < 0 ? mp_parse_oom(d, at(c, 0)) : 0;
 	}
-	if (KEY("nodes")) {
+	if (KEY(NODES)) {
 		/* with local or default, nodes= is kept for a more specific scope whose
 		 * mode uses a node set (the combination's closure needs it) */
 		NEED_VAL("write nodes=NODES, e.g. nodes=0-1");
@@ -286,7 +281,7 @@ static int parse_option(struct mp_policy *p, const char *tok, size_t len, const 
 		mp_parse_set_nodes(p, &ns);
 		return 0;
 	}
-	if (KEY("phys")) {
+	if (KEY(PHYS)) {
 		const char *dash;
 		uint64_t lo, hi;
 
@@ -322,11 +317,11 @@ static int parse_option(struct mp_policy *p, const char *tok, size_t len, const 
 			return r;
 		return mp_parse_add_order_nodes(p, size, &ns) < 0 ? mp_parse_oom(d, at(c, 0)) : 0;
 	}
-	if (KEY("strict")) {
+	if (KEY(STRICT)) {
 		YESNO(p->strict);
 		return 0;
 	}
-	if (KEY("fallback")) {
+	if (KEY(FALLBACK)) {
 		NEED_VAL("write fallback=NODES or fallback=none");
 		if (mp_streqn(v, vl, "none")) {
 			mp_nodeset_free(&p->fallback_nodes);
@@ -340,18 +335,18 @@ static int parse_option(struct mp_policy *p, const char *tok, size_t len, const 
 		p->fallback = MP_FB_NODES;
 		return 0;
 	}
-	if (KEY("weights")) {
+	if (KEY(WEIGHTS)) {
 		NEED_VAL("write weights=auto or weights=NODE:WEIGHT,...");
 		return parse_weights(p, v, vl, at(c, vo), d);
 	}
-	if (KEY("order")) {
+	if (KEY(ORDER)) {
 		NEED_VAL("write order=4K, order=2M, order=1G or order=thp");
 		if (parse_page_size(v, vl, &p->order) < 0)
 			return mp_parse_fail(d, at(c, vo), "page sizes: 4K, 64K, 2M, 1G (powers of two from 4K) or thp",
 					     "bad page size '%.*s'", Q(vl), v);
 		return 0;
 	}
-	if (KEY("automigrate")) {
+	if (KEY(AUTOMIGRATE)) {
 		static const struct name_val am[] = {
 			{"auto", MP_AM_AUTO},	{"off", MP_AM_OFF},	{"balancing", MP_AM_BALANCING},
 			{"damon", MP_AM_DAMON}, {"touch", MP_AM_TOUCH},
@@ -370,15 +365,15 @@ static int parse_option(struct mp_policy *p, const char *tok, size_t len, const 
 		p->automigrate = (enum mp_automigrate)a;
 		return 0;
 	}
-	if (KEY("replicate")) {
+	if (KEY(REPLICATE)) {
 		YESNO(p->replicate);
 		return 0;
 	}
-	if (KEY("migrate")) {
+	if (KEY(MIGRATE)) {
 		YESNO(p->migrate);
 		return 0;
 	}
-	if (KEY("home")) {
+	if (KEY(HOME)) {
 		uint64_t n;
 
 		NEED_VAL("write home=NODE, e.g. home=0");
@@ -388,17 +383,17 @@ static int parse_option(struct mp_policy *p, const char *tok, size_t len, const 
 		p->home = (int)n;
 		return 0;
 	}
-	if (KEY("static")) {
+	if (KEY(STATIC)) {
 		NO_VAL("write static alone");
 		p->nodeflags = MP_NF_STATIC;
 		return 0;
 	}
-	if (KEY("relative")) {
+	if (KEY(RELATIVE)) {
 		NO_VAL("write relative alone");
 		p->nodeflags = MP_NF_RELATIVE;
 		return 0;
 	}
-	if (KEY("nodeflags")) {
+	if (KEY(NODEFLAGS)) {
 		static const struct name_val nf[] = {
 			{"none", MP_NF_NONE},
 			{"static", MP_NF_STATIC},

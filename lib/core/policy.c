@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "basic/util.h"
+#include "options.h"
 #include "policy.h"
 
 /* ---- node sets --------------------------------------------------------- */
@@ -395,71 +396,73 @@ char *mp_policy_format(const struct mp_policy *p)
 		}
 		sep = " ";
 	} else if (p->nodes_set) {
-		mp_sb_puts(&b, "nodes=");
+		mp_sb_printf(&b, "%s=", mp_options[MP_OPT_NODES].name);
 		put_nodeset(&b, &p->nodes);
 		sep = " ";
 	}
-#define OPT(...)                               \
-	do {                                   \
-		mp_sb_puts(&b, sep);           \
-		mp_sb_printf(&b, __VA_ARGS__); \
-		sep = " ";                     \
+/* an option, named from the one table (options.h), with what follows it */
+#define OPT(id, ...)                                          \
+	do {                                                  \
+		mp_sb_puts(&b, sep);                          \
+		mp_sb_puts(&b, mp_options[MP_OPT_##id].name); \
+		mp_sb_printf(&b, __VA_ARGS__);                \
+		sep = " ";                                    \
 	} while (0)
 	for (unsigned i = 0; i < p->n_allow; i++) {
-		OPT("allow=");
+		OPT(ALLOW, "=");
 		put_nodeset(&b, &p->allow[i]);
 	}
 	if (p->phys_set) {
 		if (p->phys_lo == 0) {
-			OPT("phys<");
+			OPT(PHYS, "<");
 		} else {
-			OPT("phys=");
+			OPT(PHYS, "=");
 			put_size(&b, p->phys_lo);
 			mp_sb_puts(&b, "-");
 		}
 		put_size(&b, p->phys_hi);
 	}
 	for (unsigned i = 0; i < p->n_order_nodes; i++) {
-		OPT("order.");
+		OPT(ORDER_SIZE, "%s", "");
 		put_page_size(&b, p->order_nodes[i].page_size);
 		mp_sb_puts(&b, "=");
 		put_nodeset(&b, &p->order_nodes[i].nodes);
 	}
 	if (p->strict != MP_UNSET)
-		OPT("strict%s", tristate_suffix(p->strict));
+		OPT(STRICT, "%s", tristate_suffix(p->strict));
 	if (p->fallback == MP_FB_NONE) {
-		OPT("fallback=none");
+		OPT(FALLBACK, "=none");
 	} else if (p->fallback == MP_FB_NODES) {
-		OPT("fallback=");
+		OPT(FALLBACK, "=");
 		put_nodeset(&b, &p->fallback_nodes);
 	}
 	if (p->weights == MP_W_AUTO) {
-		OPT("weights=auto");
+		OPT(WEIGHTS, "=auto");
 	} else if (p->weights == MP_W_LIST) {
-		OPT("weights=");
+		OPT(WEIGHTS, "=");
 		for (unsigned i = 0; i < p->n_weights; i++)
 			mp_sb_printf(&b, "%s%u:%u", i ? "," : "", p->weight_list[i].node, p->weight_list[i].weight);
 	}
 	if (p->order) {
-		OPT("order=");
+		OPT(ORDER, "=");
 		put_page_size(&b, p->order);
 	}
 	if (p->automigrate == MP_AM_AUTO)
-		OPT("automigrate");
+		OPT(AUTOMIGRATE, "%s", "");
 	else if (p->automigrate != MP_AM_UNSET)
-		OPT("automigrate=%s", mp_automigrate_name(p->automigrate));
+		OPT(AUTOMIGRATE, "=%s", mp_automigrate_name(p->automigrate));
 	if (p->replicate != MP_UNSET)
-		OPT("replicate%s", tristate_suffix(p->replicate));
+		OPT(REPLICATE, "%s", tristate_suffix(p->replicate));
 	if (p->home >= 0)
-		OPT("home=%d", p->home);
+		OPT(HOME, "=%d", p->home);
 	if (p->nodeflags == MP_NF_STATIC)
-		OPT("static");
+		OPT(STATIC, "%s", "");
 	else if (p->nodeflags == MP_NF_RELATIVE)
-		OPT("relative");
+		OPT(RELATIVE, "%s", "");
 	else if (p->nodeflags == MP_NF_NONE)
-		OPT("nodeflags=none");
+		OPT(NODEFLAGS, "=none");
 	if (p->migrate != MP_UNSET)
-		OPT("migrate%s", tristate_suffix(p->migrate));
+		OPT(MIGRATE, "%s", tristate_suffix(p->migrate));
 #undef OPT
 	return mp_sb_steal(&b);
 }
