@@ -186,7 +186,7 @@ static void show(struct jw *w)
 
 		if (!k->set)
 			continue;
-		jw_printf(w, "%s\"%s\": ", first ? "" : ", ", mp_wire_kinds[i].name);
+		jw_printf(w, "%s\"%s\": ", first ? "" : ", ", mp_kind_name(mp_wire_kinds[i].kind));
 		put_kind(w, k);
 		first = false;
 	}

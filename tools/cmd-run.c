@@ -645,7 +645,7 @@ int cmd_run(int argc, char **argv)
 		snprintf(var, sizeof(var), "MPLACE_AGENT_%s", kinds[i].var);
 		snprintf(src, sizeof(src), "MPLACE_AGENT_SOURCE_%s", kinds[i].var);
 		/* the generic expression is already the base of every kind */
-		r = resolve_kind(&x, kinds[i].kind, NULL, kinds[i].name, i ? a.expr[i] : NULL, var, src,
+		r = resolve_kind(&x, kinds[i].kind, NULL, mp_kind_name(kinds[i].kind), i ? a.expr[i] : NULL, var, src,
 				 i ? NULL : &generic_c);
 		if (r < 0) {
 			status = -r;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Serialising a compiled policy to one line and back (see compiled.h).
+ * The compiled policy: freeing it, the split plan its weights make, and its
+ * one line of text and back (see compiled.h).
  * No allocation on the parse side: the agent calls it before main.  One
  * writer, one spelling: the parser checks each field's syntax and range,
  * then accepts the line only if it is exactly what the writer makes of the
@@ -10,6 +11,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "basic/util.h"
@@ -342,4 +344,46 @@ int mp_compiled_deserialize(const char *s, struct mp_compiled *ret)
 		return -EINVAL;
 	*ret = c;
 	return 0;
+}
+
+/* ---- the compiled policy's own ----------------------------------------- */
+
+void mp_compiled_free(struct mp_compiled *c)
+{
+	for (unsigned i = 0; i < c->n_warnings; i++)
+		free(c->warnings[i]);
+	c->n_warnings = 0;
+	mp_trace_free(&c->trace);
+}
+
+unsigned mp_compiled_split(const struct mp_compiled *c, uint64_t len, uint64_t unit, int *ret_node, uint64_t *ret_len,
+			   unsigned max)
+{
+	uint64_t units, total = 0, given = 0;
+	unsigned n = 0;
+
+	if (!unit || !c->n_weights)
+		return 0;
+	units = len / unit;
+	for (unsigned i = 0; i < c->n_weights; i++)
+		total += c->weight[i];
+	/* largest-remainder apportionment would be fairer for tiny ranges; cumulative
+	 * rounding keeps every boundary within one unit of the exact ratio */
+	for (unsigned i = 0; i < c->n_weights && n < max; i++) {
+		uint64_t upto = 0, cum = 0;
+
+		for (unsigned k = 0; k <= i; k++)
+			cum += c->weight[k];
+		upto = i + 1 == c->n_weights ? units : (units * cum) / total;
+		if (upto > given) {
+			ret_node[n] = c->weight_node[i];
+			ret_len[n] = (upto - given) * unit;
+			n++;
+			given = upto;
+		}
+	}
+	/* a tail smaller than one unit goes with the last chunk */
+	if (n && len > given * unit)
+		ret_len[n - 1] += len - given * unit;
+	return n;
 }

@@ -41,56 +41,11 @@ static const char *const scope_kind_names[] = {
 	[MP_SCOPE_DEVICE] = "device", [MP_SCOPE_RANGE] = "range",   [MP_SCOPE_CALL] = "call",
 };
 
-/* MP_KIND_ALL is spelled "policy", the generic key, so names round-trip. */
-static const char *const kind_names[] = {
-	[MP_KIND_ALL] = "policy",      [MP_KIND_HEAP] = "heap",	    [MP_KIND_STACK] = "stack",
-	[MP_KIND_TEXT] = "text",       [MP_KIND_DATA] = "data",	    [MP_KIND_ANON] = "anon",
-	[MP_KIND_FILE] = "file",       [MP_KIND_SHM] = "shm",	    [MP_KIND_HUGETLB] = "hugetlb",
-	[MP_KIND_MLOCKED] = "mlocked", [MP_KIND_KERNEL] = "kernel",
-};
-
 const char *mp_scope_kind_name(enum mp_scope_kind k)
 {
 	if ((unsigned)k < MP_ARRAY_SIZE(scope_kind_names) && scope_kind_names[k])
 		return scope_kind_names[k];
 	return "unknown";
-}
-
-const char *mp_kind_name(enum mp_kind k)
-{
-	if ((unsigned)k < MP_ARRAY_SIZE(kind_names) && kind_names[k])
-		return kind_names[k];
-	return "unknown";
-}
-
-int mp_kind_parse(const char *s, enum mp_kind *ret, const char **ret_glob)
-{
-	const char *colon;
-	size_t n;
-
-	if (!s)
-		return -EINVAL;
-	colon = strchr(s, ':');
-	n = colon ? (size_t)(colon - s) : strlen(s);
-	for (unsigned k = 0; k < MP_KIND__COUNT; k++) {
-		if (!mp_streqn(s, n, kind_names[k]))
-			continue;
-		if (k == MP_KIND_FILE) {
-			/* a file policy without a pattern would silently cover every file */
-			if (!colon || !colon[1])
-				return -EINVAL;
-		} else if (k == MP_KIND_SHM) {
-			if (colon && !colon[1])
-				return -EINVAL;
-		} else if (colon) {
-			return -EINVAL;
-		}
-		*ret = (enum mp_kind)k;
-		if (ret_glob)
-			*ret_glob = colon ? colon + 1 : NULL;
-		return 0;
-	}
-	return -EINVAL;
 }
 
 void mp_config_init(struct mp_config *c)
@@ -581,7 +536,7 @@ static bool classify_key(struct cparser *p, unsigned line, unsigned col, const c
 		size_t n = 0;
 
 		for (unsigned k = 0; k < MP_KIND__COUNT; k++)
-			key_names[n++] = kind_names[k];
+			key_names[n++] = mp_kind_names[k];
 		for (unsigned o = 0; o < MP_OPT__COUNT; o++)
 			if (mp_options[o].config && mp_options[o].value != MP_OV_SIZED)
 				key_names[n++] = mp_options[o].name;

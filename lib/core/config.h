@@ -16,6 +16,7 @@
  */
 #include <stdbool.h>
 
+#include "kind.h"
 #include "policy.h"
 
 enum mp_scope_kind {
@@ -28,22 +29,6 @@ enum mp_scope_kind {
 	MP_SCOPE_DEVICE,
 	MP_SCOPE_RANGE, /* an address range set at run time */
 	MP_SCOPE_CALL,	/* the policy argument of one call, or the command line */
-};
-
-/* Kinds of memory inside a process.  MP_KIND_ALL is the generic "policy" key. */
-enum mp_kind {
-	MP_KIND_ALL = 0,
-	MP_KIND_HEAP,
-	MP_KIND_STACK,
-	MP_KIND_TEXT,
-	MP_KIND_DATA,
-	MP_KIND_ANON,
-	MP_KIND_FILE,
-	MP_KIND_SHM,
-	MP_KIND_HUGETLB,
-	MP_KIND_MLOCKED,
-	MP_KIND_KERNEL,
-	MP_KIND__COUNT,
 };
 
 struct mp_rule {
@@ -99,6 +84,3 @@ int mp_config_load_file(struct mp_config *c, const char *path, struct mp_config_
 int mp_config_load_default(struct mp_config *c, const char *root, struct mp_config_error *errs, unsigned max_err);
 
 const char *mp_scope_kind_name(enum mp_scope_kind k);
-const char *mp_kind_name(enum mp_kind k);
-/* "heap" -> MP_KIND_HEAP; "file:GLOB" -> MP_KIND_FILE with *ret_glob = "GLOB" (pointer into s). -EINVAL if unknown. */
-int mp_kind_parse(const char *s, enum mp_kind *ret, const char **ret_glob);

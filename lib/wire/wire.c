@@ -21,16 +21,10 @@
 #include "wire.h"
 
 const struct mp_wire_kind mp_wire_kinds[MP_WIRE_N_KINDS] = {
-	{MP_KIND_ALL, "POLICY", "policy"},
-	{MP_KIND_HEAP, "HEAP", "heap"},
-	{MP_KIND_STACK, "STACK", "stack"},
-	{MP_KIND_TEXT, "TEXT", "text"},
-	{MP_KIND_DATA, "DATA", "data"},
-	{MP_KIND_ANON, "ANON", "anon"},
-	{MP_KIND_SHM, "SHM", "shm"},
-	{MP_KIND_HUGETLB, "HUGETLB", "hugetlb"},
-	{MP_KIND_MLOCKED, "MLOCKED", "mlocked"},
-	{MP_KIND_KERNEL, "KERNEL", "kernel"},
+	{MP_KIND_ALL, "POLICY"},    {MP_KIND_HEAP, "HEAP"},	  {MP_KIND_STACK, "STACK"},
+	{MP_KIND_TEXT, "TEXT"},	    {MP_KIND_DATA, "DATA"},	  {MP_KIND_ANON, "ANON"},
+	{MP_KIND_SHM, "SHM"},	    {MP_KIND_HUGETLB, "HUGETLB"}, {MP_KIND_MLOCKED, "MLOCKED"},
+	{MP_KIND_KERNEL, "KERNEL"},
 };
 
 const struct mp_wire_kind *mp_wire_kind_of(enum mp_kind k)
@@ -44,7 +38,7 @@ const struct mp_wire_kind *mp_wire_kind_of(enum mp_kind k)
 const struct mp_wire_kind *mp_wire_kind_named(const char *name)
 {
 	for (unsigned i = 0; i < MP_WIRE_N_KINDS; i++)
-		if (!strcmp(mp_wire_kinds[i].name, name))
+		if (!strcmp(mp_kind_name(mp_wire_kinds[i].kind), name))
 			return &mp_wire_kinds[i];
 	return NULL;
 }

@@ -23,7 +23,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "core/config.h"
+#include "core/kind.h"
 
 /* A compiled policy's text, and its source text, travel whole up to this
  * many bytes (the terminating NUL included): `mplace run` refuses longer
@@ -46,9 +46,8 @@
  * holds the compiled policy, MPLACE_AGENT_SOURCE_<var> its source.  FILE is
  * not here: file policies travel as MPLACE_AGENT_FILE_<N> = GLOB TAB compiled. */
 struct mp_wire_kind {
-	enum mp_kind kind;
-	const char *var;  /* "HEAP" */
-	const char *name; /* "heap", as mp_kind_name() says it */
+	enum mp_kind kind; /* named by mp_kind_name() */
+	const char *var;   /* "HEAP" */
 };
 extern const struct mp_wire_kind mp_wire_kinds[];
 #define MP_WIRE_N_KINDS 10
