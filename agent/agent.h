@@ -12,12 +12,16 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <unistd.h>
 
 #include "core/combine.h"
 #include "core/config.h"
 #include "wire/wire.h"
 
 struct jw;
+
+#define EXPORT __attribute__((visibility("default")))
 
 #define AGENT_VERSION	   "0.2.0"
 #define AGENT_MAX_PROBLEMS 32
@@ -45,6 +49,11 @@ struct agent {
 
 extern struct agent agent;
 
+/* The environment's policy for kind, read into agent.kind[kind] once
+ * (whoever asks first: the constructor, or the heap's first malloc): 1 set,
+ * 0 none.  No allocation. */
+int agent_env_kind(enum mp_kind kind);
+
 /* The kind's own policy, else the generic one when the task policy is not it
  * (KERNEL set), else NULL (the task policy already covers the kind). */
 const struct mp_compiled *agent_policy(enum mp_kind k);
@@ -61,15 +70,47 @@ bool agent_heap_active(void);
  * "heap"} separated by commas (doc/agent-protocol.md, `show`). */
 void agent_heap_ranges_json(struct jw *w);
 
-/* task policy: the thread's own, and every thread's on `set` */
+/* task.c: the task policy, the thread's own, and every thread's on `set` */
+void agent_task_init(const struct mp_compiled *c); /* at start, in the main thread */
+bool agent_task_active(void);
 int agent_task_apply(void);
 int agent_task_set_all(const struct mp_compiled *c);
 
-/* agent.c: the main stack, data, text, anon mappings */
+/* thread.c: the program's threads, counted (the main thread at start, the
+ * forking one in a child) */
+void agent_threads_init(void);
+void agent_threads_forked(void);
+
+/* mlock.c: the MCL_FUTURE | MCL_ONFAULT flags of the last mlockall in
+ * force (0 after munlockall): whether new mappings are pinned, and when */
+int agent_mlock_future(void);
+
+/* The page size is the kernel's, never assumed: getpagesize() is glibc's
+ * copy of AT_PAGESZ. */
+static inline uintptr_t page_down(uintptr_t a)
+{
+	return a & ~((uintptr_t)getpagesize() - 1);
+}
+
+static inline uintptr_t page_up(uintptr_t a)
+{
+	return page_down(a + (uintptr_t)getpagesize() - 1);
+}
+
+/* range.c: the main stack, data, text, anon mappings */
 int agent_maps_find(const char *name, void **ret_lo, size_t *ret_len);
 int agent_place_existing(enum mp_kind k, const struct mp_compiled *c, bool migrate, long *ret_moved,
 			 long *ret_misplaced);
 long agent_count_misplaced(void *addr, size_t len, const struct mp_compiled *c);
+/* Place [addr, addr+len) by c (flags MP_PLACE_*), counting what moved and
+ * what stayed elsewhere when migrating; problems recorded under 'what'. */
+int agent_place(const char *what, void *addr, size_t len, const struct mp_compiled *c, unsigned flags, long *ret_moved,
+		long *ret_misplaced);
+/* An existing range's pages are moved, never released: a strict policy is
+ * applied the non-strict way there, and what stays elsewhere reported. */
+int agent_place_moving(const char *what, void *addr, size_t len, const struct mp_compiled *c, long *ret_misplaced);
+/* agent.c: the agent's own code (its jemalloc included): its mmaps are not
+ * the program's */
 bool agent_is_own_caller(const void *ret_addr);
 
 /* ctl.c: the control socket and its thread (made at start where there is
@@ -93,8 +134,12 @@ int agent_thread_create(pthread_t *th, const pthread_attr_t *attr, void *(*start
 #define AGENT_FILE_READ_MAX (64 << 20)
 void agent_file_opened(int fd, const char *path);
 int agent_file_read_place(int fd, const char *path, const struct mp_compiled *c);
+/* The file policy of the file descriptor fd names, or NULL. */
+const struct mp_compiled *agent_file_of_fd(int fd);
+/* Fault a new mapping of a file in under its policy, and check it. */
+void agent_file_populate(void *p, size_t len, const struct mp_compiled *c);
 
-/* agent.c: /proc/self/maps and /proc/self/smaps without allocating.  fn is
+/* proc.c: /proc/self/maps and /proc/self/smaps without allocating.  fn is
  * called per mapping (name "" when anonymous) and stops the walk by
  * returning non-zero (< 0 is returned). */
 int agent_maps_foreach(int (*fn)(uintptr_t lo, uintptr_t hi, const char *perms, const char *name, void *d), void *d);

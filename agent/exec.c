@@ -61,8 +61,12 @@ static bool list_matches(const char *list, const char *exe)
 	return false;
 }
 
+/* A kind resolved for the new executable: the compiled policy (no trace,
+ * no warnings: what the wire carries), its text for the program's children
+ * and for show, and its source. */
 struct resolved {
 	bool set;
+	struct mp_compiled c;
 	char compiled[MP_WIRE_TEXT_MAX];
 	char source[MP_WIRE_TEXT_MAX];
 };
@@ -111,7 +115,10 @@ static int resolve_one(struct exec_ctx *x, enum mp_kind kind, const char *glob, 
 		free(src);
 		ret->set = true;
 	}
+	/* the warnings and the trace go; the placement stays in c */
 	mp_compiled_free(&c);
+	if (ret->set)
+		ret->c = c;
 out:
 	mp_policy_free(&folded);
 	mp_trace_free(&trace);
@@ -196,11 +203,7 @@ static unsigned commit(const struct exec_ctx *x, const struct resolved *kinds, c
 
 		if (!res->set)
 			continue;
-		if (mp_compiled_deserialize(res->compiled, &k->c) < 0) {
-			agent_problem("exe %s: %s: not a compiled policy this agent understands", x->exe,
-				      mp_wire_kinds[i].var);
-			continue;
-		}
+		k->c = res->c;
 		k->set = true;
 		mask |= 1u << mp_wire_kinds[i].kind;
 		snprintf(k->compiled, sizeof(k->compiled), "%s", res->compiled);
@@ -217,9 +220,9 @@ static unsigned commit(const struct exec_ctx *x, const struct resolved *kinds, c
 			struct agent_file *f = &merged[n];
 
 			memset(f, 0, sizeof(*f));
-			if (strlen(globs[i]) >= sizeof(f->glob) ||
-			    mp_compiled_deserialize(files[i].compiled, &f->k.c) < 0)
+			if (strlen(globs[i]) >= sizeof(f->glob) || !files[i].set)
 				continue;
+			f->k.c = files[i].c;
 			snprintf(f->glob, sizeof(f->glob), "%s", globs[i]);
 			f->k.set = true;
 			snprintf(f->k.compiled, sizeof(f->k.compiled), "%s", files[i].compiled);

@@ -29,6 +29,9 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -238,4 +241,137 @@ EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
 		return NULL;
 	}
 	return path ? after_fopen(real(path, mode, stream), path) : real(path, mode, stream);
+}
+
+/* A mapping of a file under a file:GLOB policy: the kernel ignores a range
+ * policy for the page cache, so its pages are faulted in under the file's
+ * policy as the task policy, then checked. */
+void agent_file_populate(void *p, size_t len, const struct mp_compiled *c)
+{
+	struct fault_in f = {p, len};
+	long mis;
+	int r = mp_place_under(c, fault_in, &f);
+
+	if (r < 0) {
+		agent_problem("file: bringing a mapping of %zu KiB in under the file's policy: %s", len >> 10,
+			      strerror(-r));
+		return;
+	}
+	mis = agent_count_misplaced(p, (size_t)page_up(len), c);
+	if (mis)
+		agent_problem("file: %ld pages of a mapping were already in the page cache elsewhere", mis);
+}
+
+/* ---- descriptors: which name a file a policy covers ------------------------ */
+
+/* fd -> file glob index + 1, for file:GLOB policies: what open() saw, for
+ * descriptors below FD_TABLE; a mapping of a descriptor beyond it is
+ * looked up by its path when it is made */
+#define FD_TABLE 4096
+static _Atomic unsigned char fd_file[FD_TABLE];
+
+/* The file policy of the file fd names now (first glob that matches). */
+static int file_policy_of(int fd, unsigned only, char *target, size_t size)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, size - 1);
+	if (n <= 0)
+		return -1;
+	target[n] = '\0';
+	for (unsigned i = 0; i < agent.n_files; i++)
+		if ((only == UINT32_MAX || i == only) && fnmatch(agent.files[i].glob, target, 0) == 0)
+			return (int)i;
+	return -1;
+}
+
+const struct mp_compiled *agent_file_of_fd(int fd)
+{
+	if (fd >= FD_TABLE && agent.n_files) {
+		char target[PATH_MAX];
+		int i = file_policy_of(fd, UINT32_MAX, target, sizeof(target));
+
+		if (i >= 0) {
+			return &agent.files[i].k.c;
+		}
+	} else if (fd >= 0 && fd < FD_TABLE && atomic_load_explicit(&fd_file[fd], memory_order_relaxed)) {
+		char target[PATH_MAX];
+		/* close is not interposed: the number may have been reused since */
+		int i = file_policy_of(fd, fd_file[fd] - 1u, target, sizeof(target));
+
+		if (i >= 0) {
+			return &agent.files[i].k.c;
+		}
+		atomic_store(&fd_file[fd], 0);
+	}
+	return NULL;
+}
+
+/* ---- files: open records which descriptors match a file:GLOB ------------ */
+
+static void note_fd(int fd, const char *path)
+{
+	if (fd < 0 || fd >= FD_TABLE || !agent.n_files || !path)
+		return;
+	atomic_store(&fd_file[fd], 0);
+	for (unsigned i = 0; i < agent.n_files; i++)
+		if (fnmatch(agent.files[i].glob, path, 0) == 0) {
+			atomic_store(&fd_file[fd], (unsigned char)(i + 1));
+			return;
+		}
+}
+
+static int do_openat(int dirfd, const char *path, int flags, mode_t m)
+{
+	int fd = (int)syscall(SYS_openat, dirfd, path, flags, m);
+
+	if (agent.active) {
+		note_fd(fd, path);
+		agent_file_opened(fd, path);
+	}
+	return fd;
+}
+
+#define MODE_ARG(flags, m)                               \
+	do {                                             \
+		if ((flags) & (O_CREAT | __O_TMPFILE)) { \
+			va_list ap;                      \
+			va_start(ap, flags);             \
+			m = va_arg(ap, mode_t);          \
+			va_end(ap);                      \
+		}                                        \
+	} while (0)
+
+EXPORT int open(const char *path, int flags, ...)
+{
+	mode_t m = 0;
+
+	MODE_ARG(flags, m);
+	return do_openat(AT_FDCWD, path, flags, m);
+}
+
+EXPORT int open64(const char *path, int flags, ...)
+{
+	mode_t m = 0;
+
+	MODE_ARG(flags, m);
+	return do_openat(AT_FDCWD, path, flags, m);
+}
+
+EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+	mode_t m = 0;
+
+	MODE_ARG(flags, m);
+	return do_openat(dirfd, path, flags, m);
+}
+
+EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+	mode_t m = 0;
+
+	MODE_ARG(flags, m);
+	return do_openat(dirfd, path, flags, m);
 }

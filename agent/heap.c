@@ -55,8 +55,9 @@ extern void *__libc_memalign(size_t, size_t);
 
 enum { HEAP_UNDECIDED, HEAP_GLIBC, HEAP_JEMALLOC };
 
-/* the heap's policy as received, and the set made for it */
-static struct mp_compiled heap_c;
+/* the heap's policy (agent.kind[MP_KIND_HEAP], read once from the
+ * environment by whoever asks first), and the set made for it */
+#define heap_c (agent.kind[MP_KIND_HEAP].c)
 static struct mp_alloc_ref heap_ref;
 static _Atomic int heap_mode;
 static __thread bool bound __attribute__((tls_model("initial-exec")));
@@ -71,11 +72,9 @@ bool agent_heap_active(void)
  * the agent's constructor.  No allocation: getenv and a strict parser. */
 static int decide(void)
 {
-	const char *v;
 	int mode = HEAP_GLIBC, expect = HEAP_UNDECIDED;
 
-	if (!getauxval(AT_SECURE) && (v = getenv("MPLACE_AGENT_HEAP")) && *v &&
-	    mp_compiled_deserialize(v, &heap_c) == 0)
+	if (agent_env_kind(MP_KIND_HEAP))
 		mode = HEAP_JEMALLOC;
 	if (!atomic_compare_exchange_strong(&heap_mode, &expect, mode))
 		return expect;
