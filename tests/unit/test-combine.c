@@ -15,7 +15,7 @@
 #include "core/combine.h"
 #include "core/config.h"
 #include "core/policy.h"
-#include "kernel/sys.h"
+#include "core/mpol.h"
 
 /* ---- a synthetic machine: two sockets and two CPU-less CXL nodes -------- */
 

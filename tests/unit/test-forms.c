@@ -9,7 +9,7 @@
 #include "basic/util.h"
 #include "check.h"
 #include "core/forms.h"
-#include "kernel/sys.h"
+#include "core/mpol.h"
 
 static struct mp_compiled mk(enum mp_mode mode, const char *nodes)
 {
