@@ -57,7 +57,7 @@ static const struct option options[] = {
 /* EXPR resolved for the process (its cgroup, this machine) as the agent's
  * `set` request: "set\nKIND\nCOMPILED\nSOURCE" (doc/agent-protocol.md).
  * Returns the request (malloc'ed) or NULL with the error said. */
-static char *make_request(const struct mp_live *live, const char *kind, const char *expr)
+static char *make_request(struct mp_live *live, const char *kind, const char *expr)
 {
 	struct mp_policy p;
 	struct mp_resolve_ctx rctx;

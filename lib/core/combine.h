@@ -53,6 +53,11 @@ struct mp_resolve_ctx {
 	int local_node;			    /* node of the running CPU; -1 = first CPU node */
 	const char *device;		    /* the scope's device for bare "near", or NULL */
 	const struct mp_features *features; /* the kernel's, or NULL when unknown */
+	/* or, when features is NULL: asked for them only when a policy needs
+	 * them (automigrate), since probing the kernel costs a thread and dozens
+	 * of system calls that most resolutions do not need (machine/live.c) */
+	const struct mp_features *(*get_features)(void *arg);
+	void *features_arg;
 };
 
 /*

@@ -15,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "basic/util.h"
 #include "forms.h"
 #include "mpol.h"
@@ -243,41 +241,37 @@ static int fmt_oci(struct out *o, const struct mp_compiled *c)
 		[MP_MODE_PREFER] = "MPOL_PREFERRED",	  [MP_MODE_PREFER_MANY] = "MPOL_PREFERRED_MANY",
 		[MP_MODE_INTERLEAVE] = "MPOL_INTERLEAVE", [MP_MODE_WEIGHTED_INTERLEAVE] = "MPOL_WEIGHTED_INTERLEAVE",
 	};
-	struct json_object *obj, *flags = NULL;
 	char nodes[4096];
-	bool ok = true;
+	const char *sep = "";
 
 	o->form = "OCI linux.memoryPolicy";
 	if (c->mode == MP_MODE_SPLIT) {
 		lose(o, "split mode (OCI linux.memoryPolicy has no chunked split)");
 		return -EXDEV;
 	}
-	obj = json_object_new_object();
-	if (!obj)
-		return -ENOMEM;
-	ok &= !json_object_object_add(obj, "mode", json_object_new_string(names[c->mode]));
+	/* plain JSON, every string a fixed name or a node list: nothing to
+	 * escape, and no JSON library needed to write it */
+	mp_sb_printf(&o->text, "{\"mode\":\"%s\"", names[c->mode]);
 	if (needs_nodes(c->mode)) {
 		mask_text(&c->nodes, nodes, sizeof(nodes));
-		ok &= !json_object_object_add(obj, "nodes", json_object_new_string(nodes));
+		mp_sb_printf(&o->text, ",\"nodes\":\"%s\"", nodes);
 	}
 	if (c->kflags & (MP_MPOL_F_STATIC_NODES | MP_MPOL_F_RELATIVE_NODES | MP_MPOL_F_NUMA_BALANCING)) {
-		flags = json_object_new_array();
-		if (!flags) {
-			json_object_put(obj);
-			return -ENOMEM;
+		mp_sb_puts(&o->text, ",\"flags\":[");
+		if (c->kflags & MP_MPOL_F_STATIC_NODES) {
+			mp_sb_printf(&o->text, "%s\"MPOL_F_STATIC_NODES\"", sep);
+			sep = ",";
 		}
-		if (c->kflags & MP_MPOL_F_STATIC_NODES)
-			ok &= !json_object_array_add(flags, json_object_new_string("MPOL_F_STATIC_NODES"));
-		if (c->kflags & MP_MPOL_F_RELATIVE_NODES)
-			ok &= !json_object_array_add(flags, json_object_new_string("MPOL_F_RELATIVE_NODES"));
+		if (c->kflags & MP_MPOL_F_RELATIVE_NODES) {
+			mp_sb_printf(&o->text, "%s\"MPOL_F_RELATIVE_NODES\"", sep);
+			sep = ",";
+		}
 		if (balancing(c))
-			ok &= !json_object_array_add(flags, json_object_new_string("MPOL_F_NUMA_BALANCING"));
-		ok &= !json_object_object_add(obj, "flags", flags);
+			mp_sb_printf(&o->text, "%s\"MPOL_F_NUMA_BALANCING\"", sep);
+		mp_sb_puts(&o->text, "]");
 	}
-	if (ok)
-		mp_sb_puts(&o->text, json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN));
-	json_object_put(obj);
-	if (!ok)
+	mp_sb_puts(&o->text, "}");
+	if (!mp_sb_ok(&o->text))
 		return -ENOMEM;
 	lose_common(o, c, true, true);
 	return 0;

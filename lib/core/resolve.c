@@ -800,7 +800,7 @@ static void resolve_fallback(struct rctx *r, const struct mp_policy *p)
 static void resolve_flags(struct rctx *r, const struct mp_policy *p)
 {
 	struct mp_compiled *c = r->out;
-	const struct mp_features *f = r->ctx->features;
+	const struct mp_features *f = NULL;
 
 	c->order = p->order;
 	c->automigrate = p->automigrate == MP_AM_UNSET ? MP_AM_OFF : p->automigrate;
@@ -813,6 +813,10 @@ static void resolve_flags(struct rctx *r, const struct mp_policy *p)
 		c->kflags |= MP_MPOL_F_RELATIVE_NODES;
 	if (c->automigrate == MP_AM_BALANCING || c->automigrate == MP_AM_AUTO) {
 		bool ok = c->kmode == MP_MPOL_BIND || c->kmode == MP_MPOL_PREFERRED_MANY;
+
+		f = r->ctx->features;
+		if (!f && r->ctx->get_features)
+			f = r->ctx->get_features(r->ctx->features_arg);
 
 		if (f && c->mode < MP_ARRAY_SIZE(f->numa_balancing_mode) &&
 		    f->numa_balancing_mode[c->mode] != MP_FEAT_UNKNOWN)

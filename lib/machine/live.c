@@ -27,18 +27,37 @@ int mp_live_load(const char *root, int pid, const char *cgroup_path, struct mp_l
 	r = cgroup_path ? mp_cgroup_load_path(root, cgroup_path, &l.cg) : mp_cgroup_load(root, pid, &l.cg);
 	l.have_cg = r >= 0;
 	l.cg_err = r < 0 ? r : 0;
-	l.have_feat = mp_features_probe(root, &l.feat) >= 0;
+	/* kept for the features, probed later under the same root */
+	l.root = root;
 	*ret = l;
 	return 0;
 }
 
-void mp_live_resolve_ctx(const struct mp_live *l, struct mp_resolve_ctx *ret)
+const struct mp_features *mp_live_features(struct mp_live *l)
+{
+	if (!l->feat_tried) {
+		l->feat_tried = true;
+		l->have_feat = mp_features_probe(l->root, &l->feat) >= 0;
+	}
+	return l->have_feat ? &l->feat : NULL;
+}
+
+static const struct mp_features *get_features(void *arg)
+{
+	return mp_live_features(arg);
+}
+
+void mp_live_resolve_ctx(struct mp_live *l, struct mp_resolve_ctx *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	ret->topo = l->topo;
 	ret->cgroup = l->have_cg ? &l->cg : NULL;
 	ret->local_node = -1;
 	ret->features = l->have_feat ? &l->feat : NULL;
+	if (!l->feat_tried) {
+		ret->get_features = get_features;
+		ret->features_arg = l;
+	}
 }
 
 void mp_live_free(struct mp_live *l)

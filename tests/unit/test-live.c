@@ -76,7 +76,13 @@ static void test_load(void)
 			mp_mask_format(&l.cg.mems, mems, sizeof(mems));
 			CHECK_STR(mems, cases[i].mems);
 		}
-		CHECK_MSG(l.have_feat, "case %zu", i);
+		/* the features wait until a policy needs them */
+		CHECK_MSG(!l.have_feat && !l.feat_tried, "case %zu: features probed at load", i);
+		memset(&ctx, 0xa5, sizeof(ctx));
+		mp_live_resolve_ctx(&l, &ctx);
+		CHECK(ctx.features == NULL && ctx.get_features != NULL && ctx.features_arg == &l);
+		CHECK(ctx.get_features(ctx.features_arg) == &l.feat);
+		CHECK_MSG(l.have_feat && l.feat_tried, "case %zu", i);
 		if (l.have_feat)
 			CHECK_STR(l.feat.kernel, cases[i].kernel);
 
@@ -84,7 +90,7 @@ static void test_load(void)
 		mp_live_resolve_ctx(&l, &ctx);
 		CHECK(ctx.topo == l.topo);
 		CHECK(ctx.cgroup == (l.have_cg ? &l.cg : NULL));
-		CHECK(ctx.features == (l.have_feat ? &l.feat : NULL));
+		CHECK(ctx.features == &l.feat && ctx.get_features == NULL);
 		CHECK(ctx.local_node == -1);
 		CHECK(ctx.device == NULL);
 
