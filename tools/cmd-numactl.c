@@ -196,15 +196,32 @@ static const char *policy_name(int mode, char *buf, size_t size)
 
 /* ---- the machine -------------------------------------------------------------- */
 
-static void load_machine(struct numactl *n)
+/*
+ * numactl's options need the nodes, their CPUs, memory and distances: the
+ * rest of the machine (devices, physical blocks, huge page pools, HMAT,
+ * memory tiers) is left unread, as numactl leaves it, so that starting a
+ * program through `mplace numactl` costs what starting it through numactl
+ * does.  A node string that names a device (netdev:, pci:, block:) asks for
+ * the devices too.
+ */
+static void load_machine_parts(struct numactl *n, bool devices)
 {
+	unsigned skip = MP_TOPO_PHYS | MP_TOPO_HUGEPAGES | MP_TOPO_HMAT | MP_TOPO_TIERS;
 	int r;
 
-	if (n->live.topo)
+	if (!devices)
+		skip |= MP_TOPO_DEVICES;
+	if (n->live.topo && !(n->live.topo->skipped & ~skip))
 		return;
-	r = mp_live_load(NULL, 0, NULL, &n->live);
+	mp_live_free(&n->live);
+	r = mp_live_load_parts(NULL, 0, NULL, skip, &n->live);
 	if (r < 0)
 		fail("cannot read the NUMA topology from /sys/devices/system/node: %s", strerror(-r));
+}
+
+static void load_machine(struct numactl *n)
+{
+	load_machine_parts(n, n->live.topo && !(n->live.topo->skipped & MP_TOPO_DEVICES));
 }
 
 /* Nodes this process may allocate on: online memory nodes within Mems_allowed. */
@@ -567,9 +584,9 @@ static void memory_option(struct numactl *n, int opt, const char *arg)
 	if (n->policy_set)
 		usage_msg("Conflicting policies");
 	n->policy_set = opt;
-	load_machine(n);
 	if (arg)
 		s = same(n, arg);
+	load_machine_parts(n, s && strchr(s, ':'));
 	r = numactl_memory_policy(n->live.topo, opt, s, n->balancing && !n->shm, &pol, why, sizeof(why));
 	if (r == -ENOMEM)
 		fail("out of memory");

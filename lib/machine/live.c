@@ -15,13 +15,18 @@
 
 int mp_live_load(const char *root, int pid, const char *cgroup_path, struct mp_live *ret)
 {
+	return mp_live_load_parts(root, pid, cgroup_path, 0, ret);
+}
+
+int mp_live_load_parts(const char *root, int pid, const char *cgroup_path, unsigned skip, struct mp_live *ret)
+{
 	struct mp_live l;
 	int r;
 
 	if (!ret)
 		return -EINVAL;
 	memset(&l, 0, sizeof(l));
-	r = mp_topo_load(root, &l.topo);
+	r = mp_topo_load_parts(root, skip, &l.topo);
 	if (r < 0)
 		return r;
 	r = cgroup_path ? mp_cgroup_load_path(root, cgroup_path, &l.cg) : mp_cgroup_load(root, pid, &l.cg);

@@ -36,6 +36,8 @@ struct mp_live {
  * chooses to.
  */
 int mp_live_load(const char *root, int pid, const char *cgroup_path, struct mp_live *ret);
+/* The same, the topology without the parts in skip (MP_TOPO_*). */
+int mp_live_load_parts(const char *root, int pid, const char *cgroup_path, unsigned skip, struct mp_live *ret);
 
 /* The kernel's features under l's root, probed on the first call; NULL when
  * they cannot be had (have_feat false). */

@@ -508,7 +508,8 @@ static int load_cpus(const char *root, struct mp_node *n, const struct cpu_onlin
 	return 0;
 }
 
-static int load_node(const char *root, struct mp_node *n, uint64_t block_size, const struct cpu_online *on)
+static int load_node(const char *root, struct mp_node *n, uint64_t block_size, const struct cpu_online *on,
+		     unsigned skip)
 {
 	int r;
 
@@ -518,11 +519,14 @@ static int load_node(const char *root, struct mp_node *n, uint64_t block_size, c
 	if (r < 0)
 		return r;
 	load_meminfo(root, n);
-	load_hmat(root, n);
-	r = load_hugepages(root, n);
-	if (r < 0)
-		return r;
-	return load_phys(root, n, block_size);
+	if (!(skip & MP_TOPO_HMAT))
+		load_hmat(root, n);
+	if (!(skip & MP_TOPO_HUGEPAGES)) {
+		r = load_hugepages(root, n);
+		if (r < 0)
+			return r;
+	}
+	return skip & MP_TOPO_PHYS ? 0 : load_phys(root, n, block_size);
 }
 
 /* ---- distances --------------------------------------------------------- */
@@ -857,6 +861,11 @@ static int online_nodes(const char *root, struct mp_nodemask *ret)
 
 int mp_topo_load(const char *root, struct mp_topo **ret)
 {
+	return mp_topo_load_parts(root, 0, ret);
+}
+
+int mp_topo_load_parts(const char *root, unsigned skip, struct mp_topo **ret)
+{
 	struct mp_nodemask online, has_mem, has_cpu;
 	bool have_mem_list, have_cpu_list;
 	struct cpu_online on;
@@ -885,6 +894,7 @@ int mp_topo_load(const char *root, struct mp_topo **ret)
 		free(on.cpus);
 		return -ENOMEM;
 	}
+	t->skipped = skip;
 	t->n_nodes = mp_mask_weight(&online);
 	t->nodes = calloc(t->n_nodes, sizeof(*t->nodes));
 	t->distance = calloc((size_t)t->n_nodes * t->n_nodes, sizeof(*t->distance));
@@ -898,7 +908,7 @@ int mp_topo_load(const char *root, struct mp_topo **ret)
 		struct mp_node *n = &t->nodes[i++];
 
 		n->id = id;
-		r = load_node(root, n, block_size, &on);
+		r = load_node(root, n, block_size, &on, skip);
 		if (r < 0)
 			goto fail;
 		/* The kernel's node state lists are authoritative; fall back
@@ -918,13 +928,13 @@ int mp_topo_load(const char *root, struct mp_topo **ret)
 	on.cpus = NULL;
 	load_distances(root, t);
 	load_gpu_memory(root, t);
-	r = load_tiers_sysfs(root, t);
+	r = skip & MP_TOPO_TIERS ? 0 : load_tiers_sysfs(root, t);
 	if (r < 0)
 		goto fail;
 	t->tiers_from_sysfs = r > 0;
 	if (!t->tiers_from_sysfs)
 		derive_tiers(t);
-	r = load_devices(root, t);
+	r = skip & MP_TOPO_DEVICES ? 0 : load_devices(root, t);
 	if (r < 0)
 		goto fail;
 	*ret = t;

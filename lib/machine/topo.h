@@ -63,11 +63,24 @@ struct mp_topo {
 	unsigned n_tiers;
 	unsigned n_devices;
 	struct mp_device *devices;
+	unsigned skipped; /* MP_TOPO_* parts not read (mp_topo_load_parts) */
 };
+
+/* Parts of the machine a caller may do without (numactl's options need
+ * nodes, CPUs, memory and distances only): each costs directory scans and
+ * file reads at every start.  A part left out is recorded in ->skipped, its
+ * fields empty. */
+#define MP_TOPO_DEVICES	  (1u << 0) /* PCI, network and block devices, for near: */
+#define MP_TOPO_PHYS	  (1u << 1) /* each node's physical memory blocks, for phys< */
+#define MP_TOPO_HUGEPAGES (1u << 2) /* each node's huge page pools */
+#define MP_TOPO_HMAT	  (1u << 3) /* bandwidth and latency, for best: and weights=auto */
+#define MP_TOPO_TIERS	  (1u << 4) /* the kernel's memory tiers (derived ones are kept) */
 
 /* Load from root ("/" or NULL for the live system).  Returns 0 or -errno
  * (-ENOENT when root has no node directory at all). */
 int mp_topo_load(const char *root, struct mp_topo **ret);
+/* The same without the parts in skip (MP_TOPO_*). */
+int mp_topo_load_parts(const char *root, unsigned skip, struct mp_topo **ret);
 void mp_topo_free(struct mp_topo *t);
 
 /* Position of node id in t->nodes, or -1. */
