@@ -59,8 +59,11 @@ static const char usage_text[] = "Usage: mplace run [OPTIONS] -- CMD [ARGS...]\n
 				 "  --hugetlb EXPR     MAP_HUGETLB and SHM_HUGETLB memory\n"
 				 "  --mlocked EXPR     memory before mlock/mlockall pins it\n"
 				 "  --kernel EXPR      task policy for what the kernel allocates for the threads\n"
-				 "  --sysfs-root DIR   resolve against the tree under DIR (no task policy is set)\n"
+				 "  --sysfs-root DIR   resolve against the tree under DIR (no task policy is set,\n"
+				 "                     no agent loaded)\n"
 				 "  --log              the agent reports what it cannot do on stderr (MPLACE_LOG=1)\n"
+				 "  --agent            preload the agent even when only --policy is given (so\n"
+				 "                     that mplace show and mplace set can ask it)\n"
 				 "  -h, --help         show this help\n"
 				 "\n"
 				 "numactl's process options, as mplace numactl takes them; a memory option\n"
@@ -86,6 +89,7 @@ enum {
 	OPT_FILE,
 	OPT_SYSFS_ROOT,
 	OPT_LOG,
+	OPT_AGENT,
 	OPT_KIND0 = 0x200, /* + index in kinds[] */
 };
 
@@ -105,6 +109,7 @@ static const struct option options[] = {
 	{"file", required_argument, NULL, OPT_FILE},
 	{"sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT},
 	{"log", no_argument, NULL, OPT_LOG},
+	{"agent", no_argument, NULL, OPT_AGENT},
 	{"help", no_argument, NULL, 'h'},
 	NUMACTL_PROC_LONG,
 	{},
@@ -113,7 +118,7 @@ static const struct option options[] = {
 struct args {
 	const char *configs[MAX_CONFIGS];
 	unsigned n_configs;
-	bool no_config, log;
+	bool no_config, log, agent;
 	const char *root;
 	const char *expr[N_KINDS];
 	const char *file_glob[MAX_FILES];
@@ -191,6 +196,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		}
 		case OPT_SYSFS_ROOT:
 			a->root = optarg;
+			break;
+		case OPT_AGENT:
+			a->agent = true;
 			break;
 		case OPT_LOG:
 			a->log = true;
@@ -494,6 +502,7 @@ static void clear_agent_env(void)
  * for, the configuration files read (absolute, TAB-separated) and the exe
  * scopes' globs (TAB-separated).  Nothing when the configuration has no exe
  * scope: then no child can have rules of its own, and pays one getenv.
+ * Returns 1 when the variables were set, 0 when not, or -EXIT_FAIL.
  */
 static int export_exe_rules(const struct ctx *x, const char *exe)
 {
@@ -526,6 +535,8 @@ static int export_exe_rules(const struct ctx *x, const char *exe)
 	    setenv("MPLACE_AGENT_EXE_SCOPES", globs.s, 1) < 0) {
 		tool_error("cannot set the environment: %s", strerror(ENOMEM));
 		r = -EXIT_FAIL;
+	} else {
+		r = 1;
 	}
 	goto out;
 unsafe:
@@ -534,6 +545,36 @@ out:
 	mp_sb_free(&files);
 	mp_sb_free(&globs);
 	return r;
+}
+
+/*
+ * What of the machine the policies may read beyond its nodes, CPUs, memory
+ * and distances (mp_policy_topo_parts): every rule of the configuration and
+ * every expression of the command line.  An expression that does not parse
+ * is left to resolve_kind to report.
+ */
+static unsigned topo_parts(const struct ctx *x, const struct args *a)
+{
+	unsigned parts = 0;
+	struct mp_policy p;
+
+	for (unsigned s = 0; s < x->cfg.n_scopes; s++)
+		for (unsigned q = 0; q < x->cfg.scopes[s].n_rules; q++)
+			parts |= mp_policy_topo_parts(&x->cfg.scopes[s].rules[q].pol);
+	for (size_t i = 0; i < N_KINDS; i++)
+		if (a->expr[i] && mp_policy_parse(a->expr[i], &p, NULL) == 0) {
+			parts |= mp_policy_topo_parts(&p);
+			mp_policy_free(&p);
+		}
+	for (unsigned i = 0; i < a->n_files; i++)
+		if (mp_policy_parse(a->file_expr[i], &p, NULL) == 0) {
+			parts |= mp_policy_topo_parts(&p);
+			mp_policy_free(&p);
+		}
+	/* numactl's node strings: netdev:, pci:, block: name devices */
+	if (a->mem_opt && a->mem_nodes && strchr(a->mem_nodes, ':'))
+		parts |= MP_TOPO_DEVICES;
+	return parts;
 }
 
 /* A numactl memory option as the generic policy, in numactl's spelling. */
@@ -597,9 +638,9 @@ int cmd_run(int argc, char **argv)
 	struct ctx x;
 	struct args a;
 	struct mp_compiled generic_c;
-	bool have_generic = false;
+	bool have_generic = false, need_agent;
 	char exe[PATH_MAX], agent[PATH_MAX], var[64], label[PATH_MAX + 8];
-	unsigned n_file_vars;
+	unsigned n_file_vars, kinds_set = 0;
 	int r, status = EXIT_FAIL;
 
 	r = parse_args(argc, argv, &a);
@@ -616,6 +657,7 @@ int cmd_run(int argc, char **argv)
 		tool_error("%s: command not found", a.cmd[0]);
 		return 127;
 	}
+	/* looked for first, so that a missing agent stops before anything runs */
 	r = find_agent(agent, sizeof(agent));
 	if (r < 0) {
 		tool_error("cannot find the preload agent libmplace-preload.so: %s", strerror(-r));
@@ -623,13 +665,13 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 
-	r = mp_live_load(a.root, 0, NULL, &x.live);
+	if (tool_load_config(&x.cfg, a.configs, a.n_configs, a.no_config) != EXIT_OK)
+		goto out;
+	r = mp_live_load_parts(a.root, 0, NULL, MP_TOPO_ALL & ~topo_parts(&x, &a), &x.live);
 	if (r < 0) {
 		tool_error("cannot read the topology under %s: %s", a.root ? a.root : "/", strerror(-r));
 		goto out;
 	}
-	if (tool_load_config(&x.cfg, a.configs, a.n_configs, a.no_config) != EXIT_OK)
-		goto out;
 	if (a.expr[0] && parse_expr("policy", a.expr[0], &x.generic) < 0)
 		goto out;
 	if (a.mem_opt && numactl_generic(&x, &a) < 0)
@@ -651,9 +693,10 @@ int cmd_run(int argc, char **argv)
 			status = -r;
 			goto out;
 		}
-		if (i == 0 && r == 1)
-			have_generic = true;
+		if (r == 1)
+			kinds_set |= 1u << i;
 	}
+	have_generic = kinds_set & 1;
 	/* file globs: the command line's first (first match wins), then the configuration's */
 	n_file_vars = 0;
 	for (unsigned i = 0; i < a.n_files; i++) {
@@ -687,14 +730,29 @@ int cmd_run(int argc, char **argv)
 		tool_hint("merge file:GLOB rules of the configuration into fewer globs");
 		goto out;
 	}
-	if (export_exe_rules(&x, exe) < 0)
+	r = export_exe_rules(&x, exe);
+	if (r < 0)
 		goto out;
+	/*
+	 * The agent is needed for every kind but the generic policy, for file
+	 * policies, and for a child's own exe rules.  With the generic policy
+	 * alone, the task policy set here is inherited across exec by the
+	 * program and every thread it makes: no agent, and a start that costs
+	 * what numactl's does (doc/agent.md, "Cost"), unless --agent asks for it
+	 * (then mplace show and mplace set can ask the program).
+	 */
+	need_agent = a.agent || (kinds_set & ~1u) || n_file_vars || r > 0;
 	if (a.log && setenv("MPLACE_LOG", "1", 1) < 0)
 		goto out;
 	/* checked before anything is set; applied last, just before exec */
 	if (a.n_cpu_ops && cpu_binds(&x, &a, false) < 0)
 		goto out;
-	if (set_preload(agent) < 0) {
+	if (need_agent && a.root) {
+		/* nodes of another machine would be applied here */
+		tool_warning("--sysfs-root: the policies were resolved for another machine; the agent is not loaded "
+			     "(the variables are set for %s)",
+			     a.cmd[0]);
+	} else if (need_agent && set_preload(agent) < 0) {
 		tool_error("cannot set LD_PRELOAD: %s", strerror(ENOMEM));
 		goto out;
 	}

@@ -17,6 +17,7 @@
 
 #include "basic/util.h"
 #include "options.h"
+#include "machine/topo.h"
 #include "policy.h"
 
 /* ---- node sets --------------------------------------------------------- */
@@ -465,4 +466,38 @@ char *mp_policy_format(const struct mp_policy *p)
 		OPT(MIGRATE, "%s", tristate_suffix(p->migrate));
 #undef OPT
 	return mp_sb_steal(&b);
+}
+
+static unsigned nodeset_parts(const struct mp_nodeset *ns)
+{
+	unsigned parts = 0;
+
+	for (unsigned i = 0; i < ns->n; i++) {
+		const struct mp_ns_term *t = &ns->terms[i];
+
+		if (t->atom == MP_NS_NEAR)
+			parts |= MP_TOPO_DEVICES;
+		else if (t->atom == MP_NS_TIER)
+			parts |= MP_TOPO_TIERS;
+		else if (t->atom == MP_NS_BEST && t->arg != MP_BEST_CAPACITY)
+			parts |= MP_TOPO_HMAT;
+	}
+	return parts;
+}
+
+unsigned mp_policy_topo_parts(const struct mp_policy *p)
+{
+	unsigned parts = nodeset_parts(&p->nodes) | nodeset_parts(&p->fallback_nodes);
+
+	for (unsigned i = 0; i < p->n_allow; i++)
+		parts |= nodeset_parts(&p->allow[i]);
+	for (unsigned i = 0; i < p->n_order_nodes; i++)
+		parts |= nodeset_parts(&p->order_nodes[i].nodes);
+	if (p->weights == MP_W_AUTO)
+		parts |= MP_TOPO_HMAT;
+	if (p->phys_set)
+		parts |= MP_TOPO_PHYS;
+	if (p->order > MP_ORDER_THP)
+		parts |= MP_TOPO_HUGEPAGES;
+	return parts;
 }

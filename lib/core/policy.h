@@ -180,5 +180,16 @@ int mp_policy_parse_as(enum mp_form form, const char *text, struct mp_policy *re
 /* Canonical one-line form ("" for the empty policy); malloc'ed, NULL on ENOMEM. */
 char *mp_policy_format(const struct mp_policy *p);
 
+/*
+ * The parts of a machine's description resolving p reads beyond its nodes,
+ * CPUs, memory and distances, as MP_TOPO_* bits (machine/topo.h): devices
+ * for near:, HMAT for best:bandwidth|latency and weights=auto, the kernel's
+ * tiers for tier:, physical blocks for phys, huge page pools for a hugetlb
+ * order.  A caller that resolves only such policies may load the rest
+ * (mp_topo_load_parts) and leave these out: mplace run does, so that
+ * starting a program costs what its policies need.
+ */
+unsigned mp_policy_topo_parts(const struct mp_policy *p);
+
 const char *mp_mode_name(enum mp_mode m);
 const char *mp_automigrate_name(enum mp_automigrate a);

@@ -75,6 +75,7 @@ struct mp_topo {
 #define MP_TOPO_HUGEPAGES (1u << 2) /* each node's huge page pools */
 #define MP_TOPO_HMAT	  (1u << 3) /* bandwidth and latency, for best: and weights=auto */
 #define MP_TOPO_TIERS	  (1u << 4) /* the kernel's memory tiers (derived ones are kept) */
+#define MP_TOPO_ALL	  ((1u << 5) - 1)
 
 /* Load from root ("/" or NULL for the live system).  Returns 0 or -errno
  * (-ENOENT when root has no node directory at all). */

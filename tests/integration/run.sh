@@ -11,6 +11,7 @@ if [ -n "${MPLACE_SANITIZED:-}" ]; then
 fi
 set -u
 mplace=$1 probe=$2 linked=$3 agent=$4
+src=$(cd "$(dirname "$0")/../.." && pwd)
 export MPLACE_AGENT_PATH=$agent
 fail=0 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -32,6 +33,21 @@ grep -q '^MPLACE_AGENT_HEAP=mplace-compiled/1 mode=bind kmode=2 .*nodes=0 ' <<<"
 	ok "heap compiled" || bad "heap compiled: $(grep ^MPLACE_AGENT_HEAP= <<<"$out")"
 grep -qx 'MPLACE_AGENT_SOURCE_HEAP=bind:0 (command line)' <<<"$out" && ok "heap source" || bad "heap source"
 grep -q "^LD_PRELOAD=$agent" <<<"$out" && ok "LD_PRELOAD starts with the agent" || bad "LD_PRELOAD"
+# the generic policy alone needs no agent: the task policy is inherited
+# (the start costs what numactl's does); --agent loads it anyway, and so
+# does any other kind; --sysfs-root resolves for another machine: no agent
+out=$("$mplace" run --no-config --policy bind:0 -- env)
+! grep -q "^LD_PRELOAD=.*libmplace-preload" <<<"$out" && grep -q "^MPLACE_AGENT_POLICY=" <<<"$out" &&
+	ok "--policy alone: no agent, the variables set" || bad "--policy alone: $(grep ^LD_PRELOAD= <<<"$out")"
+out=$("$mplace" run --no-config --policy bind:0 -- cat /proc/self/status)
+grep -q "^Mems_allowed_list:" <<<"$out" && out2=$("$mplace" run --no-config --policy bind:0 -- grep -c . /proc/self/numa_maps) &&
+	ok "--policy alone: the program runs" || bad "--policy alone did not run"
+out=$("$mplace" run --no-config --agent --policy bind:0 -- env)
+grep -q "^LD_PRELOAD=$agent" <<<"$out" && ok "--agent: the agent is loaded" || bad "--agent: $(grep ^LD_PRELOAD= <<<"$out")"
+out=$("$mplace" run --no-config --sysfs-root "$src/tests/data/topo/2s" --heap bind:1 -- env 2>"$tmp/err")
+! grep -q "^LD_PRELOAD=.*libmplace-preload" <<<"$out" && grep -q "^MPLACE_AGENT_HEAP=" <<<"$out" &&
+	grep -q "resolved for another machine; the agent is not loaded" "$tmp/err" &&
+	ok "--sysfs-root: no agent, said" || bad "--sysfs-root: $(cat "$tmp/err") $(grep ^LD_PRELOAD= <<<"$out")"
 grep -q '^MPLACE_AGENT_STACK=' <<<"$out" && bad "a kind nobody asked for is set" || ok "no stack variable"
 grep -q '^MPLACE_AGENT_\(EXE\|CONFIG\|EXE_SCOPES\)=' <<<"$out" && bad "exe rule variables without exe scopes" ||
 	ok "no exe rule variables without a configuration"
