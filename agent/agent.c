@@ -59,9 +59,9 @@ EXPORT int mplace_agent_state;
 
 const struct mp_compiled *agent_policy(enum mp_kind k)
 {
-	if (agent.kind[k].set)
+	if (agent_has(k))
 		return &agent.kind[k].c;
-	if (k != MP_KIND_ALL && agent.kind[MP_KIND_KERNEL].set && agent.kind[MP_KIND_ALL].set)
+	if (k != MP_KIND_ALL && agent_has(MP_KIND_KERNEL) && agent_has(MP_KIND_ALL))
 		return &agent.kind[MP_KIND_ALL].c;
 	return NULL;
 }
@@ -124,7 +124,7 @@ int agent_env_kind(enum mp_kind kind)
 		 * mallocs of two threads at once */
 		while (atomic_load(&state[kind]) != 2)
 			;
-		return k->set;
+		return agent_has(kind);
 	}
 	snprintf(name, sizeof(name), "MPLACE_AGENT_%s", wk->var);
 	v = getauxval(AT_SECURE) ? NULL : getenv(name);
@@ -147,10 +147,18 @@ int agent_env_kind(enum mp_kind kind)
 		agent_problem("%s: %zu bytes, longer than the %d an agent keeps; cut", name, strlen(v),
 			      MP_WIRE_TEXT_MAX - 1);
 	snprintf(k->source, sizeof(k->source), "%s", v ? v : "");
-	k->set = true;
+	agent_mark(kind);
 out:
 	atomic_store(&state[kind], 2);
-	return k->set;
+	return agent_has(kind);
+}
+
+static bool any_agent_variable(void)
+{
+	for (char **e = environ; e && *e; e++)
+		if (!strncmp(*e, "MPLACE_AGENT_", 13))
+			return true;
+	return false;
 }
 
 static void read_env(void)
@@ -181,7 +189,7 @@ static void read_env(void)
 		}
 		memcpy(f->glob, v, tab - v);
 		f->glob[tab - v] = '\0';
-		f->k.set = true;
+		f->set = true;
 		snprintf(f->k.compiled, sizeof(f->k.compiled), "%s", tab + 1);
 		agent.n_files++;
 	}
@@ -193,9 +201,9 @@ static void apply_start(void)
 
 	/* the task policy: kernel when given (it steers what the kernel
 	 * allocates for the thread), else the generic policy */
-	c = agent.kind[MP_KIND_KERNEL].set ? &agent.kind[MP_KIND_KERNEL].c
-	    : agent.kind[MP_KIND_ALL].set  ? &agent.kind[MP_KIND_ALL].c
-					   : NULL;
+	c = agent_has(MP_KIND_KERNEL) ? &agent.kind[MP_KIND_KERNEL].c
+	    : agent_has(MP_KIND_ALL)  ? &agent.kind[MP_KIND_ALL].c
+				      : NULL;
 	if (c) {
 		agent_task_init(c);
 	}
@@ -229,6 +237,11 @@ __attribute__((constructor(101))) static void agent_init(void)
 		mplace_agent_state = 2;
 		return;
 	}
+	/* no MPLACE_AGENT_* at all (a program the agent is preloaded into with
+	 * nothing for it): nothing to read, apply or listen for; every
+	 * interposer passes straight through (doc/agent.md, "Cost") */
+	if (!any_agent_variable())
+		return;
 	read_env();
 	agent.active = true;
 	mplace_agent_state = 1;
@@ -236,7 +249,7 @@ __attribute__((constructor(101))) static void agent_init(void)
 	if (dladdr((void *)agent_init, &self))
 		dl_iterate_phdr(own_cb, &self);
 	agent_heap_init();
-	had_heap = agent.kind[MP_KIND_HEAP].set;
+	had_heap = agent_has(MP_KIND_HEAP);
 	/* a program with rules of its own (an exe scope) replaces what it
 	 * inherited; still single-threaded, so it may rewrite the environment */
 	replaced = agent_exec_rules();
@@ -251,7 +264,7 @@ __attribute__((constructor(101))) static void agent_init(void)
 		 * configuration needs malloc: its children get the heap */
 		agent_problem("heap: the program's own heap policy came from its exe scope, after the allocator was "
 			      "chosen; heap not placed in this process (its children get it)");
-	} else if (agent.kind[MP_KIND_HEAP].set && !agent_heap_active()) {
+	} else if (agent_has(MP_KIND_HEAP) && !agent_heap_active()) {
 		agent_problem("heap: the allocator was chosen before the policy could be read; heap not placed");
 	}
 	apply_start();

@@ -28,13 +28,13 @@ struct jw;
 #define AGENT_PROBLEM_LEN  240
 
 struct agent_kind {
-	bool set;
-	struct mp_compiled c;
+	struct mp_compiled c;		 /* valid when agent_has(its kind) */
 	char compiled[MP_WIRE_TEXT_MAX]; /* the serialised form, as received or set */
 	char source[MP_WIRE_TEXT_MAX];	 /* MPLACE_AGENT_SOURCE_*, or "mplace set" */
 };
 
 struct agent_file {
+	bool set;
 	char glob[MP_WIRE_GLOB_MAX];
 	struct agent_kind k;
 };
@@ -42,12 +42,26 @@ struct agent_file {
 struct agent {
 	bool active; /* environment read, not secure execution */
 	bool log;
+	/* which kinds have a policy, one bit each: asked at every start and in
+	 * every thread, so kept apart from the kinds' texts (8 KiB each), which
+	 * a process without policies then never touches */
+	_Atomic unsigned has;
 	struct agent_kind kind[MP_KIND__COUNT]; /* MP_KIND_ALL is POLICY; FILE unused */
 	unsigned n_files;
 	struct agent_file files[MP_WIRE_MAX_FILES];
 };
 
 extern struct agent agent;
+
+static inline bool agent_has(enum mp_kind k)
+{
+	return atomic_load_explicit(&agent.has, memory_order_relaxed) & (1u << k);
+}
+
+static inline void agent_mark(enum mp_kind k)
+{
+	atomic_fetch_or(&agent.has, 1u << k);
+}
 
 /* The environment's policy for kind, read into agent.kind[kind] once
  * (whoever asks first: the constructor, or the heap's first malloc): 1 set,

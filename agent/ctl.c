@@ -184,7 +184,7 @@ static void show(struct jw *w)
 	for (unsigned i = 0; i < MP_WIRE_N_KINDS; i++) {
 		const struct agent_kind *k = &agent.kind[mp_wire_kinds[i].kind];
 
-		if (!k->set)
+		if (!agent_has(mp_wire_kinds[i].kind))
 			continue;
 		jw_printf(w, "%s\"%s\": ", first ? "" : ", ", mp_kind_name(mp_wire_kinds[i].kind));
 		put_kind(w, k);
@@ -250,7 +250,7 @@ static void set(char *args, struct jw *w)
 	case MP_KIND_ALL:
 	case MP_KIND_KERNEL:
 		/* the kernel policy wins the task policy when both are set */
-		r = (k == MP_KIND_KERNEL || !agent.kind[MP_KIND_KERNEL].set) ? agent_task_set_all(&c) : 0;
+		r = (k == MP_KIND_KERNEL || !agent_has(MP_KIND_KERNEL)) ? agent_task_set_all(&c) : 0;
 		break;
 	case MP_KIND_HEAP:
 		r = agent_heap_set(&c, c.migrate, &moved, &mis);
@@ -280,7 +280,7 @@ static void set(char *args, struct jw *w)
 	ak->c = c;
 	snprintf(ak->compiled, sizeof(ak->compiled), "%s", compiled);
 	snprintf(ak->source, sizeof(ak->source), "%s", source);
-	ak->set = true;
+	agent_mark(k);
 	jw_printf(w, "{\"ok\": true, \"moved_pages\": %ld, \"misplaced_pages\": %ld}", moved, mis);
 }
 
@@ -473,10 +473,7 @@ static int start_thread(pthread_t *ret, void *(*fn)(void *), void *arg)
 
 static bool anything_to_serve(void)
 {
-	for (int k = 0; k < MP_KIND__COUNT; k++)
-		if (agent.kind[k].set)
-			return true;
-	return agent.n_files > 0;
+	return atomic_load(&agent.has) || agent.n_files > 0;
 }
 
 void agent_ctl_start(void)

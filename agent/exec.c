@@ -204,7 +204,7 @@ static unsigned commit(const struct exec_ctx *x, const struct resolved *kinds, c
 		if (!res->set)
 			continue;
 		k->c = res->c;
-		k->set = true;
+		agent_mark(mp_wire_kinds[i].kind);
 		mask |= 1u << mp_wire_kinds[i].kind;
 		snprintf(k->compiled, sizeof(k->compiled), "%s", res->compiled);
 		snprintf(k->source, sizeof(k->source), "%s", res->source);
@@ -224,7 +224,7 @@ static unsigned commit(const struct exec_ctx *x, const struct resolved *kinds, c
 				continue;
 			f->k.c = files[i].c;
 			snprintf(f->glob, sizeof(f->glob), "%s", globs[i]);
-			f->k.set = true;
+			f->set = true;
 			snprintf(f->k.compiled, sizeof(f->k.compiled), "%s", files[i].compiled);
 			snprintf(f->k.source, sizeof(f->k.source), "%s", files[i].source);
 			n++;

@@ -111,7 +111,7 @@ EXPORT int mlockall(int flags)
 		 * accessible (the moment MCL_FUTURE fills it); a strict one is
 		 * verified after, and fails where the fill went elsewhere */
 		if (c && (flags & MCL_FUTURE) && !(flags & MCL_ONFAULT) && agent_heap_active() &&
-		    agent.kind[MP_KIND_HEAP].set && agent.kind[MP_KIND_HEAP].c.strict)
+		    agent_has(MP_KIND_HEAP) && agent.kind[MP_KIND_HEAP].c.strict)
 			agent_problem("mlocked: mlockall(MCL_FUTURE): a strict heap's new extents are filled when "
 				      "they are made; where that is not on the heap's nodes, the allocation fails");
 		/* brk makes a new mapping next to a [heap] that has a policy
