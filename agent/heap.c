@@ -70,7 +70,7 @@ bool agent_heap_active(void)
 
 /* The heap policy from the environment, read directly: this can run before
  * the agent's constructor.  No allocation: getenv and a strict parser. */
-static int decide(void)
+static __attribute__((noinline, cold)) int decide(void)
 {
 	int mode = HEAP_GLIBC, expect = HEAP_UNDECIDED;
 

@@ -373,6 +373,87 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* ---- start, against numactl (issue #10): child CPU time, median of
+	 * three runs of 60 alternating pairs; minor faults of the whole
+	 * command, median */
+	{
+		char tool[4200], agent_env[4200];
+		char *numactl_argv[] = {"/usr/bin/numactl", "-m", "0", "/bin/true", NULL};
+		char *mnuma_argv[] = {tool, "numactl", "-m", "0", "/bin/true", NULL};
+		char *run_pol_argv[] = {tool, "run", "--no-config", "--policy", "bind:0", "--", "/bin/true", NULL};
+		char *run_heap_argv[] = {tool, "run", "--no-config", "--heap", "bind:0", "--", "/bin/true", NULL};
+		char *true_argv[] = {"/bin/true", NULL};
+		char *const *cmd[5] = {numactl_argv, mnuma_argv, run_pol_argv, run_heap_argv, NULL};
+		const char *what[4] = {"numactl -m 0 /bin/true", "mplace numactl -m 0 /bin/true",
+				       "mplace run --policy bind:0 -- /bin/true",
+				       "mplace run --heap bind:0 -- /bin/true"};
+		static const double cpu_target[4] = {0, 1.00, 1.05, 1.25}, flt_target[4] = {0, 1.00, 1.10, 1.40};
+		char *ag_env[] = {agent_env};
+		char *empty[] = {pre_empty};
+		char *bare_agent[] = {pre_agent};
+		enum { PAIRS = 60, RUNS = 3 };
+		double ratio[4][RUNS];
+		uint64_t flt[4][RUNS * PAIRS], fe[RUNS * PAIRS], fa[RUNS * PAIRS];
+		bool saved_cpu = cpu;
+		char *slash = strrchr(self, '/');
+
+		snprintf(tool, sizeof(tool), "%.*s/../tools/mplace", (int)(slash - self), self);
+		snprintf(agent_env, sizeof(agent_env), "MPLACE_AGENT_PATH=%s", agent);
+		if (access("/usr/bin/numactl", X_OK) < 0 || access(tool, X_OK) < 0) {
+			printf("start against numactl: skipped (no /usr/bin/numactl or no %s)\n", tool);
+			goto alloc;
+		}
+		cpu = true;
+		for (int run = 0; run < RUNS; run++) {
+			uint64_t t[4][PAIRS];
+
+			for (int p = 0; p < PAIRS; p++)
+				for (int k = 0; k < 4; k++) {
+					/* alternate the order, so that drift hits each */
+					int c = p % 2 ? 3 - k : k;
+
+					t[c][p] = spawn(cmd[c], ag_env, 1, NULL, 0);
+					flt[c][run * PAIRS + p] = (uint64_t)last_minflt;
+					if (!t[c][p]) {
+						fprintf(stderr, "%s failed\n", what[c]);
+						return 1;
+					}
+				}
+			for (int k = 0; k < 4; k++)
+				qsort(t[k], PAIRS, sizeof(uint64_t), cmp_u64);
+			for (int k = 1; k < 4; k++)
+				ratio[k][run] = (double)t[k][PAIRS / 2] / (double)t[0][PAIRS / 2];
+		}
+		for (int p = 0; p < RUNS * PAIRS; p++) {
+			spawn(true_argv, empty, 1, NULL, 0);
+			fe[p] = (uint64_t)last_minflt;
+			spawn(true_argv, bare_agent, 1, NULL, 0);
+			fa[p] = (uint64_t)last_minflt;
+		}
+		cpu = saved_cpu;
+		for (int k = 0; k < 4; k++)
+			qsort(flt[k], RUNS * PAIRS, sizeof(uint64_t), cmp_u64);
+		qsort(fe, RUNS * PAIRS, sizeof(uint64_t), cmp_u64);
+		qsort(fa, RUNS * PAIRS, sizeof(uint64_t), cmp_u64);
+		printf("start against numactl (child CPU time: median of %d runs of %d alternating pairs; minor "
+		       "faults of the whole command, median):\n",
+		       RUNS, PAIRS);
+		printf("  %-40s %5" PRIu64 " faults\n", what[0], flt[0][RUNS * PAIRS / 2]);
+		for (int k = 1; k < 4; k++) {
+			double r = ratio[k][0], a = ratio[k][1], b = ratio[k][2];
+			double med = r < a ? (a < b ? a : (r < b ? b : r)) : (r < b ? r : (a < b ? b : a));
+			double fr = (double)flt[k][RUNS * PAIRS / 2] / (double)flt[0][RUNS * PAIRS / 2];
+
+			printf("  %-40s %5" PRIu64 " faults (%.2fx, target <= %.2fx)  CPU %.3fx numactl's "
+			       "(target <= %.2f)%s\n",
+			       what[k], flt[k][RUNS * PAIRS / 2], fr, flt_target[k], med, cpu_target[k],
+			       fr <= flt_target[k] && med <= cpu_target[k] ? "" : "  NOT MET");
+		}
+		printf("  %-40s %5" PRIu64 " faults, an empty library %" PRIu64 " (target: at most 10 more)%s\n",
+		       "the agent preloaded with no policy", fa[RUNS * PAIRS / 2], fe[RUNS * PAIRS / 2],
+		       fa[RUNS * PAIRS / 2] <= fe[RUNS * PAIRS / 2] + 10 ? "" : "  NOT MET");
+	}
+alloc:
 	/* ---- allocation-heavy program */
 	{
 		char rounds_s[32], out[256];
