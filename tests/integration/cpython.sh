@@ -57,9 +57,10 @@ test_threading test_3_join_in_forked_from_thread
 # its reason, as regrtest --ignore patterns: "MODULE PATTERN reason...".
 # Empty: with SIGINT and SIGQUIT at their defaults (below), every test of
 # these modules passed without the agent on the development host (Debian 12,
-# root, no network, kernel 6.18, 2 CPUs) in three runs.  Tests needing the
-# network or a resource regrtest does not enable (-u) skip themselves; 'cpu'
-# is enabled for test_io's threaded buffered I/O (six tests, seconds).
+# no network, kernel 6.18, 2 CPUs), twice as root and once as nobody.  Tests
+# needing the network or a resource regrtest does not enable (-u) skip
+# themselves; 'cpu' is enabled for test_io's threaded buffered I/O (six
+# tests, seconds).
 exclusions="
 "
 
