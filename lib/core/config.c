@@ -50,6 +50,8 @@ const char *mp_scope_kind_name(enum mp_scope_kind k)
 
 void mp_config_init(struct mp_config *c)
 {
+	c->settings.system_agent = -1;
+	c->settings.keep = -1;
 	c->n_scopes = 0;
 	c->scopes = NULL;
 	c->n_files = 0;
@@ -108,6 +110,8 @@ struct cparser {
 	unsigned sec_line;
 	struct seen_key *seen; /* keys of the current section, for duplicates */
 	unsigned n_seen, cap_seen;
+
+	struct mp_config_settings settings; /* handed over with the scopes */
 };
 
 __attribute__((format(printf, 4, 5))) static struct mp_config_error *perr(struct cparser *p, unsigned line,
@@ -531,8 +535,8 @@ static bool classify_key(struct cparser *p, unsigned line, unsigned col, const c
 		return false;
 	}
 	{
-		/* every key: the kinds, and the options a scope may hold */
-		const char *key_names[MP_KIND__COUNT + MP_OPT__COUNT];
+		/* every key: the kinds, the options a scope may hold, the daemon's settings */
+		const char *key_names[MP_KIND__COUNT + MP_OPT__COUNT + 2];
 		size_t n = 0;
 
 		for (unsigned k = 0; k < MP_KIND__COUNT; k++)
@@ -540,6 +544,9 @@ static bool classify_key(struct cparser *p, unsigned line, unsigned col, const c
 		for (unsigned o = 0; o < MP_OPT__COUNT; o++)
 			if (mp_options[o].config && mp_options[o].value != MP_OV_SIZED)
 				key_names[n++] = mp_options[o].name;
+		/* last: a tie goes to a kind or an option ("heep" is a heap) */
+		key_names[n++] = "system-agent";
+		key_names[n++] = "keep";
 		near = nearest(key, kn, key_names, n);
 	}
 	e = perr(p, line, col, "unknown key '%s'", key);
@@ -682,6 +689,60 @@ static int value_text(struct cparser *p, const struct keyinfo *ki, const char *k
 	}
 }
 
+/* ---- the daemon's settings ------------------------------------------------------------ */
+
+static signed char *setting_slot(struct mp_config_settings *st, const char *key)
+{
+	if (!strcmp(key, "system-agent"))
+		return &st->system_agent;
+	if (!strcmp(key, "keep"))
+		return &st->keep;
+	return NULL;
+}
+
+static bool setting_key(const char *key)
+{
+	struct mp_config_settings st;
+
+	return setting_slot(&st, key) != NULL;
+}
+
+/* "system-agent = yes" and "keep = yes": [system] only, yes or no. */
+static int parse_setting(struct cparser *p, unsigned line, unsigned col0, const char *key, const char *val, size_t vn,
+			 unsigned vcol, bool outside)
+{
+	struct mp_config_error *e;
+	char label[300];
+	int v;
+
+	if (outside)
+		return 0;
+	if (!p->sec_kind_known || p->sec_kind != MP_SCOPE_SYSTEM) {
+		e = perr(p, line, col0, "'%s' is a setting of the daemon; %s takes no such key", key,
+			 section_label(p, label, sizeof(label)));
+		phint(e, "put '%s = yes' in the [system] section", key);
+		return 0;
+	}
+	for (unsigned i = 0; i < p->n_seen; i++) {
+		if (strcmp(p->seen[i].key, key))
+			continue;
+		e = perr(p, line, col0, "duplicate key '%s' in %s", key, section_label(p, label, sizeof(label)));
+		phint(e, "'%s' was first set at line %u, column %u; keep one of them", key, p->seen[i].line,
+		      p->seen[i].col);
+		return 0;
+	}
+	if (seen_add(p, key, line, col0) < 0)
+		return -ENOMEM;
+	v = parse_bool(val, vn);
+	if (v < 0) {
+		e = perr(p, line, vcol, "'%s' is a yes/no setting, not '%.*s'", key, (int)vn, val);
+		phint(e, "write %s = yes or %s = no", key, key);
+		return 0;
+	}
+	*setting_slot(&p->settings, key) = (signed char)v;
+	return 0;
+}
+
 /* A "key = value" line; s starts at the key's first byte (column col0). */
 static int parse_keyline(struct cparser *p, unsigned line, const char *s, size_t n, unsigned col0)
 {
@@ -727,6 +788,10 @@ static int parse_keyline(struct cparser *p, unsigned line, const char *s, size_t
 		e = perr(p, line, col0, "key '%s' outside any section", key);
 		phint(e, "put it below a section header such as [system] or [exe /usr/bin/postgres]");
 		outside = true;
+	}
+	if (setting_key(key)) {
+		r = parse_setting(p, line, col0, key, val, vn, vcol, outside);
+		goto out;
 	}
 	if (!classify_key(p, line, col0, key, &ki)) {
 		bad = true;
@@ -876,6 +941,8 @@ int mp_config_parse(struct mp_config *c, const char *name, const char *text, siz
 	if (fi < 0)
 		return fi;
 	memset(&p, 0, sizeof(p));
+	p.settings.system_agent = -1;
+	p.settings.keep = -1;
 	p.file = c->files[fi];
 	p.errs = errs;
 	p.max_err = max_err;
@@ -900,6 +967,10 @@ int mp_config_parse(struct mp_config *c, const char *name, const char *text, siz
 		p.scopes = NULL;
 		p.n_scopes = 0;
 	}
+	if (p.settings.system_agent >= 0)
+		c->settings.system_agent = p.settings.system_agent;
+	if (p.settings.keep >= 0)
+		c->settings.keep = p.settings.keep;
 	r = 0;
 	goto out;
 fail:

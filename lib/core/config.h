@@ -50,7 +50,16 @@ struct mp_scope {
 	struct mp_rule *rules; /* file order */
 };
 
+/* The daemon's own settings (doc/daemon.md), written in [system] only.  They
+ * are not policies and stay out of the fold; the last file that sets one
+ * wins.  -1: not set. */
+struct mp_config_settings {
+	signed char system_agent; /* system-agent = yes: the agent in /etc/ld.so.preload */
+	signed char keep;	  /* keep = yes: stopping mplaced leaves what it put in place */
+};
+
 struct mp_config {
+	struct mp_config_settings settings;
 	unsigned n_scopes;
 	struct mp_scope *scopes; /* load order: files in order, sections in file order */
 	unsigned n_files;

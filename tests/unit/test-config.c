@@ -402,6 +402,47 @@ static void test_many_errors(void)
 	mp_config_free(&c);
 }
 
+/* The daemon's settings: [system] only, yes/no, the last file wins, none from a bad file. */
+static void test_settings(void)
+{
+	static const struct {
+		const char *text;
+		unsigned line, col; /* of the error; 0: none */
+		const char *msg;
+	} bad[] = {
+		{"[exe /x]\nkeep = yes\n", 2, 1, "setting of the daemon"},
+		{"[system]\nsystem-agent = maybe\n", 2, 16, "yes/no setting"},
+		{"[system]\nkeep = yes\nkeep = no\n", 3, 1, "duplicate key 'keep'"},
+		{"[system]\nkeep =\n", 2, 7, "yes/no setting"},
+		{"[system]\nsystem_agent = yes\n", 2, 1, "unknown key"},
+	};
+	struct mp_config_error errs[MAX_ERR];
+	struct mp_config c;
+	int r;
+
+	mp_config_init(&c);
+	CHECK(c.settings.system_agent == -1 && c.settings.keep == -1);
+	r = mp_config_parse(&c, "a.conf", "[system]\npolicy = local\nsystem-agent = yes\n", strlen("[system]\npolicy = local\nsystem-agent = yes\n"), errs, MAX_ERR);
+	CHECK_MSG(r == 0, "%d: %s", r, r > 0 ? errs[0].msg : "");
+	CHECK(c.settings.system_agent == 1 && c.settings.keep == -1);
+	/* settings are not rules */
+	CHECK(c.n_scopes == 1 && count_rules(&c) == 1);
+	r = mp_config_parse(&c, "b.conf", "[system]\nsystem-agent = off\nkeep = true\n", strlen("[system]\nsystem-agent = off\nkeep = true\n"), errs, MAX_ERR);
+	CHECK(r == 0 && c.settings.system_agent == 0 && c.settings.keep == 1);
+	for (unsigned i = 0; i < MP_ARRAY_SIZE(bad); i++) {
+		r = mp_config_parse(&c, "bad.conf", bad[i].text, strlen(bad[i].text), errs, MAX_ERR);
+		CHECK_MSG(r == 1 && errs[0].line == bad[i].line && errs[0].col == bad[i].col &&
+				  strstr(errs[0].msg, bad[i].msg),
+			  "case %u: %d error(s), %u:%u %s", i, r, r > 0 ? errs[0].line : 0, r > 0 ? errs[0].col : 0,
+			  r > 0 ? errs[0].msg : "");
+		/* nothing taken from a file with an error */
+		CHECK(c.settings.system_agent == 0 && c.settings.keep == 1);
+	}
+	r = mp_config_parse(&c, "near.conf", bad[4].text, strlen(bad[4].text), errs, MAX_ERR);
+	CHECK(r == 1 && strstr(errs[0].hint, "did you mean 'system-agent'"));
+	mp_config_free(&c);
+}
+
 /* ---- files on disk ---------------------------------------------------------- */
 
 static int write_file(const char *path, const char *text)
@@ -552,6 +593,7 @@ int main(void)
 	test_errors();
 	test_nul();
 	test_many_errors();
+	test_settings();
 	test_load_default();
 	test_data_files();
 	return check_status();
