@@ -305,19 +305,6 @@ struct ctx {
 	struct mp_policy generic; /* --policy, or empty */
 };
 
-/* Does the fold's trace hold a step for this kind's own key (or a file glob)? */
-static bool trace_sets_kind(const struct mp_trace *t, enum mp_kind kind)
-{
-	for (unsigned i = 0; i < t->n; i++) {
-		enum mp_kind k;
-		const char *g;
-
-		if (t->steps[i].key && mp_kind_parse(t->steps[i].key, &k, &g) == 0 && k == kind)
-			return true;
-	}
-	return false;
-}
-
 /*
  * Fold, resolve and export one kind.  kind_expr: this kind's command-line
  * policy (NULL: none), folded over --policy.  *ret_c gets the compiled policy
@@ -327,14 +314,12 @@ static bool trace_sets_kind(const struct mp_trace *t, enum mp_kind kind)
 static int resolve_kind(struct ctx *x, enum mp_kind kind, const char *glob, const char *label, const char *kind_expr,
 			const char *var, const char *src_var, struct mp_compiled *ret_c)
 {
-	struct mp_policy expr, folded;
-	struct mp_trace trace;
+	struct mp_policy expr;
 	struct mp_resolve_ctx rctx = {0};
 	struct mp_compiled c;
 	struct mp_diag diag = {0};
 	struct mp_sb val;
 	char *src = NULL, line[MP_WIRE_TEXT_MAX];
-	bool wanted;
 	int r, n, status = 0;
 
 	mp_policy_init(&expr);
@@ -355,26 +340,18 @@ static int resolve_kind(struct ctx *x, enum mp_kind kind, const char *glob, cons
 	}
 	x->sel.kind = kind;
 	x->sel.path = glob;
-	r = mp_fold(&x->cfg, &x->sel, &expr, &folded, &trace);
-	mp_policy_free(&expr);
-	if (r < 0) {
-		tool_error("folding the scopes for %s: %s", label, strerror(-r));
-		return -EXIT_FAIL;
-	}
-	wanted = kind == MP_KIND_ALL ? !mp_policy_is_empty(&folded) : kind_expr || trace_sets_kind(&trace, kind);
-	if (!wanted)
-		goto out_fold;
-
 	mp_live_resolve_ctx(&x->live, &rctx);
-	r = mp_resolve(&folded, &trace, &rctx, &c, &diag);
+	r = mp_resolve_kind(&x->cfg, &x->sel, &expr, kind_expr != NULL, &rctx, &c, &src, &diag);
+	mp_policy_free(&expr);
+	if (r == 0)
+		return 0;
 	if (r < 0) {
 		tool_error("%s: %s", label, diag.msg[0] ? diag.msg : strerror(-r));
 		if (diag.hint[0])
 			tool_hint("%s", diag.hint);
-		else
+		else if (r != -ENOMEM)
 			tool_hint("run 'mplace explain --kind %s' to see every scope", label);
-		status = -EXIT_FAIL;
-		goto out_fold;
+		return -EXIT_FAIL;
 	}
 	for (unsigned i = 0; i < c.n_warnings; i++)
 		tool_warning("%s: %s", label, c.warnings[i]);
@@ -385,20 +362,20 @@ static int resolve_kind(struct ctx *x, enum mp_kind kind, const char *glob, cons
 		tool_error("%s: the compiled policy is %d bytes; the agent takes at most %d", label, n,
 			   MP_WIRE_TEXT_MAX - 1);
 		status = -EXIT_FAIL;
-		goto out_c;
+		goto out;
 	}
 	if (glob && strlen(glob) >= MP_WIRE_GLOB_MAX) {
 		tool_error("%s: the glob is %zu bytes; the agent takes at most %d", label, strlen(glob),
 			   MP_WIRE_GLOB_MAX - 1);
 		status = -EXIT_FAIL;
-		goto out_c;
+		goto out;
 	}
 	mp_sb_init(&val);
 	if (glob)
 		mp_sb_printf(&val, "%s\t", glob);
 	mp_sb_puts(&val, line);
 	/* "CANONICAL (scope at origin, ...)", as the agent reports it */
-	if (!mp_sb_ok(&val) || mp_source_text(&c, &trace, &src) < 0) {
+	if (!mp_sb_ok(&val)) {
 		tool_error("%s: %s", label, strerror(ENOMEM));
 		status = -EXIT_FAIL;
 	} else if (src_var && strlen(src) >= MP_WIRE_TEXT_MAX) {
@@ -412,15 +389,12 @@ static int resolve_kind(struct ctx *x, enum mp_kind kind, const char *glob, cons
 		status = 1;
 	}
 	mp_sb_free(&val);
+out:
 	free(src);
-out_c:
 	if (status == 1 && ret_c)
 		*ret_c = c;
 	else
 		mp_compiled_free(&c);
-out_fold:
-	mp_policy_free(&folded);
-	mp_trace_free(&trace);
 	return status;
 oom_expr:
 	mp_policy_free(&expr);

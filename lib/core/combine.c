@@ -670,3 +670,51 @@ int mp_source_text(const struct mp_compiled *c, const struct mp_trace *fold_trac
 	*ret_text = s;
 	return 0;
 }
+
+/* Does the fold's trace hold a step for this kind's own key (or a file glob)? */
+static bool trace_sets_kind(const struct mp_trace *t, enum mp_kind kind)
+{
+	for (unsigned i = 0; i < t->n; i++) {
+		enum mp_kind k;
+		const char *g;
+
+		if (t->steps[i].key && mp_kind_parse(t->steps[i].key, &k, &g) == 0 && k == kind)
+			return true;
+	}
+	return false;
+}
+
+int mp_resolve_kind(const struct mp_config *cfg, const struct mp_selector *sel, const struct mp_policy *expr,
+		    bool expr_sets_kind, const struct mp_resolve_ctx *ctx, struct mp_compiled *ret, char **ret_src,
+		    struct mp_diag *diag)
+{
+	struct mp_policy folded;
+	struct mp_trace trace;
+	struct mp_compiled c;
+	bool wanted;
+	int r;
+
+	r = mp_fold(cfg, sel, expr, &folded, &trace);
+	if (r < 0)
+		return r;
+	wanted = sel->kind == MP_KIND_ALL ? !mp_policy_is_empty(&folded)
+					  : expr_sets_kind || trace_sets_kind(&trace, sel->kind);
+	if (!wanted) {
+		r = 0;
+		goto out;
+	}
+	r = mp_resolve(&folded, &trace, ctx, &c, diag);
+	if (r < 0)
+		goto out;
+	r = mp_source_text(&c, &trace, ret_src);
+	if (r < 0) {
+		mp_compiled_free(&c);
+		goto out;
+	}
+	*ret = c;
+	r = 1;
+out:
+	mp_policy_free(&folded);
+	mp_trace_free(&trace);
+	return r;
+}

@@ -82,3 +82,17 @@ int mp_compile(const char *text, const struct mp_resolve_ctx *ctx, struct mp_com
  * malloc'd.  Returns 0 or -ENOMEM (*ret_text untouched).
  */
 int mp_source_text(const struct mp_compiled *c, const struct mp_trace *fold_trace, char **ret_text);
+
+/*
+ * What the agent is given for one kind of memory of a process: fold cfg for
+ * sel (sel->kind, sel->path) with expr on top (may be NULL), and when
+ * something asks for that kind (for MP_KIND_ALL: the folded policy is not
+ * empty; for a kind: a scope's key for it, or expr_sets_kind), resolve it.
+ * Returns 1 with *ret compiled and *ret_src its mp_source_text (malloc'd),
+ * 0 when nothing asks for the kind, or an error as mp_fold or mp_resolve
+ * (diag says which).  `mplace run` and mplaced both give agents their
+ * policies with it, so that the two never disagree.
+ */
+int mp_resolve_kind(const struct mp_config *cfg, const struct mp_selector *sel, const struct mp_policy *expr,
+		    bool expr_sets_kind, const struct mp_resolve_ctx *ctx, struct mp_compiled *ret, char **ret_src,
+		    struct mp_diag *diag);

@@ -422,12 +422,14 @@ static void test_settings(void)
 
 	mp_config_init(&c);
 	CHECK(c.settings.system_agent == -1 && c.settings.keep == -1);
-	r = mp_config_parse(&c, "a.conf", "[system]\npolicy = local\nsystem-agent = yes\n", strlen("[system]\npolicy = local\nsystem-agent = yes\n"), errs, MAX_ERR);
+	r = mp_config_parse(&c, "a.conf", "[system]\npolicy = local\nsystem-agent = yes\n",
+			    strlen("[system]\npolicy = local\nsystem-agent = yes\n"), errs, MAX_ERR);
 	CHECK_MSG(r == 0, "%d: %s", r, r > 0 ? errs[0].msg : "");
 	CHECK(c.settings.system_agent == 1 && c.settings.keep == -1);
 	/* settings are not rules */
 	CHECK(c.n_scopes == 1 && count_rules(&c) == 1);
-	r = mp_config_parse(&c, "b.conf", "[system]\nsystem-agent = off\nkeep = true\n", strlen("[system]\nsystem-agent = off\nkeep = true\n"), errs, MAX_ERR);
+	r = mp_config_parse(&c, "b.conf", "[system]\nsystem-agent = off\nkeep = true\n",
+			    strlen("[system]\nsystem-agent = off\nkeep = true\n"), errs, MAX_ERR);
 	CHECK(r == 0 && c.settings.system_agent == 0 && c.settings.keep == 1);
 	for (unsigned i = 0; i < MP_ARRAY_SIZE(bad); i++) {
 		r = mp_config_parse(&c, "bad.conf", bad[i].text, strlen(bad[i].text), errs, MAX_ERR);
