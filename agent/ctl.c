@@ -107,37 +107,6 @@ static int own_fd_table(bool keep_stderr)
 
 /* ---- who asks ---------------------------------------------------------------- */
 
-/* CapEff has CAP_SYS_NICE, and every uid of the process is uid (a sender
- * that exec'd a set-user-ID program since is not the sender any more). */
-static bool status_allows(int pid, unsigned uid)
-{
-	char path[64], buf[4096], *p;
-	unsigned long long cap;
-	unsigned u[4];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	p = strstr(buf, "\nUid:");
-	if (!p || sscanf(p + 5, "%u %u %u %u", &u[0], &u[1], &u[2], &u[3]) != 4)
-		return false;
-	for (int i = 0; i < 4; i++)
-		if (u[i] != uid)
-			return false;
-	p = strstr(buf, "\nCapEff:");
-	if (!p || sscanf(p + 8, "%llx", &cap) != 1)
-		return false;
-	return cap & (1ULL << 23); /* CAP_SYS_NICE */
-}
-
 /* NULL when the sender may be served, else why not. */
 static const char *refusal(const struct ucred *cr, int pidfd)
 {
@@ -150,7 +119,7 @@ static const char *refusal(const struct ucred *cr, int pidfd)
 	/* the capability read from /proc is the sender's only when the pidfd
 	 * still names a live process after the read: then that pid was not
 	 * reused in between */
-	if (!status_allows(cr->pid, cr->uid) || syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+	if (!mp_wire_cap_sys_nice(cr->pid, cr->uid) || !mp_wire_pidfd_alive(pidfd))
 		return "only root, the process's own user, or a process with CAP_SYS_NICE may ask";
 	return NULL;
 }

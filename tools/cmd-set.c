@@ -26,30 +26,51 @@
 #include "machine/live.h"
 #include "wire/wire.h"
 
-static const char usage_text[] = "Usage: mplace set --pid PID [OPTIONS] KIND=EXPR...\n"
-				 "\n"
-				 "Change the policies of a program running under the preload agent: each\n"
-				 "KIND (policy heap stack text data anon shm hugetlb mlocked kernel) gets EXPR,\n"
-				 "resolved here for the process and applied by its agent; 'migrate' in EXPR\n"
-				 "moves the pages already there.\n"
-				 "\n"
-				 "Options:\n"
-				 "  --pid PID          the process\n"
-				 "  --migrate-all      without an agent: move all the process's pages to EXPR's\n"
-				 "                     nodes with migrate_pages(2) (no policy for new memory)\n"
-				 "  --json             print the agent's answers as JSON, one per line\n"
-				 "  -h, --help         show this help\n";
+static const char usage_text[] =
+	"Usage: mplace set --pid PID [OPTIONS] KIND=EXPR...\n"
+	"       mplace set --cgroup PATH | --unit NAME | --exe GLOB | --comm NAME [--persist] KEY=VALUE...\n"
+	"\n"
+	"Change the policies of a program running under the preload agent: each\n"
+	"KIND (policy heap stack text data anon shm hugetlb mlocked kernel) gets EXPR,\n"
+	"resolved here for the process and applied by its agent; 'migrate' in EXPR\n"
+	"moves the pages already there.\n"
+	"\n"
+	"Or change a scope of the configuration mplaced holds in force: each KEY = VALUE\n"
+	"as a line of mplace.conf(5) would say it in that scope's section, enforced at\n"
+	"once; with --persist it is kept on disk and survives restarts.\n"
+	"\n"
+	"Options:\n"
+	"  --pid PID          the process\n"
+	"  --migrate-all      without an agent: move all the process's pages to EXPR's\n"
+	"                     nodes with migrate_pages(2) (no policy for new memory)\n"
+	"  --cgroup PATH      the scope [cgroup PATH], through mplaced\n"
+	"  --unit NAME        the scope [unit NAME], through mplaced\n"
+	"  --exe GLOB         the scope [exe GLOB], through mplaced\n"
+	"  --comm NAME        the scope [comm NAME], through mplaced\n"
+	"  --persist          keep the change across restarts of mplaced and reboots\n"
+	"  --json             print the answers as JSON, one per line\n"
+	"  -h, --help         show this help\n";
 
 enum {
 	OPT_PID = 0x100,
 	OPT_MIGRATE_ALL,
 	OPT_JSON,
+	OPT_CGROUP,
+	OPT_UNIT,
+	OPT_EXE,
+	OPT_COMM,
+	OPT_PERSIST,
 };
 
 static const struct option options[] = {
 	{"pid", required_argument, NULL, OPT_PID},
 	{"migrate-all", no_argument, NULL, OPT_MIGRATE_ALL},
 	{"json", no_argument, NULL, OPT_JSON},
+	{"cgroup", required_argument, NULL, OPT_CGROUP},
+	{"unit", required_argument, NULL, OPT_UNIT},
+	{"exe", required_argument, NULL, OPT_EXE},
+	{"comm", required_argument, NULL, OPT_COMM},
+	{"persist", no_argument, NULL, OPT_PERSIST},
 	{"help", no_argument, NULL, 'h'},
 	{},
 };
@@ -200,9 +221,60 @@ static int no_agent(int pid, bool migrate_all_opt, int n_args, const char *arg)
 	return migrate_all(pid, strchr(arg, '=') + 1);
 }
 
+/* Each KEY=VALUE to mplaced for [scope arg]: the daemon checks it as a line
+ * of the configuration, enforces it and answers. */
+static int set_scope(const char *scope, const char *arg, bool persist, bool json, int n, char **kv)
+{
+	int status = EXIT_OK;
+
+	for (int i = 0; i < n; i++) {
+		const char *eq = strchr(kv[i], '=');
+		json_object *a = NULL;
+		struct mp_sb req;
+		int r;
+
+		if (!eq || eq == kv[i]) {
+			tool_error("expected KEY=VALUE: '%s'", kv[i]);
+			return EXIT_USAGE;
+		}
+		mp_sb_init(&req);
+		mp_sb_printf(&req, "set\n%s\n%s\n%.*s\n%s\n%d", scope, arg, (int)(eq - kv[i]), kv[i], eq + 1, persist);
+		if (!mp_sb_ok(&req)) {
+			tool_error("%s", strerror(ENOMEM));
+			return EXIT_FAIL;
+		}
+		if (strchr(arg, '\n') || strchr(eq + 1, '\n')) {
+			tool_error("a newline in '%s' or in the scope's argument", kv[i]);
+			mp_sb_free(&req);
+			return EXIT_USAGE;
+		}
+		r = tool_daemon_ask(req.s, &a);
+		mp_sb_free(&req);
+		if (r < 0) {
+			tool_daemon_error(r);
+			return EXIT_FAIL;
+		}
+		if (json)
+			puts(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+		if (tool_daemon_answer(a, kv[i]) != EXIT_OK) {
+			status = EXIT_FAIL;
+		} else if (!json) {
+			json_object *v;
+
+			printf("[%s %s] %s: in force, generation %lld%s\n", scope, arg, kv[i],
+			       json_object_object_get_ex(a, "generation", &v) ? (long long)json_object_get_int64(v)
+									      : 0LL,
+			       persist ? ", persisted" : " (until mplaced stops; --persist keeps it)");
+		}
+		json_object_put(a);
+	}
+	return status;
+}
+
 int cmd_set(int argc, char **argv)
 {
-	bool migrate_all_opt = false, json = false;
+	bool migrate_all_opt = false, json = false, persist = false;
+	const char *scope = NULL, *scope_arg = NULL;
 	struct mp_live live;
 	uint64_t pid = 0;
 	int c, r, status = EXIT_OK;
@@ -222,6 +294,20 @@ int cmd_set(int argc, char **argv)
 		case OPT_JSON:
 			json = true;
 			break;
+		case OPT_CGROUP:
+		case OPT_UNIT:
+		case OPT_EXE:
+		case OPT_COMM:
+			if (scope) {
+				tool_error("one scope at a time: --%s and --%s", scope, options[c - OPT_PID].name);
+				return EXIT_USAGE;
+			}
+			scope = options[c - OPT_PID].name;
+			scope_arg = optarg;
+			break;
+		case OPT_PERSIST:
+			persist = true;
+			break;
 		case 'h':
 			tool_usage(usage_text, false);
 			return EXIT_OK;
@@ -230,8 +316,20 @@ int cmd_set(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (scope && (pid || migrate_all_opt)) {
+		tool_error("--%s changes a scope through mplaced; --pid a process through its agent: choose one",
+			   scope);
+		return EXIT_USAGE;
+	}
+	if (persist && !scope) {
+		tool_error("--persist keeps a scope's change in mplaced: give --cgroup, --unit, --exe or --comm");
+		return EXIT_USAGE;
+	}
+	if (scope && optind < argc)
+		return set_scope(scope, scope_arg, persist, json, argc - optind, argv + optind);
 	if (!pid || optind >= argc) {
-		tool_error(!pid ? "--pid is required" : "nothing to set: give KIND=EXPR");
+		tool_error(!pid && !scope ? "--pid or a scope (--cgroup, --unit, --exe, --comm) is required"
+					  : "nothing to set: give KIND=EXPR");
 		tool_usage(usage_text, true);
 		return EXIT_USAGE;
 	}

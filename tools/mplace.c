@@ -20,7 +20,9 @@ static const struct {
 	{"show", cmd_show, "show where a process's memory is, range by range, against its policy"},
 	{"numactl", cmd_numactl, "numactl's command line, through mplace's policies"},
 	{"run", cmd_run, "run a program with a policy for each kind of its memory"},
-	{"set", cmd_set, "change a running program's policies through its agent"},
+	{"set", cmd_set, "change a running program's policies, or a scope's through mplaced"},
+	{"status", cmd_status, "show what mplaced holds in force, and how"},
+	{"reset", cmd_reset, "take back what mplaced put in place and forget mplace set's changes"},
 };
 
 static void usage(FILE *f)

@@ -43,3 +43,14 @@ int cmd_show(int argc, char **argv);
 int cmd_numactl(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_set(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_reset(int argc, char **argv);
+
+/* mplaced's control socket (daemon-client.c): $MPLACED_SOCKET or
+ * /run/mplace/mplaced.sock.  tool_daemon_ask sends req and returns the
+ * answer (-errno when the daemon cannot be asked: tool_daemon_error says
+ * it); tool_daemon_answer prints an answer's error and hint. */
+const char *tool_daemon_socket(void);
+int tool_daemon_ask(const char *req, struct json_object **ret);
+void tool_daemon_error(int r);
+int tool_daemon_answer(struct json_object *a, const char *what);

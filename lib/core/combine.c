@@ -316,7 +316,7 @@ static bool device_match(const char *scope, const char *dev)
 	return false;
 }
 
-static bool scope_matches(const struct mp_scope *sc, const struct mp_selector *sel)
+bool mp_scope_matches(const struct mp_scope *sc, const struct mp_selector *sel)
 {
 	switch (sc->kind) {
 	case MP_SCOPE_SYSTEM:
@@ -594,7 +594,7 @@ int mp_fold(const struct mp_config *cfg, const struct mp_selector *sel, const st
 		for (unsigned i = 0; i < cfg->n_scopes; i++) {
 			const struct mp_scope *sc = &cfg->scopes[i];
 
-			if (!scope_matches(sc, sel))
+			if (!mp_scope_matches(sc, sel))
 				continue;
 			order[n].sc = sc;
 			order[n].rank = scope_rank(sc->kind);

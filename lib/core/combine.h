@@ -37,6 +37,10 @@ struct mp_selector {
 	const char *path; /* for kind file / shm: the object's path or name */
 };
 
+/* Does scope sc select the process (or object) sel describes?  sel->kind
+ * plays no part: a scope is selected whatever its keys. */
+bool mp_scope_matches(const struct mp_scope *sc, const struct mp_selector *sel);
+
 /*
  * Fold every rule of cfg that matches sel, most general first, then expr (the
  * most specific, "command line"; may be NULL).  *ret is a new policy; the

@@ -1120,3 +1120,56 @@ out:
 	mp_sb_free(&dir);
 	return r;
 }
+
+static bool same_scope(const struct mp_scope *a, const struct mp_scope *b)
+{
+	return a->kind == b->kind && ((!a->arg && !b->arg) || (a->arg && b->arg && !strcmp(a->arg, b->arg)));
+}
+
+int mp_config_override(struct mp_config *c, struct mp_config *over)
+{
+	struct mp_scope *ns;
+	char **nf;
+
+	if (!c || !over)
+		return -EINVAL;
+	/* room first, so that nothing is removed from c when this fails */
+	ns = realloc(c->scopes, (c->n_scopes + over->n_scopes + 1) * sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+	c->scopes = ns;
+	nf = realloc(c->files, (c->n_files + over->n_files + 1) * sizeof(*nf));
+	if (!nf)
+		return -ENOMEM;
+	c->files = nf;
+	for (unsigned o = 0; o < over->n_scopes; o++)
+		for (unsigned q = 0; q < over->scopes[o].n_rules; q++)
+			for (unsigned s = 0; s < c->n_scopes; s++) {
+				struct mp_scope *sc = &c->scopes[s];
+
+				if (!same_scope(sc, &over->scopes[o]))
+					continue;
+				for (unsigned k = 0; k < sc->n_rules;) {
+					if (strcmp(sc->rules[k].key, over->scopes[o].rules[q].key)) {
+						k++;
+						continue;
+					}
+					rule_free(&sc->rules[k]);
+					memmove(&sc->rules[k], &sc->rules[k + 1],
+						(sc->n_rules - k - 1) * sizeof(sc->rules[0]));
+					sc->n_rules--;
+				}
+			}
+	memcpy(c->scopes + c->n_scopes, over->scopes, over->n_scopes * sizeof(*ns));
+	c->n_scopes += over->n_scopes;
+	memcpy(c->files + c->n_files, over->files, over->n_files * sizeof(*nf));
+	c->n_files += over->n_files;
+	free(over->scopes);
+	free(over->files);
+	if (over->settings.system_agent >= 0)
+		c->settings.system_agent = over->settings.system_agent;
+	if (over->settings.keep >= 0)
+		c->settings.keep = over->settings.keep;
+	mp_config_init(over);
+	return 0;
+}

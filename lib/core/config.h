@@ -92,4 +92,14 @@ int mp_config_load_file(struct mp_config *c, const char *path, struct mp_config_
  * missing files are not errors. */
 int mp_config_load_default(struct mp_config *c, const char *root, struct mp_config_error *errs, unsigned max_err);
 
+/*
+ * Append over's scopes (and files) to c, after removing from c every rule
+ * that over sets again in the same scope (kind and argument) with the same
+ * key: a key of the later layer replaces that key, as a systemd drop-in
+ * does, instead of folding with it (two allow= of one scope would
+ * intersect).  mplaced layers `mplace set`'s changes over the files so.
+ * over is left empty.  Returns 0, or -ENOMEM with c and over unchanged.
+ */
+int mp_config_override(struct mp_config *c, struct mp_config *over);
+
 const char *mp_scope_kind_name(enum mp_scope_kind k);

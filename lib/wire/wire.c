@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "basic/util.h"
@@ -296,4 +297,43 @@ out:
 	free(buf);
 	close(fd);
 	return r;
+}
+
+/* CapEff has CAP_SYS_NICE, and every uid of the process is uid (a sender
+ * that exec'd a set-user-ID program since is not the sender any more).
+ * Read with the raw system calls: in the agent, open() is its own. */
+bool mp_wire_cap_sys_nice(int pid, unsigned uid)
+{
+	char path[64], buf[4096], *p;
+	unsigned long long cap;
+	unsigned u[4];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	p = strstr(buf, "\nUid:");
+	if (!p || sscanf(p + 5, "%u %u %u %u", &u[0], &u[1], &u[2], &u[3]) != 4)
+		return false;
+	for (int i = 0; i < 4; i++)
+		if (u[i] != uid)
+			return false;
+	p = strstr(buf, "\nCapEff:");
+	if (!p || sscanf(p + 8, "%llx", &cap) != 1)
+		return false;
+	return cap & (1ULL << 23); /* CAP_SYS_NICE */
+}
+
+bool mp_wire_pidfd_alive(int pidfd)
+{
+	/* signal 0 checks without sending; EPERM (no right to signal it, a
+	 * daemon without CAP_KILL) still says the process is there */
+	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == EPERM;
 }

@@ -88,3 +88,11 @@ int mp_wire_ask(int pid, const char *req, size_t len, int timeout_ms, char **ret
  * the holders' descriptors: its pid (in our namespace), 0 when nothing is
  * bound to the name, -errno when it cannot be found out. */
 int mp_wire_holder(int pid);
+
+/* Process pid holds CAP_SYS_NICE in its effective set and every one of its
+ * uids is uid.  Only as good as pid is: a caller ties pid to its peer with
+ * a pidfd (checked alive after this read) or accepts the race. */
+bool mp_wire_cap_sys_nice(int pid, unsigned uid);
+
+/* The process pidfd names has not exited (nor been reaped). */
+bool mp_wire_pidfd_alive(int pidfd);

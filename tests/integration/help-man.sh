@@ -7,7 +7,7 @@ mplace=$1 src=$2
 fail=0
 opts_help() { "$mplace" "$@" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u; }
 opts_man() { sed 's/\\-/-/g' "$1" | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u; }
-for pair in topo:mplace-topo.1 check:mplace-check.1 resolve:mplace-resolve.1 explain:mplace-resolve.1 show:mplace-show.1 numactl:mplace-numactl.1 run:mplace-run.1 set:mplace-set.1; do
+for pair in topo:mplace-topo.1 check:mplace-check.1 resolve:mplace-resolve.1 explain:mplace-resolve.1 show:mplace-show.1 numactl:mplace-numactl.1 run:mplace-run.1 set:mplace-set.1 status:mplace-status.1 reset:mplace-reset.1; do
 	cmd=${pair%%:*} page=$src/doc/man/${pair#*:}
 	if [ ! -f "$page" ]; then
 		echo "FAIL: no man page $page for '$cmd'"; fail=1; continue
@@ -19,6 +19,16 @@ for pair in topo:mplace-topo.1 check:mplace-check.1 resolve:mplace-resolve.1 exp
 		echo "ok: mplace $cmd --help matches ${page##*/}"
 	fi
 done
+# the daemon, when it is built: mplaced --help and mplaced(8)
+mplaced=$(dirname "$mplace")/../daemon/mplaced
+if [ -x "$mplaced" ]; then
+	d=$(diff <("$mplaced" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u) <(opts_man "$src/doc/man/mplaced.8"))
+	if [ -n "$d" ]; then
+		echo "FAIL: 'mplaced --help' (<) and mplaced.8 (>) differ:"; echo "$d"; fail=1
+	else
+		echo "ok: mplaced --help matches mplaced.8"
+	fi
+fi
 cmds_help=$("$mplace" --help | awk '/^Commands:/{on=1;next} on&&/^  [a-z]/{print $1}' | sort)
 cmds_man=$(awk '/^\.SH COMMANDS/{on=1;next} /^\.SH/{on=0} on&&/^\.B [a-z]+$/{print $2}' "$src/doc/man/mplace.1" | sort)
 if [ "$cmds_help" != "$cmds_man" ]; then

@@ -5,7 +5,7 @@
 #  - the memory-policy system calls are issued in lib/kernel/sys.c only, and
 #    sys.h is included only by the door (kernel/place.c) and the machine's
 #    readers (machine/probe.c, machine/procmem.c): never by tools/ or agent/;
-#  - tools/ and agent/ make no memory-policy system call of their own;
+#  - tools/, agent/ and daemon/ make no memory-policy system call of their own;
 #  - each folder of lib/ includes only the layers below it.
 # Usage: layers.sh SOURCE_DIR
 set -u
@@ -16,18 +16,18 @@ bad() { echo "FAIL: $*"; fail=1; }
 
 # 1. sys.h: the door and the readers, nowhere else in the product
 allowed="lib/kernel/place.c lib/kernel/sys.c lib/machine/probe.c lib/machine/procmem.c"
-got=$(grep -rlE '#include "(kernel/)?sys\.h"' lib tools agent examples | sort | tr '\n' ' ')
+got=$(grep -rlE '#include "(kernel/)?sys\.h"' lib tools agent daemon examples | sort | tr '\n' ' ')
 [ "$got" = "$(tr ' ' '\n' <<<"$allowed" | sort | tr '\n' ' ')" ] &&
 	ok "sys.h is included only by: $allowed" || bad "sys.h is included by: $got"
 
 # 2. the raw wrappers are called only there (sys.c defines them)
-got=$(grep -rlE --include='*.c' '\bmp_sys_[a-z_]+\(' lib tools agent examples | sort | tr '\n' ' ')
+got=$(grep -rlE --include='*.c' '\bmp_sys_[a-z_]+\(' lib tools agent daemon examples | sort | tr '\n' ' ')
 [ "$got" = "$(tr ' ' '\n' <<<"$allowed" | sort | tr '\n' ' ')" ] &&
 	ok "mp_sys_* is called only by the door and the readers" || bad "mp_sys_* is called by: $got"
 
 # 3. no memory-policy system call made another way
 got=$(grep -rnE 'SYS_(mbind|set_mempolicy|get_mempolicy|migrate_pages|move_pages|set_mempolicy_home_node)|__NR_(mbind|set_mempolicy|get_mempolicy|migrate_pages|move_pages)|#include <numaif\.h>|#include <numa\.h>' \
-	lib tools agent examples | grep -v '^lib/kernel/sys\.c:')
+	lib tools agent daemon examples | grep -v '^lib/kernel/sys\.c:')
 [ -z "$got" ] && ok "no memory-policy system call outside lib/kernel/sys.c" || bad "raw memory-policy calls: $got"
 
 # 4. each layer includes only the layers below it

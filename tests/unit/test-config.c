@@ -445,6 +445,40 @@ static void test_settings(void)
 	mp_config_free(&c);
 }
 
+/* A later layer's key replaces the same key of the same scope; other keys
+ * and other scopes stay; the settings follow the later layer. */
+static void test_override(void)
+{
+	static const char base[] = "[cgroup /a.slice]\nallow = 2-3\nheap = bind:2\n"
+				   "[cgroup /b.slice]\nallow = 1\n[system]\nkeep = no\n";
+	static const char over[] = "[cgroup /a.slice]\nallow = 3\n[system]\nkeep = yes\n";
+	struct mp_config_error errs[MAX_ERR];
+	struct mp_config c, o;
+	unsigned allows = 0;
+
+	mp_config_init(&c);
+	mp_config_init(&o);
+	CHECK(mp_config_parse(&c, "base.conf", base, strlen(base), errs, MAX_ERR) == 0);
+	CHECK(mp_config_parse(&o, "over.conf", over, strlen(over), errs, MAX_ERR) == 0);
+	CHECK(mp_config_override(&c, &o) == 0);
+	CHECK(o.n_scopes == 0 && o.n_files == 0);
+	CHECK(c.n_scopes == 5 && c.n_files == 2);
+	for (unsigned s = 0; s < c.n_scopes; s++)
+		for (unsigned q = 0; q < c.scopes[s].n_rules; q++)
+			if (c.scopes[s].arg && !strcmp(c.scopes[s].arg, "/a.slice") &&
+			    !strcmp(c.scopes[s].rules[q].key, "allow")) {
+				allows++;
+				CHECK(!strcmp(c.scopes[s].rules[q].text, "3"));
+				CHECK(c.scopes[s].rules[q].file == c.files[1]);
+			}
+	CHECK_MSG(allows == 1, "%u allow rules of /a.slice", allows);
+	/* heap of /a.slice and allow of /b.slice stay */
+	CHECK(count_rules(&c) == 3);
+	CHECK(c.settings.keep == 1);
+	mp_config_free(&c);
+	mp_config_free(&o);
+}
+
 /* ---- files on disk ---------------------------------------------------------- */
 
 static int write_file(const char *path, const char *text)
@@ -596,6 +630,7 @@ int main(void)
 	test_nul();
 	test_many_errors();
 	test_settings();
+	test_override();
 	test_load_default();
 	test_data_files();
 	return check_status();

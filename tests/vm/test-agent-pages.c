@@ -8,6 +8,9 @@
  * move_pages(2) on PID, on one of POLICY's nodes; and there is at least one
  * present page (a policy that placed nothing proves nothing).
  *
+ * @anon names every range that maps no file (its name does not start with
+ * '/'): memory the process allocated, not page cache others may have filled.
+ *
  *   test-agent-pages PID heap=bind:3 stack=bind:1@[stack] anon=interleave:1-2
  *
  * Prints one line per expectation and exits 1 when one fails.
@@ -161,7 +164,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		for (int i = 0; i < n; i++) {
-			if (!policy_matches(ex[i].policy, pol) || (ex[i].name[0] && strcmp(ex[i].name, name)))
+			if (!policy_matches(ex[i].policy, pol))
+				continue;
+			if (!strcmp(ex[i].name, "anon") ? name[0] == '/' : ex[i].name[0] && strcmp(ex[i].name, name))
 				continue;
 			ex[i].ranges++;
 			count(pid, lo, hi, &ex[i]);
