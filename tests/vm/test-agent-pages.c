@@ -9,7 +9,8 @@
  * present page (a policy that placed nothing proves nothing).
  *
  * @anon names every range that maps no file (its name does not start with
- * '/'): memory the process allocated, not page cache others may have filled.
+ * '/') and is not the kernel's ([vdso], [vvar], [vsyscall]): memory the
+ * process allocated, not page cache others may have filled.
  *
  *   test-agent-pages PID heap=bind:3 stack=bind:1@[stack] anon=interleave:1-2
  *
@@ -166,7 +167,9 @@ int main(int argc, char **argv)
 		for (int i = 0; i < n; i++) {
 			if (!policy_matches(ex[i].policy, pol))
 				continue;
-			if (!strcmp(ex[i].name, "anon") ? name[0] == '/' : ex[i].name[0] && strcmp(ex[i].name, name))
+			if (!strcmp(ex[i].name, "anon") ? name[0] == '/' || !strcmp(name, "[vdso]") ||
+								  !strcmp(name, "[vvar]") || !strcmp(name, "[vsyscall]")
+							: ex[i].name[0] && strcmp(ex[i].name, name))
 				continue;
 			ex[i].ranges++;
 			count(pid, lo, hi, &ex[i]);

@@ -169,6 +169,8 @@ fi
 systemctl stop in-slice.service
 
 # ---- a malformed configuration: the one in force stays, the error reported ----
+# (the sed above also woke inotify: its reload comes 200 ms after the quiet)
+sleep 1
 gen=$(status_field 'd["daemon"]["generation"]')
 mkdir -p /etc/mplace/conf.d
 printf '[cgroup /bar.slice]\nallow = 2-x\n' >/etc/mplace/conf.d/50-bad.conf
