@@ -1160,9 +1160,12 @@ int mp_config_override(struct mp_config *c, struct mp_config *over)
 					sc->n_rules--;
 				}
 			}
-	memcpy(c->scopes + c->n_scopes, over->scopes, over->n_scopes * sizeof(*ns));
+	/* memcpy's source may not be NULL even for zero bytes */
+	if (over->n_scopes)
+		memcpy(c->scopes + c->n_scopes, over->scopes, over->n_scopes * sizeof(*ns));
 	c->n_scopes += over->n_scopes;
-	memcpy(c->files + c->n_files, over->files, over->n_files * sizeof(*nf));
+	if (over->n_files)
+		memcpy(c->files + c->n_files, over->files, over->n_files * sizeof(*nf));
 	c->n_files += over->n_files;
 	free(over->scopes);
 	free(over->files);
