@@ -126,8 +126,20 @@ int agent_env_kind(enum mp_kind kind)
 			;
 		return agent_has(kind);
 	}
+	if (agent_source() == AGENT_SRC_SNAPSHOT) {
+		/* the system agent: the record mplaced compiled for this process */
+		if (agent_snapshot_kind(kind, k->compiled, sizeof(k->compiled), k->source, sizeof(k->source)) <= 0)
+			goto out;
+		if (mp_compiled_deserialize(k->compiled, &k->c) < 0) {
+			agent_problem("the snapshot's %s: not a compiled policy this agent understands; ignored",
+				      mp_kind_name(kind));
+			goto out;
+		}
+		agent_mark(kind);
+		goto out;
+	}
 	snprintf(name, sizeof(name), "MPLACE_AGENT_%s", wk->var);
-	v = getauxval(AT_SECURE) ? NULL : getenv(name);
+	v = agent_source() != AGENT_SRC_ENV ? NULL : getenv(name);
 	if (!v || !*v)
 		goto out;
 	/* mplace run refuses longer ones: this one was made by hand */
@@ -153,14 +165,6 @@ out:
 	return agent_has(kind);
 }
 
-static bool any_agent_variable(void)
-{
-	for (char **e = environ; e && *e; e++)
-		if (!strncmp(*e, "MPLACE_AGENT_", 13))
-			return true;
-	return false;
-}
-
 static void read_env(void)
 {
 	char name[64];
@@ -169,7 +173,23 @@ static void read_env(void)
 	agent.log = (v = getenv("MPLACE_LOG")) && !strcmp(v, "1");
 	for (size_t i = 0; i < MP_WIRE_N_KINDS; i++)
 		agent_env_kind(mp_wire_kinds[i].kind);
-	for (unsigned i = 0;; i++) {
+	for (unsigned i = 0; agent_source() == AGENT_SRC_SNAPSHOT; i++) {
+		struct agent_file *f = &agent.files[agent.n_files];
+		int r;
+
+		if (agent.n_files == MP_WIRE_MAX_FILES)
+			break;
+		r = agent_snapshot_file(i, f->glob, sizeof(f->glob), f->k.compiled, sizeof(f->k.compiled));
+		if (r == 0)
+			break;
+		if (r < 0 || mp_compiled_deserialize(f->k.compiled, &f->k.c) < 0) {
+			agent_problem("the snapshot's file policy %u is malformed; ignored", i);
+			continue;
+		}
+		f->set = true;
+		agent.n_files++;
+	}
+	for (unsigned i = 0; agent_source() == AGENT_SRC_ENV; i++) {
 		struct agent_file *f = &agent.files[agent.n_files];
 		const char *tab;
 
@@ -237,10 +257,11 @@ __attribute__((constructor(101))) static void agent_init(void)
 		mplace_agent_state = 2;
 		return;
 	}
-	/* no MPLACE_AGENT_* at all (a program the agent is preloaded into with
-	 * nothing for it): nothing to read, apply or listen for; every
-	 * interposer passes straight through (doc/agent.md, "Cost") */
-	if (!any_agent_variable())
+	/* no MPLACE_AGENT_* at all and no scope of mplaced's snapshot for it
+	 * (a program the agent is preloaded into with nothing for it): nothing
+	 * to read, apply or listen for; every interposer passes straight
+	 * through (doc/agent.md, "Cost") */
+	if (agent_source() == AGENT_SRC_NONE)
 		return;
 	read_env();
 	agent.active = true;
@@ -258,7 +279,7 @@ __attribute__((constructor(101))) static void agent_init(void)
 		int r = agent_heap_set(&agent.kind[MP_KIND_HEAP].c, false, &moved, &misplaced);
 
 		if (r < 0)
-			agent_problem("heap: the program's own heap policy: %s", strerror(-r));
+			agent_problem("heap: the program's own heap policy: %s", agent_strerror(-r));
 	} else if ((replaced & (1u << MP_KIND_HEAP)) && !had_heap) {
 		/* the first malloc chose glibc's allocator, and reading the
 		 * configuration needs malloc: its children get the heap */

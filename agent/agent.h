@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "core/combine.h"
@@ -63,6 +64,16 @@ static inline void agent_mark(enum mp_kind k)
 	atomic_fetch_or(&agent.has, 1u << k);
 }
 
+/* snapshot.c: where the policies come from, decided once (before main):
+ * none, the environment (mplace run, a unit's drop-in), or mplaced's
+ * snapshot (the system agent, for a process a scope selects). */
+enum agent_source { AGENT_SRC_NONE, AGENT_SRC_ENV, AGENT_SRC_SNAPSHOT };
+enum agent_source agent_source(void);
+/* The snapshot's policy for kind, into the buffers: 1, or 0 none. */
+int agent_snapshot_kind(enum mp_kind kind, char *compiled, size_t csize, char *src, size_t ssize);
+/* Its i-th file policy: 1, 0 no more, -EINVAL malformed. */
+int agent_snapshot_file(unsigned i, char *glob, size_t gsize, char *compiled, size_t csize);
+
 /* The environment's policy for kind, read into agent.kind[kind] once
  * (whoever asks first: the constructor, or the heap's first malloc): 1 set,
  * 0 none.  No allocation. */
@@ -73,6 +84,16 @@ int agent_env_kind(enum mp_kind kind);
 const struct mp_compiled *agent_policy(enum mp_kind k);
 
 __attribute__((format(printf, 1, 2))) void agent_problem(const char *fmt, ...);
+
+/* strerror without gettext: glibc's translates the message, which may call
+ * malloc and free, and the agent's own reports run where the agent is still
+ * deciding what its malloc does (before main, from its first malloc). */
+static inline const char *agent_strerror(int e)
+{
+	const char *s = strerrordesc_np(e);
+
+	return s ? s : "unknown error";
+}
 /* The problems so far, as a JSON array of strings. */
 void agent_problems_json(struct jw *w);
 

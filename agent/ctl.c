@@ -240,7 +240,7 @@ static void set(char *args, struct jw *w)
 		break;
 	}
 	if (r < 0) {
-		snprintf(err, sizeof(err), "%s: %s", kind, strerror(-r));
+		snprintf(err, sizeof(err), "%s: %s", kind, agent_strerror(-r));
 		answer_error(w, err);
 		return;
 	}
@@ -289,13 +289,13 @@ static int ctl_listen(void)
 	if (r < 0) {
 		agent_problem("control socket: no descriptor table of its own (%s); not listening, so as not to "
 			      "share the program's",
-			      strerror(-r));
+			      agent_strerror(-r));
 		return -1;
 	}
 	len = mp_wire_address((int)getpid(), &sa);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		agent_problem("control socket: %s; mplace show and set cannot ask this process", strerror(errno));
+		agent_problem("control socket: %s; mplace show and set cannot ask this process", agent_strerror(errno));
 		return -1;
 	}
 	if (bind(fd, (struct sockaddr *)&sa, len) < 0) {
@@ -305,14 +305,14 @@ static int ctl_listen(void)
 				      sa.sun_path + 1);
 		else
 			agent_problem("control socket: bind: %s; mplace show and set cannot ask this process",
-				      strerror(errno));
+				      agent_strerror(errno));
 		close(fd);
 		return -1;
 	}
 	/* every request's sender: credentials always, a pidfd where the kernel
 	 * has one (6.5) */
 	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
-		agent_problem("control socket: SO_PASSCRED: %s; no requests served", strerror(errno));
+		agent_problem("control socket: SO_PASSCRED: %s; no requests served", agent_strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -351,7 +351,7 @@ static void *ctl_thread(void *arg)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			agent_problem("control socket: %s; no more requests", strerror(errno));
+			agent_problem("control socket: %s; no more requests", agent_strerror(errno));
 			return NULL;
 		}
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
@@ -425,7 +425,7 @@ static int start_thread(pthread_t *ret, void *(*fn)(void *), void *arg)
 		pc.strict = false;
 		r = mp_place_range(map + ps, CTL_STACK_SIZE, &pc, MP_PLACE_NO_CHECK_FREE, &rep);
 		if (r < 0)
-			agent_problem("stack of the agent's control thread: %s%s%s", strerror(-r),
+			agent_problem("stack of the agent's control thread: %s%s%s", agent_strerror(-r),
 				      rep.reason[0] ? ": " : "", rep.reason);
 	}
 	pthread_attr_init(&attr);
@@ -455,7 +455,7 @@ void agent_ctl_start(void)
 	atomic_store(&ctl_quit, false);
 	r = start_thread(&ctl_th, ctl_thread, NULL);
 	if (r) {
-		agent_problem("control socket: no thread: %s", strerror(r));
+		agent_problem("control socket: no thread: %s", agent_strerror(r));
 		return;
 	}
 	ctl_pid = getpid();

@@ -93,13 +93,14 @@ static int resolve_one(struct exec_ctx *x, enum mp_kind kind, const char *glob, 
 	x->sel.path = glob;
 	r = mp_fold(&x->cfg, &x->sel, NULL, &folded, &trace);
 	if (r < 0) {
-		agent_problem(NOT_APPLIED "%s: folding the scopes: %s (exe %s)", label, strerror(-r), x->exe);
+		agent_problem(NOT_APPLIED "%s: folding the scopes: %s (exe %s)", label, agent_strerror(-r), x->exe);
 		return r;
 	}
 	mp_live_resolve_ctx(&x->live, &rctx);
 	r = mp_resolve(&folded, &trace, &rctx, &c, &diag);
 	if (r < 0) {
-		agent_problem(NOT_APPLIED "%s: %s (exe %s)", label, diag.msg[0] ? diag.msg : strerror(-r), x->exe);
+		agent_problem(NOT_APPLIED "%s: %s (exe %s)", label, diag.msg[0] ? diag.msg : agent_strerror(-r),
+			      x->exe);
 		goto out;
 	}
 	n = mp_compiled_serialize(&c, ret->compiled, sizeof(ret->compiled));
@@ -174,7 +175,8 @@ static int load_config(struct exec_ctx *x, const char *files)
 						      err.file ? err.file : path, err.line, err.col, err.msg, x->exe);
 				else
 					agent_problem(NOT_APPLIED "configuration %s: %s (exe %s)", path,
-						      err.msg[0] ? err.msg : strerror(r < 0 ? -r : EINVAL), x->exe);
+						      err.msg[0] ? err.msg : agent_strerror(r < 0 ? -r : EINVAL),
+						      x->exe);
 				return r < 0 ? r : -EINVAL;
 			}
 		}

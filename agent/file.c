@@ -124,7 +124,8 @@ int agent_file_read_place(int fd, const char *path, const struct mp_compiled *c)
 	f.len = maplen;
 	r = mp_place_under(c, fault_in, &f);
 	if (r < 0) {
-		agent_problem("file: %s: bringing %zu KiB in under the policy: %s", path, len >> 10, strerror(-r));
+		agent_problem("file: %s: bringing %zu KiB in under the policy: %s", path, len >> 10,
+			      agent_strerror(-r));
 		goto out;
 	}
 	mis = mp_place_misplaced(p, maplen, c, &present);
@@ -145,7 +146,7 @@ int agent_file_read_place(int fd, const char *path, const struct mp_compiled *c)
 		r = mp_place_range(p, maplen, c, MP_PLACE_MIGRATE | MP_PLACE_NO_CHECK_FREE, &rep);
 		after = mp_place_misplaced(p, maplen, c, &present);
 		if (r < 0)
-			agent_problem("file: %s: moving %ld cached pages: %s%s%s", path, mis, strerror(-r),
+			agent_problem("file: %s: moving %ld cached pages: %s%s%s", path, mis, agent_strerror(-r),
 				      rep.reason[0] ? ": " : "", rep.reason);
 		else if (after > 0)
 			agent_problem("file: %s: %ld of %ld cached pages moved, %ld stayed on other nodes (mapped "
@@ -254,7 +255,7 @@ void agent_file_populate(void *p, size_t len, const struct mp_compiled *c)
 
 	if (r < 0) {
 		agent_problem("file: bringing a mapping of %zu KiB in under the file's policy: %s", len >> 10,
-			      strerror(-r));
+			      agent_strerror(-r));
 		return;
 	}
 	mis = agent_count_misplaced(p, (size_t)page_up(len), c);

@@ -118,7 +118,7 @@ static const struct mp_compiled *after_map(void *p, size_t len, int flags, int f
 			pc.strict = false;
 		r = mp_place_range(p, len, &pc, MP_PLACE_NO_CHECK_FREE, &rep);
 		if (r < 0)
-			agent_problem("%s: a mapping of %zu KiB: %s%s%s", what, len >> 10, strerror(-r),
+			agent_problem("%s: a mapping of %zu KiB: %s%s%s", what, len >> 10, agent_strerror(-r),
 				      rep.reason[0] ? ": " : "", rep.reason);
 	}
 	return c;

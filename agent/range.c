@@ -34,7 +34,7 @@ int agent_place(const char *what, void *addr, size_t len, const struct mp_compil
 		before = agent_count_misplaced(addr, len, c);
 	r = mp_place_range(addr, len, c, flags | MP_PLACE_NO_CHECK_FREE, &rep);
 	if (r < 0) {
-		agent_problem("%s: %s%s%s", what, strerror(-r), rep.reason[0] ? ": " : "", rep.reason);
+		agent_problem("%s: %s%s%s", what, agent_strerror(-r), rep.reason[0] ? ": " : "", rep.reason);
 		return r;
 	}
 	after = (flags & MP_PLACE_MIGRATE) ? agent_count_misplaced(addr, len, c) : 0;
@@ -87,7 +87,7 @@ static void data_own(uintptr_t lo, uintptr_t hi)
 	if (x.err)
 		agent_problem(
 			"data: its pages not yet written stay the file's, where they are: MADV_POPULATE_WRITE: %s",
-			strerror(x.err));
+			agent_strerror(x.err));
 }
 
 /* The main program's segments: data is PT_LOAD writable, text executable. */
@@ -150,7 +150,8 @@ int agent_place_existing(enum mp_kind k, const struct mp_compiled *c, bool migra
 	case MP_KIND_STACK:
 		r = agent_maps_find("[stack]", &lo, &len);
 		if (r < 0) {
-			agent_problem("stack: the main thread's stack is not in /proc/self/maps: %s", strerror(-r));
+			agent_problem("stack: the main thread's stack is not in /proc/self/maps: %s",
+				      agent_strerror(-r));
 			return r;
 		}
 		r = agent_place("stack", lo, len, c, flags, &moved, &mis);

@@ -90,7 +90,8 @@ EXPORT void *shmat(int id, const void *addr, int flags)
 	/* a segment's policy is the segment's (shared), so it travels with it */
 	r = mp_place_range(p, len, &pc, MP_PLACE_NO_CHECK_FREE, &rep);
 	if (r < 0)
-		agent_problem("%s: segment %d: %s%s%s", what, id, strerror(-r), rep.reason[0] ? ": " : "", rep.reason);
+		agent_problem("%s: segment %d: %s%s%s", what, id, agent_strerror(-r), rep.reason[0] ? ": " : "",
+			      rep.reason);
 	else if (ps > (size_t)getpagesize() && c->order > MP_ORDER_THP && c->order != ps)
 		agent_problem("hugetlb: segment %d has %zu KiB pages, not the %lu KiB the policy's order names", id,
 			      ps >> 10, (unsigned long)(c->order >> 10));

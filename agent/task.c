@@ -48,7 +48,7 @@ int agent_task_apply(void)
 	int r = task_apply();
 
 	if (r < 0)
-		agent_problem("task policy of thread %d: %s", (int)gettid(), strerror(-r));
+		agent_problem("task policy of thread %d: %s", (int)gettid(), agent_strerror(-r));
 	return r;
 }
 

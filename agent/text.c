@@ -211,13 +211,14 @@ static int replicate_one(const struct text_seg *sg, const char *prog, const stru
 	if (!copy)
 		copy = map_congruent(sg->lo, len);
 	if (!copy) {
-		agent_problem("text: replicate: no address space for a %zu KiB copy: %s", len >> 10, strerror(errno));
+		agent_problem("text: replicate: no address space for a %zu KiB copy: %s", len >> 10,
+			      agent_strerror(errno));
 		return -ENOMEM;
 	}
 	r = mp_place_range(copy, len, &pc, MP_PLACE_POPULATE | MP_PLACE_VERIFY | MP_PLACE_NO_CHECK_FREE, &rep);
 	if (r < 0) {
 		agent_problem("text: replicate: the copy could not be placed: %s%s%s; the text stays shared",
-			      strerror(-r), rep.reason[0] ? ": " : "", rep.reason);
+			      agent_strerror(-r), rep.reason[0] ? ": " : "", rep.reason);
 		munmap(copy, len);
 		return r;
 	}
@@ -225,7 +226,7 @@ static int replicate_one(const struct text_seg *sg, const char *prog, const stru
 	memcpy(copy, (const void *)sg->lo, len);
 	if (mprotect(copy, len, cov.prot) < 0) {
 		r = -errno;
-		agent_problem("text: replicate: mprotect of the copy: %s; the text stays shared", strerror(-r));
+		agent_problem("text: replicate: mprotect of the copy: %s; the text stays shared", agent_strerror(-r));
 		munmap(copy, len);
 		return r;
 	}
@@ -238,7 +239,7 @@ static int replicate_one(const struct text_seg *sg, const char *prog, const stru
 	prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)copy, len, (unsigned long)label);
 	if (mremap(copy, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)sg->lo) == MAP_FAILED) {
 		r = -errno;
-		agent_problem("text: replicate: mremap over the text: %s; the text stays shared", strerror(-r));
+		agent_problem("text: replicate: mremap over the text: %s; the text stays shared", agent_strerror(-r));
 		munmap(copy, len);
 		return r;
 	}

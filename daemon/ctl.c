@@ -8,6 +8,10 @@
  *   set\nSCOPE\nARG\nKEY\nVALUE\nP   root or CAP_SYS_NICE; P: 1 persist, 0 not
  *   reset\nHOW                       root or CAP_SYS_NICE; HOW: "" or "suspend"
  *   reload                           root or CAP_SYS_NICE
+ *   resolve                          anyone, for itself: the records of the
+ *                                    snapshot's format (snapshot.c) that every
+ *                                    scope gives the connected process; not
+ *                                    JSON, since the agent reads it before main
  *
  * Who asks is the kernel's word, not the client's: SO_PEERCRED for the
  * uid, and for a user other than root the capability read from
@@ -300,6 +304,29 @@ static void write_answer(int fd, const char *s)
 	}
 }
 
+/* The agent of process cr->pid asks what its several scopes fold to: only
+ * its own process, so anyone may ask. */
+static void serve_resolve(int fd, const struct ucred *cr)
+{
+	struct mp_sb b;
+	char err[1024];
+	int n;
+
+	mp_sb_init(&b);
+	mp_sb_printf(&b, "mplace-resolve/1\ngeneration %lu\n", d.generation);
+	n = d.suspended ? 0 : resolve_records(cr->pid, &b, err, sizeof(err));
+	if (n < 0) {
+		mp_sb_free(&b);
+		mp_sb_init(&b);
+		mp_sb_printf(&b, "mplace-resolve/1\nerror %s\n", err);
+	}
+	mp_sb_puts(&b, "end\n");
+	d.n_resolved++;
+	if (mp_sb_ok(&b))
+		write_answer(fd, b.s);
+	mp_sb_free(&b);
+}
+
 static void serve_client(int fd)
 {
 	struct ucred cr;
@@ -319,6 +346,10 @@ static void serve_client(int fd)
 	args = strchr(req, '\n');
 	if (args)
 		*args++ = '\0';
+	if (!strcmp(req, "resolve")) {
+		serve_resolve(fd, &cr);
+		goto out;
+	}
 	if (!strcmp(req, "status")) {
 		status_json(a);
 		goto answer;
@@ -376,6 +407,7 @@ void status_json(json_object *a)
 	json_object_object_add(dj, "files", arr);
 	json_object_object_add(dj, "persisted", jstr(state_file()));
 	json_object_object_add(dj, "system_agent", json_object_new_boolean(d.cfg.settings.system_agent == 1));
+	json_object_object_add(dj, "resolves", json_object_new_int64((int64_t)d.n_resolved));
 	json_object_object_add(dj, "keep", json_object_new_boolean(d.cfg.settings.keep == 1));
 	json_object_object_add(dj, "suspended", json_object_new_boolean(d.suspended));
 	json_object_object_add(dj, "systemd", json_object_new_boolean(sysd_present()));

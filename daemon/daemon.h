@@ -25,14 +25,15 @@
 /* Where everything is; each is an option, so that the tests run a daemon
  * on a fixture tree. */
 struct paths {
-	const char *config_dir;	 /* /etc/mplace: mplace.conf, conf.d/ */
-	const char *state_dir;	 /* /var/lib/mplace: persisted changes */
-	const char *run_dir;	 /* /run/mplace: the control socket */
-	const char *systemd_dir; /* /run/systemd/system: runtime drop-ins */
-	const char *cgroup_root; /* /sys/fs/cgroup */
-	const char *sysfs_root;	 /* NULL: the machine's own /sys (topology) */
-	const char *agent;	 /* the preload agent, for units' environment */
-	bool systemd;		 /* run systemctl (daemon-reload, set-property) */
+	const char *config_dir;	  /* /etc/mplace: mplace.conf, conf.d/ */
+	const char *state_dir;	  /* /var/lib/mplace: persisted changes */
+	const char *run_dir;	  /* /run/mplace: the control socket */
+	const char *systemd_dir;  /* /run/systemd/system: runtime drop-ins */
+	const char *cgroup_root;  /* /sys/fs/cgroup */
+	const char *sysfs_root;	  /* NULL: the machine's own /sys (topology) */
+	const char *agent;	  /* the preload agent, for units' environment */
+	const char *preload_file; /* /etc/ld.so.preload */
+	bool systemd;		  /* run systemctl (daemon-reload, set-property) */
 };
 
 /* One thing the daemon did, to say in status and to undo. */
@@ -40,6 +41,7 @@ enum action_kind {
 	ACT_CPUSET,   /* wrote a cgroup's cpuset.mems: old value kept */
 	ACT_PROPERTY, /* set a unit's AllowedMemoryNodes= through systemd */
 	ACT_DROPIN,   /* wrote a unit's runtime drop-in */
+	ACT_PRELOAD,  /* put the agent in /etc/ld.so.preload (old: "present"/"absent") */
 };
 
 struct action {
@@ -75,11 +77,12 @@ struct daemon {
 	struct problem *problems;
 	unsigned n_scopes;
 	struct scope_state *scopes;
-	struct mp_live live; /* the machine, as of the last enforcement */
-	bool need_reload;    /* drop-ins changed: systemd must reload */
-	bool pending;	     /* something waits (a cgroup not there yet): retry */
-	bool suspended;	     /* mplace reset --suspend: nothing enforced until a reload */
-	bool config_changed; /* inotify saw the configuration change: reload when quiet */
+	struct mp_live live;	  /* the machine, as of the last enforcement */
+	bool need_reload;	  /* drop-ins changed: systemd must reload */
+	bool pending;		  /* something waits (a cgroup not there yet): retry */
+	bool suspended;		  /* mplace reset --suspend: nothing enforced until a reload */
+	bool config_changed;	  /* inotify saw the configuration change: reload when quiet */
+	unsigned long n_resolved; /* resolve requests served (agents of several scopes) */
 };
 
 extern struct daemon d;
@@ -117,6 +120,18 @@ void enforce_undo(void);
 void actions_clear(void);
 void problems_clear(void);
 void scopes_clear(void);
+struct action *action_find(enum action_kind kind, const char *target);
+struct action *action_add(enum action_kind kind, const char *target);
+void action_drop(struct action *a);
+
+/* snapshot.c: the system agent */
+/* /etc/ld.so.preload and RUN_DIR/snapshot as [system] system-agent says */
+void system_agent_enforce(void);
+void preload_remove(const struct action *a);
+/* The agent's records ("kind ID NAME C<TAB>S", "file ID GLOB<TAB>C") of
+ * what cfg gives sel: their number, or -1 (err says why). */
+int records_of(struct mp_sb *b, const struct mp_config *cfg, struct mp_selector *sel, const struct mp_resolve_ctx *rctx,
+	       unsigned id, char *err, size_t errsize);
 void problem_add(const char *scope, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The actions in place, kept in RUN_DIR so that a daemon killed and
@@ -147,5 +162,8 @@ void daemon_reload(struct json_object *a);
 /* track.c */
 /* Give the agents of the processes the scopes select this generation's policies. */
 void track_push(void);
+/* What every scope gives process pid, as the records of the snapshot
+ * (the resolve request): their number, or -1 (err says why). */
+int resolve_records(int pid, struct mp_sb *b, char *err, size_t errsize);
 /* Processes, nodes and cgroups into a status answer. */
 void status_figures(struct json_object *a);

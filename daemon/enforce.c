@@ -56,7 +56,7 @@ void actions_clear(void)
 	d.n_actions = 0;
 }
 
-static struct action *action_find(enum action_kind kind, const char *target)
+struct action *action_find(enum action_kind kind, const char *target)
 {
 	for (unsigned i = 0; i < d.n_actions; i++)
 		if (d.actions[i].kind == kind && !strcmp(d.actions[i].target, target))
@@ -64,7 +64,7 @@ static struct action *action_find(enum action_kind kind, const char *target)
 	return NULL;
 }
 
-static struct action *action_add(enum action_kind kind, const char *target)
+struct action *action_add(enum action_kind kind, const char *target)
 {
 	struct action *na = realloc(d.actions, (d.n_actions + 1) * sizeof(*na));
 
@@ -81,7 +81,7 @@ static struct action *action_add(enum action_kind kind, const char *target)
 	return na;
 }
 
-static void action_drop(struct action *a)
+void action_drop(struct action *a)
 {
 	unsigned i = (unsigned)(a - d.actions);
 
@@ -943,6 +943,18 @@ void enforce_all(void)
 	enforce_cgroups(&wants, &n_wants);
 	enforce_system(&wants, &n_wants);
 	enforce_units(&units, &n_units);
+	system_agent_enforce();
+	for (unsigned s = 0; s < d.cfg.n_scopes; s++) {
+		const struct mp_scope *sc = &d.cfg.scopes[s];
+
+		if ((sc->kind == MP_SCOPE_EXE || sc->kind == MP_SCOPE_COMM) && scope_places(sc))
+			scope_note(sc, "%s",
+				   d.cfg.settings.system_agent == 1
+					   ? "placement: the system agent, in each process it selects that starts from "
+					     "now on; processes with an agent listening, at once"
+					   : "placement: only processes with an agent (mplace run, [unit] scopes); "
+					     "system-agent = yes reaches the others");
+	}
 
 	/* take back what this configuration no longer asks for */
 	for (unsigned i = 0; i < d.n_actions;) {
@@ -991,7 +1003,15 @@ void enforce_undo(void)
 			dropin_remove(a);
 		else if (a->kind == ACT_CPUSET || a->kind == ACT_PROPERTY)
 			mems_undo(a);
+		else if (a->kind == ACT_PRELOAD)
+			preload_remove(a);
 		action_drop(a);
+	}
+	{
+		char snap[4200];
+
+		snprintf(snap, sizeof(snap), "%s/snapshot", d.p.run_dir);
+		unlink(snap);
 	}
 	reload_systemd();
 }

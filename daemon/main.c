@@ -54,7 +54,8 @@ static void usage(FILE *f)
 	      "  --systemd-dir DIR    runtime drop-ins (default /run/systemd/system)\n"
 	      "  --cgroup-root DIR    the cgroup v2 tree (default /sys/fs/cgroup)\n"
 	      "  --sysfs-root DIR     read the topology under DIR (tests)\n"
-	      "  --agent PATH         the preload agent named in units' drop-ins\n"
+	      "  --agent PATH         the preload agent named in units' drop-ins and ld.so.preload\n"
+	      "  --preload-file PATH  the system agent's file (default /etc/ld.so.preload)\n"
 	      "  --no-systemd         never talk to systemd (drop-ins are written, not reloaded)\n"
 	      "  -h, --help           this text\n"
 	      "      --version        the version\n"
@@ -63,7 +64,19 @@ static void usage(FILE *f)
 	      f);
 }
 
-enum { OPT_FG = 256, OPT_CONFIG, OPT_STATE, OPT_RUN, OPT_SYSTEMD, OPT_CGROOT, OPT_SYSFS, OPT_AGENT, OPT_NOSD, OPT_VER };
+enum {
+	OPT_FG = 256,
+	OPT_CONFIG,
+	OPT_STATE,
+	OPT_RUN,
+	OPT_SYSTEMD,
+	OPT_CGROOT,
+	OPT_SYSFS,
+	OPT_AGENT,
+	OPT_PRELOAD,
+	OPT_NOSD,
+	OPT_VER
+};
 
 static int parse_args(int argc, char **argv, bool *foreground)
 {
@@ -76,6 +89,7 @@ static int parse_args(int argc, char **argv, bool *foreground)
 		{"cgroup-root", required_argument, NULL, OPT_CGROOT},
 		{"sysfs-root", required_argument, NULL, OPT_SYSFS},
 		{"agent", required_argument, NULL, OPT_AGENT},
+		{"preload-file", required_argument, NULL, OPT_PRELOAD},
 		{"no-systemd", no_argument, NULL, OPT_NOSD},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VER},
@@ -91,6 +105,7 @@ static int parse_args(int argc, char **argv, bool *foreground)
 	d.p.systemd_dir = "/run/systemd/system";
 	d.p.cgroup_root = "/sys/fs/cgroup";
 	d.p.agent = MPLACE_AGENT_INSTALLED;
+	d.p.preload_file = "/etc/ld.so.preload";
 	d.p.systemd = true;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -118,6 +133,9 @@ static int parse_args(int argc, char **argv, bool *foreground)
 		case OPT_AGENT:
 			d.p.agent = optarg;
 			break;
+		case OPT_PRELOAD:
+			d.p.preload_file = optarg;
+			break;
 		case OPT_NOSD:
 			d.p.systemd = false;
 			break;
@@ -135,6 +153,11 @@ static int parse_args(int argc, char **argv, bool *foreground)
 	if (optind < argc) {
 		fprintf(stderr, "mplaced: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
+		return -2;
+	}
+	/* it goes into unit drop-ins and the preload file, read from anywhere */
+	if (d.p.agent[0] != '/') {
+		fprintf(stderr, "mplaced: --agent %s: not an absolute path\n", d.p.agent);
 		return -2;
 	}
 	return 0;

@@ -383,6 +383,7 @@ static const char *const action_names[] = {
 	[ACT_CPUSET] = "cpuset",
 	[ACT_PROPERTY] = "property",
 	[ACT_DROPIN] = "dropin",
+	[ACT_PRELOAD] = "preload",
 };
 
 static const char *actions_file(void)

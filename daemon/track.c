@@ -96,19 +96,25 @@ static void unit_of(const char *cg, char *buf, size_t size)
 
 static bool proc_load(int pid, struct proc *p)
 {
-	char path[64], buf[4096], *nl;
+	char path[64], buf[4096], *nl, *v2;
 	ssize_t n;
 
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
-	if (read_small(path, buf, sizeof(buf)) <= 0 || strncmp(buf, "0::", 3))
-		return false; /* a kernel thread has a cgroup too, but no mm: see below */
-	nl = strchr(buf, '\n');
-	if (nl)
-		*nl = '\0';
-	snprintf(p->cgroup, sizeof(p->cgroup), "%s", buf + 3);
-	unit_of(p->cgroup, p->unit, sizeof(p->unit));
+	if (read_small(path, buf, sizeof(buf)) <= 0)
+		return false;
+	/* the unified hierarchy's line, "0::/path"; on a cgroup v1 machine there
+	 * is none and the process has no cgroup scope (but exe and comm still) */
+	v2 = !strncmp(buf, "0::", 3) ? buf : strstr(buf, "\n0::");
+	if (v2) {
+		v2 += *v2 == '\n' ? 4 : 3;
+		nl = strchr(v2, '\n');
+		if (nl)
+			*nl = '\0';
+		snprintf(p->cgroup, sizeof(p->cgroup), "%s", v2);
+		unit_of(p->cgroup, p->unit, sizeof(p->unit));
+	}
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	n = readlink(path, p->exe, sizeof(p->exe) - 1);
 	if (n <= 0)
@@ -301,6 +307,32 @@ void track_push(void)
 {
 	if (!d.suspended)
 		for_each_tracked(push_one, NULL);
+}
+
+/* ---- resolve: one process's records, for its agent ------------------------------------ */
+
+int resolve_records(int pid, struct mp_sb *b, char *err, size_t errsize)
+{
+	struct mp_resolve_ctx rctx;
+	struct mp_selector sel;
+	struct mp_cgroup cg;
+	struct proc p;
+	bool have_cg;
+	int n;
+
+	if (!proc_load(pid, &p)) {
+		snprintf(err, errsize, "process %d cannot be read", pid);
+		return -1;
+	}
+	selector_of(&p, &sel);
+	mp_live_resolve_ctx(&d.live, &rctx);
+	/* against the process's own cgroup, as its agent would resolve */
+	have_cg = mp_cgroup_load_path(d.p.sysfs_root, p.cgroup, &cg) == 0;
+	rctx.cgroup = have_cg ? &cg : NULL;
+	n = records_of(b, &d.cfg, &sel, &rctx, 0, err, errsize);
+	if (have_cg)
+		mp_cgroup_free(&cg);
+	return n;
 }
 
 /* ---- status figures -------------------------------------------------------------------- */

@@ -594,7 +594,7 @@ int mp_fold(const struct mp_config *cfg, const struct mp_selector *sel, const st
 		for (unsigned i = 0; i < cfg->n_scopes; i++) {
 			const struct mp_scope *sc = &cfg->scopes[i];
 
-			if (!mp_scope_matches(sc, sel))
+			if (!sel->match_all && !mp_scope_matches(sc, sel))
 				continue;
 			order[n].sc = sc;
 			order[n].rank = scope_rank(sc->kind);

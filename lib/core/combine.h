@@ -35,6 +35,9 @@ struct mp_selector {
 	int pid;	    /* > 0 when a pid was named */
 	enum mp_kind kind;
 	const char *path; /* for kind file / shm: the object's path or name */
+	/* every scope of the configuration selects it: for a caller that chose
+	 * the scopes itself (mplaced's snapshot folds [system] with one scope) */
+	bool match_all;
 };
 
 /* Does scope sc select the process (or object) sel describes?  sel->kind
