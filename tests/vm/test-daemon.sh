@@ -11,7 +11,12 @@
 #  - mplace set --cgroup --persist survives kill -9 of the daemon; a
 #    malformed configuration leaves the one in force untouched and is
 #    reported with file:line:col; an unprivileged user is refused, one with
-#    CAP_SYS_NICE served; stopping takes back everything added.
+#    CAP_SYS_NICE served;
+#  - system-agent = yes: a program started from a plain shell and one started
+#    by systemd, both selected by an exe and a comm scope, have their heap and
+#    stack placed (checked by the kernel and page by page); an unselected one
+#    carries an idle agent; the system still works;
+#  - stopping takes back everything added, /etc/ld.so.preload included.
 # Usage: test-daemon.sh (in the system guest; MPLACE_BUILD_DIR set)
 set -u
 build=$MPLACE_BUILD_DIR
@@ -217,6 +222,73 @@ done
 restarts=$(systemctl show -P NRestarts mplaced.service)
 [ "$restarts" -ge 5 ] && ok "systemd restarted mplaced $restarts times" || bad "NRestarts $restarts"
 
+# ---- the system agent: exe and comm scopes reach programs started any way ----
+# the probe: a C program that reports the kernel's view of its own memory
+probe=$build/tests/integration/test-agent-probe
+had_preload=no
+[ -e /etc/ld.so.preload ] && had_preload=yes
+cat >>/etc/mplace/mplace.conf <<'EOF'
+
+[system]
+system-agent = yes
+
+[exe */test-agent-probe]
+heap = bind:2
+
+[comm test-agent-*]
+stack = bind:1
+EOF
+systemctl reload mplaced.service
+if wait_for 20 grep -qx "$agent" /etc/ld.so.preload; then
+	ok "system-agent = yes: /etc/ld.so.preload names the agent"
+else
+	bad "/etc/ld.so.preload: $(cat /etc/ld.so.preload 2>&1)"
+fi
+wait_for 10 test -s /run/mplace/snapshot && ok "the snapshot is written" || bad "no /run/mplace/snapshot"
+# started from this shell, with nothing in its environment
+out=$(env -u LD_PRELOAD "$probe" 2>&1)
+case $out in
+# (bind without strict is MPOL_PREFERRED_MANY for the kernel: mode 2 or 5)
+*"agent active"*"heap-policy "[25]" 2"*"heap-node 2"*"stack-policy "[25]" 1"*"stack-node 1"*)
+	ok "a program started from a plain shell: heap bound to node 2, stack to node 1 (two scopes, folded)" ;;
+*) bad "the probe from a shell: $(echo "$out" | tr '\n' ' ')" ;;
+esac
+# started by systemd, not by this shell
+systemd-run --wait --pipe --quiet --unit=probe-unit "$probe" >"$tmp/probe-unit.out" 2>&1
+case $(cat "$tmp/probe-unit.out") in
+*"agent active"*"heap-node 2"*"stack-node 1"*) ok "the same program as a transient unit: heap on node 2, stack on node 1" ;;
+*) bad "the probe as a unit: $(tr '\n' ' ' <"$tmp/probe-unit.out")" ;;
+esac
+# a long-lived one, checked page by page from outside
+"$probe" --sleep 30 >"$tmp/probe.out" 2>&1 &
+ppid=$!
+wait_for 20 grep -q thread-stack-node "$tmp/probe.out"
+if out=$("$pages" "$ppid" heap=bind:2 2>&1); then
+	ok "every heap page of the probe on node 2, seen from outside"
+else
+	bad "probe pages"
+fi
+echo "$out" | sed 's/^/  /'
+"$mplace" show --pid "$ppid" | grep -q '^violations: none' && ok "show: no violation" ||
+	bad "show: $("$mplace" show --pid "$ppid" | tail -4)"
+kill $ppid 2>/dev/null
+wait $ppid 2>/dev/null
+[ "$(status_field 'd["daemon"]["resolves"]')" -ge 3 ] && ok "its agents asked mplaced to fold the two scopes" ||
+	bad "resolves: $(status_field 'd["daemon"]["resolves"]')"
+# a program no scope selects carries the agent, which does nothing
+python3 -c 'import time; open("/run/idle.ready", "w").write("1"); time.sleep(30)' &
+ipid=$!
+wait_for 20 test -f /run/idle.ready
+grep -q libmplace-preload /proc/$ipid/maps && "$mplace" show --pid $ipid | grep -q '^agent: loaded, not listening' &&
+	ok "a program no scope selects: the agent loaded, doing nothing" ||
+	bad "idle python3: $("$mplace" show --pid $ipid | sed -n 2p)"
+kill $ipid
+wait $ipid 2>/dev/null
+# the machine goes on: units start, the journal writes
+systemctl restart systemd-journald.service && systemd-run --wait --quiet /bin/true &&
+	journalctl --no-pager -n 1 >/dev/null && ok "with the agent everywhere, units start and the journal works" ||
+	bad "the system misbehaves with the agent in ld.so.preload"
+
 # ---- stop: everything added is taken back -----------------------------------
 systemctl stop mplaced.service
 [ ! -e /run/systemd/system/bar.service.d/50-mplace.conf ] && ok "stop: bar's drop-in removed" || bad "drop-in left"
@@ -229,6 +301,18 @@ mems=$(cat /sys/fs/cgroup/bar.slice/cpuset.mems 2>/dev/null)
 ls /run/systemd/system.control/bar.slice.d/ 2>/dev/null | grep -q AllowedMemoryNodes &&
 	bad "systemd's control drop-in for bar.slice left" || ok "stop: no control drop-in left"
 [ ! -e /run/mplace ] && ok "stop: /run/mplace removed" || bad "/run/mplace: $(ls /run/mplace)"
+if [ $had_preload = no ] && [ ! -e /etc/ld.so.preload ]; then
+	ok "stop: /etc/ld.so.preload, made by mplaced, removed"
+elif [ $had_preload = yes ] && ! grep -qx "$agent" /etc/ld.so.preload; then
+	ok "stop: the agent's line taken out of /etc/ld.so.preload"
+else
+	bad "stop: /etc/ld.so.preload: $(cat /etc/ld.so.preload)"
+fi
+out=$("$probe" 2>&1)
+case $out in
+*"agent absent"*) ok "stop: a new program has no agent" ;;
+*) bad "after stop the probe says: $(echo "$out" | head -1)" ;;
+esac
 # the persisted change stays for the next start, by design
 [ -s /var/lib/mplace/runtime.conf ] && ok "the persisted change stays in /var/lib/mplace for the next start" ||
 	bad "/var/lib/mplace/runtime.conf is gone"
