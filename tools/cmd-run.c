@@ -607,6 +607,23 @@ static int cpu_binds(struct ctx *x, const struct args *a, bool apply)
 	return 0;
 }
 
+/* mplace-runtime's use (tools/cmd-runtime.c): resolve as for a program of
+ * another root (a container's), named by its path there and selected by the
+ * given cgroup; leave the variables in our environment, the agent forced,
+ * and return instead of exec. */
+static struct {
+	bool on;
+	const char *cgroup, *label;
+} env_only;
+
+int cmd_run_env(int argc, char **argv, const char *cgroup, const char *label)
+{
+	env_only.on = true;
+	env_only.cgroup = cgroup;
+	env_only.label = label;
+	return cmd_run(argc, argv);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct ctx x;
@@ -626,7 +643,10 @@ int cmd_run(int argc, char **argv)
 	mp_config_init(&x.cfg);
 	mp_policy_init(&x.generic);
 
-	r = find_exe(a.cmd[0], exe, sizeof(exe));
+	if (env_only.on) /* a path in the container, not here */
+		r = snprintf(exe, sizeof(exe), "%s", a.cmd[0]) < (int)sizeof(exe) ? 0 : -ENAMETOOLONG;
+	else
+		r = find_exe(a.cmd[0], exe, sizeof(exe));
 	if (r < 0) {
 		tool_error("%s: command not found", a.cmd[0]);
 		return 127;
@@ -652,7 +672,8 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	x.sel.exe = exe;
 	x.sel.comm = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
-	x.sel.cgroup = x.live.have_cg ? x.live.cg.path : NULL;
+	x.sel.cgroup = env_only.on ? env_only.cgroup : x.live.have_cg ? x.live.cg.path : NULL;
+	x.sel.expr_label = env_only.on ? env_only.label : NULL;
 
 	clear_agent_env();
 	for (size_t i = 0; i < N_KINDS; i++) {
@@ -704,7 +725,9 @@ int cmd_run(int argc, char **argv)
 		tool_hint("merge file:GLOB rules of the configuration into fewer globs");
 		goto out;
 	}
-	r = export_exe_rules(&x, exe);
+	/* a container cannot read the host's files: its children keep the
+	 * policies they inherit */
+	r = env_only.on ? 0 : export_exe_rules(&x, exe);
 	if (r < 0)
 		goto out;
 	/*
@@ -715,7 +738,7 @@ int cmd_run(int argc, char **argv)
 	 * what numactl's does (doc/agent.md, "Cost"), unless --agent asks for it
 	 * (then mplace show and mplace set can ask the program).
 	 */
-	need_agent = a.agent || (kinds_set & ~1u) || n_file_vars || r > 0;
+	need_agent = a.agent || (kinds_set & ~1u) || n_file_vars || r > 0 || (env_only.on && kinds_set);
 	if (a.log && setenv("MPLACE_LOG", "1", 1) < 0)
 		goto out;
 	/* checked before anything is set; applied last, just before exec */
@@ -728,6 +751,13 @@ int cmd_run(int argc, char **argv)
 			     a.cmd[0]);
 	} else if (need_agent && set_preload(agent) < 0) {
 		tool_error("cannot set LD_PRELOAD: %s", strerror(ENOMEM));
+		goto out;
+	}
+	if (env_only.on) {
+		/* the agent sets the generic policy as the task policy at start */
+		if (have_generic)
+			mp_compiled_free(&generic_c);
+		status = EXIT_OK;
 		goto out;
 	}
 	if (have_generic) {

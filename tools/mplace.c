@@ -47,6 +47,9 @@ int main(int argc, char **argv)
 
 		if (!strcmp(base ? base + 1 : argv[0], "numactl"))
 			return cmd_numactl(argc, argv);
+		/* installed as mplace-runtime[-NAME]: an OCI runtime wrapper */
+		if (!strncmp(base ? base + 1 : argv[0], "mplace-runtime", 14))
+			return cmd_runtime(argc, argv);
 	}
 	if (argc < 2) {
 		usage(stderr);

@@ -42,6 +42,8 @@ int cmd_explain(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_numactl(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_run_env(int argc, char **argv, const char *cgroup, const char *label);
+int cmd_runtime(int argc, char **argv);
 int cmd_set(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_reset(int argc, char **argv);

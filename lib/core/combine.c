@@ -624,7 +624,7 @@ int mp_fold(const struct mp_config *cfg, const struct mp_selector *sel, const st
 			}
 	}
 	if (r >= 0 && expr) {
-		char *label = strdup("command line");
+		char *label = strdup(sel->expr_label ? sel->expr_label : "command line");
 
 		r = label ? fold_step(&acc, trace ? &t : NULL, expr, label, NULL, "policy") : -ENOMEM;
 	}

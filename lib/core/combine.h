@@ -38,6 +38,9 @@ struct mp_selector {
 	/* every scope of the configuration selects it: for a caller that chose
 	 * the scopes itself (mplaced's snapshot folds [system] with one scope) */
 	bool match_all;
+	/* the name of the scope of the caller's expression in traces and
+	 * sources; NULL: "command line" */
+	const char *expr_label;
 };
 
 /* Does scope sc select the process (or object) sel describes?  sel->kind

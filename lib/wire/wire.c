@@ -11,10 +11,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -175,6 +177,44 @@ int mp_wire_holder(int pid)
 	return found;
 }
 
+/*
+ * A datagram socket in the network namespace of process pid: abstract
+ * names are per network namespace, and a container's agent binds its name
+ * in the container's.  Entering it takes CAP_SYS_ADMIN; without it (or where
+ * pid shares ours) the socket is made in our own, and a container's agent is
+ * then not found.  setns changes the calling thread only, and we go back
+ * before returning.
+ */
+static int socket_near(int pid)
+{
+	char path[64];
+	struct stat there, here;
+	int target, self, fd, r;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	if (stat(path, &there) < 0 || stat("/proc/thread-self/ns/net", &here) < 0 ||
+	    (there.st_ino == here.st_ino && there.st_dev == here.st_dev))
+		return socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	target = open(path, O_RDONLY | O_CLOEXEC);
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (target < 0 || self < 0 || setns(target, CLONE_NEWNET) < 0) {
+		if (target >= 0)
+			close(target);
+		if (self >= 0)
+			close(self);
+		return socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	}
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	r = fd < 0 ? -errno : 0;
+	if (setns(self, CLONE_NEWNET) < 0) {
+		/* the thread would stay in the container's network: never */
+		abort();
+	}
+	close(target);
+	close(self);
+	return fd < 0 ? (errno = -r, -1) : fd;
+}
+
 /* The sender's credentials of a received datagram, when the kernel gave them. */
 static bool sender_of(struct msghdr *mh, struct ucred *ret)
 {
@@ -202,7 +242,7 @@ int mp_wire_ask(int pid, const char *req, size_t len, int timeout_ms, char **ret
 	if (ns_pid < 0)
 		return ns_pid;
 	sl = mp_wire_address(ns_pid, &sa);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fd = socket_near(pid);
 	if (fd < 0)
 		return -errno;
 	/* credentials on what we receive; an address of our own (autobind) so
