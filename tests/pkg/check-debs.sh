@@ -101,6 +101,9 @@ TimeoutStartSec=900
 WantedBy=multi-user.target
 UNIT
 ln -s /etc/systemd/system/mplace-check.service "$root/etc/systemd/system/multi-user.target.wants/"
+# no login prompt on the console: nobody logs in, and agetty writes
+# /run/agetty.reload whenever it likes, which is not the packages' doing
+ln -s /dev/null "$root/etc/systemd/system/console-getty.service"
 
 # ---- boot it ----------------------------------------------------------------
 # nspawn keeps its bookkeeping under /run/systemd/nspawn and refuses to

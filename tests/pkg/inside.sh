@@ -12,8 +12,15 @@ bad() { echo "FAIL: $*"; }
 agent=$(cat /root/agent-path)
 export DEBIAN_FRONTEND=noninteractive
 
-state=$(systemctl is-system-running --wait 2>/dev/null)
-echo "system state before install: $state"
+# The rest of the boot first (a getty writes to /run as it starts): the
+# snapshot below is the booted system's, not a moment of its start.
+for _ in $(seq 60); do
+	[ -z "$(systemctl list-jobs --no-legend | grep -v mplace-check)" ] && break
+	sleep 1
+done
+sleep 2
+# this unit is part of the boot, so the system is "starting" until it ends
+echo "system state before install: $(systemctl is-system-running 2>&1); failed units: $(systemctl --failed --no-legend --plain | awk '{print $1}' | tr '\n' ' ')"
 
 # What the root holds before: every path outside the package manager's own
 # state, the logs and this check's files, with /run and /var/lib in full.
@@ -46,7 +53,7 @@ fi
 # ---- the tool -------------------------------------------------------------------
 out=$(mplace --version 2>&1) && ok "mplace --version: $out" || bad "mplace --version: $out"
 if out=$(mplace topo 2>&1); then
-	ok "mplace topo: $(grep -c '^ *node\|^node' <<<"$out") lines about nodes"
+	ok "mplace topo lists $(grep -cE '^[0-9]+ ' <<<"$out") node(s)"
 	sed -n 1,6p <<<"$out" | sed 's/^/  | /'
 else
 	bad "mplace topo failed: $out"
