@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The Debian packages, end to end (doc/packaging.md): built from a clean
 # clone with dpkg-buildpackage, checked by lintian, installed on a fresh
-# Debian 12 root made with mmdebstrap and booted with systemd-nspawn, where
+# Debian 12 (or 13) root made with mmdebstrap and booted with systemd-nspawn, where
 # 'mplace topo', 'mplace run' and mplaced (systemctl start) must work from
 # the installed paths; then removed and purged, which must leave the root as
 # it was: /etc/ld.so.preload untouched or restored, nothing in /run or
@@ -10,7 +10,11 @@
 # test suite.
 #
 # Usage: tests/pkg/check-debs.sh [REPO [REV]]   (default: this clone, HEAD)
-# Environment: MPLACE_DEBIAN_MIRROR (default: the host's bookworm mirror),
+# Environment: MPLACE_RELEASE=bookworm (default) or trixie: the Debian
+# release to build on and install into; one other than the host's is built
+# in a root of its own made with mmdebstrap, without the test suite (its run
+# and show tests assume the host's pid namespace and setuid, which a
+# container does not give).  MPLACE_DEBIAN_MIRROR (default: the host's),
 # MPLACE_KEEP=1 to keep the work directory.
 # Exit: 0 when every check passed, 1 otherwise, 77 when it cannot run here.
 set -u
@@ -36,15 +40,51 @@ work=$(mktemp -d /tmp/mplace-debs.XXXXXX)
 cleanup() { [ "${MPLACE_KEEP:-}" = 1 ] && echo "kept $work" || rm -rf "$work"; }
 trap cleanup EXIT
 
+release=${MPLACE_RELEASE:-bookworm}
+host_release=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+mirror=${MPLACE_DEBIAN_MIRROR:-$(awk '/^URIs:/ {u = $2} /^Suites:.*bookworm/ {print u; exit}' \
+	/etc/apt/sources.list.d/*.sources 2>/dev/null)}
+mirror=${mirror:-http://deb.debian.org/debian}
+sources=("deb $mirror $release main" "deb ${mirror%/debian}/debian-security $release-security main")
+# systemd-nspawn, in a mount namespace of its own with a tmpfs on
+# /run/systemd/nspawn: nspawn keeps its bookkeeping there and refuses to
+# clean it up where /run is not a tmpfs; this leaves the host's /run alone
+nspawn() {
+	timeout 1200 unshare -m --propagation private sh -c 'mount -t tmpfs tmpfs /run/systemd/nspawn && exec systemd-nspawn "$@"' \
+		sh -q --register=no --keep-unit "$@"
+}
+mkdir -p /run/systemd/nspawn
+
 # ---- build from a clean clone ---------------------------------------------
 git clone --quiet --no-local "$repo" "$work/mplace" && git -C "$work/mplace" checkout --quiet "$rev" ||
 	{ bad "cannot clone $repo at $rev"; finish; }
-echo "building $(git -C "$work/mplace" log -1 --format='%h %s' | cut -c1-72)"
-missing=$(cd "$work/mplace" && dpkg-checkbuilddeps 2>&1) || skip "build dependencies missing: $missing"
+echo "building $(git -C "$work/mplace" log -1 --format='%h %s' | cut -c1-72) for $release"
 start=$SECONDS
-if (cd "$work/mplace" && DEB_BUILD_OPTIONS="parallel=2 ${DEB_BUILD_OPTIONS:-}" dpkg-buildpackage -us -uc -b) \
-	>"$work/build.log" 2>&1; then
-	ok "dpkg-buildpackage -us -uc -b from a clean clone ($((SECONDS - start)) s)"
+if [ "$release" = "$host_release" ]; then
+	missing=$(cd "$work/mplace" && dpkg-checkbuilddeps 2>&1) || skip "build dependencies missing: $missing"
+	(cd "$work/mplace" && DEB_BUILD_OPTIONS="parallel=2 ${DEB_BUILD_OPTIONS:-}" dpkg-buildpackage -us -uc -b) \
+		>"$work/build.log" 2>&1
+	r=$?
+	lint() { lintian --tag-display-limit 0 -I -E --pedantic "$work"/*.changes; }
+else
+	# a root of that release with what debian/control asks for
+	broot=$work/build-root
+	mmdebstrap --quiet --variant=apt --include=build-essential,lintian,ca-certificates \
+		--skip=cleanup/apt/lists "$release" "$broot" "${sources[@]}" >"$work/mmdebstrap-build.log" 2>&1 ||
+		skip "cannot make a $release root with mmdebstrap: $(tail -n 3 "$work/mmdebstrap-build.log" | tr '\n' ' ')"
+	mkdir -p "$broot/build"
+	cp -a "$work/mplace" "$broot/build/"
+	# (--timezone=off: tzdata, pulled in by python3, cannot configure over
+	# the host's /etc/localtime bound in)
+	nspawn -D "$broot" --console=pipe --timezone=off --setenv=DEBIAN_FRONTEND=noninteractive \
+		sh -c 'cd /build/mplace && apt-get build-dep -y -q ./ &&
+		DEB_BUILD_OPTIONS="parallel=2 nocheck" dpkg-buildpackage -us -uc -b' >"$work/build.log" 2>&1
+	r=$?
+	cp "$broot"/build/*.deb "$broot"/build/*.changes "$broot"/build/*.buildinfo "$work/" 2>/dev/null
+	lint() { nspawn -D "$broot" --console=pipe sh -c 'lintian --version; cd /build && lintian --tag-display-limit 0 -I -E --pedantic *.changes'; }
+fi
+if [ $r = 0 ]; then
+	ok "dpkg-buildpackage -us -uc -b from a clean clone on $release ($((SECONDS - start)) s)"
 else
 	bad "dpkg-buildpackage failed:"; tail -n 30 "$work/build.log"; finish
 fi
@@ -55,7 +95,7 @@ mapfile -t debs < <(find "$work" -maxdepth 1 -name '*.deb' ! -name '*-dbgsym_*' 
 	bad "expected four packages, got ${#debs[@]}: ${debs[*]}"
 
 # ---- lintian ----------------------------------------------------------------
-lintian --tag-display-limit 0 -I -E --pedantic "$work"/*.changes >"$work/lintian.log" 2>&1
+lint >"$work/lintian.log" 2>&1
 for s in E W I P X; do
 	eval "n_$s=$(grep -c "^$s: " "$work/lintian.log")"
 done
@@ -66,21 +106,17 @@ grep -E '^[EWIPX]: ' "$work/lintian.log" | sed 's/^/   /'
 [ "$n_E" = 0 ] && [ "$n_W" = 0 ] && ok "lintian: no errors, no warnings" ||
 	bad "lintian has errors or warnings (doc/packaging.md explains the ones that stay)"
 
-# ---- a fresh Debian 12 root -------------------------------------------------
-mirror=${MPLACE_DEBIAN_MIRROR:-$(awk '/^URIs:/ {u = $2} /^Suites:.*bookworm/ {print u; exit}' \
-	/etc/apt/sources.list.d/*.sources 2>/dev/null)}
-mirror=${mirror:-http://deb.debian.org/debian}
+# ---- a fresh root of the release ---------------------------------------------
 root=$work/root
 start=$SECONDS
 # apt's lists are kept so that the packages' dependencies install from the
 # archive inside the booted root, as on any machine
 if ! mmdebstrap --quiet --variant=minbase --include=systemd,systemd-sysv,dbus,procps \
-	--skip=cleanup/apt/lists bookworm "$root" "deb $mirror bookworm main" \
-	"deb ${mirror%/debian}/debian-security bookworm-security main" >"$work/mmdebstrap.log" 2>&1; then
+	--skip=cleanup/apt/lists "$release" "$root" "${sources[@]}" >"$work/mmdebstrap.log" 2>&1; then
 	tail -n 5 "$work/mmdebstrap.log"
-	skip "cannot make a Debian 12 root with mmdebstrap (is the archive reachable?)"
+	skip "cannot make a $release root with mmdebstrap (is the archive reachable?)"
 fi
-ok "mmdebstrap: a Debian 12 root ($((SECONDS - start)) s)"
+ok "mmdebstrap: a fresh $release root ($((SECONDS - start)) s)"
 mkdir -p "$root/root/debs"
 cp "${debs[@]}" "$root/root/debs/"
 install -m 755 "$here/inside.sh" "$root/root/inside.sh"
@@ -106,18 +142,11 @@ ln -s /etc/systemd/system/mplace-check.service "$root/etc/systemd/system/multi-u
 ln -s /dev/null "$root/etc/systemd/system/console-getty.service"
 
 # ---- boot it ----------------------------------------------------------------
-# nspawn keeps its bookkeeping under /run/systemd/nspawn and refuses to
-# clean it up where /run is not a tmpfs: a private tmpfs there, in a mount
-# namespace of its own, leaves the host's /run alone.  CAP_NET_ADMIN:
-# mplaced's process-events connector needs it, as on a real machine; a
-# container lacks it by default.  The systemd inside needs a console that
-# is a terminal (read-only).
+# CAP_NET_ADMIN: mplaced's process-events connector needs it, as on a real
+# machine; a container lacks it by default.  The systemd inside needs a
+# console that is a terminal (read-only).
 start=$SECONDS
-mkdir -p /run/systemd/nspawn
-timeout 1200 unshare -m --propagation private sh -c '
-	mount -t tmpfs tmpfs /run/systemd/nspawn &&
-	exec systemd-nspawn -q -D "$1" -b --register=no --keep-unit --console=read-only \
-		--capability=CAP_NET_ADMIN' sh "$root" >"$work/boot.log" 2>&1
+nspawn -D "$root" -b --console=read-only --capability=CAP_NET_ADMIN >"$work/boot.log" 2>&1
 r=$?
 [ $r = 0 ] || bad "systemd-nspawn exited $r (console: $work/boot.log)"
 if [ -f "$root/root/inside.log" ]; then

@@ -27,8 +27,11 @@ echo "system state before install: $(systemctl is-system-running 2>&1); failed u
 snapshot() {
 	find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /tmp -o -path /root \
 		-o -path /var/lib/dpkg -o -path /var/lib/apt -o -path /var/cache -o -path /var/log \) -prune -o -print
+	# (systemd's own bookkeeping: its journal, units and the terminals where
+	# systemctl, run from one, blocks password prompts, systemd 257)
 	find /run \( -path /run/systemd/journal -o -path /run/log -o -path /run/systemd/units \
-		-o -path /run/systemd/transient -o -path /run/user -o -path /run/systemd/inaccessible \) -prune -o -print
+		-o -path /run/systemd/transient -o -path /run/user -o -path /run/systemd/inaccessible \
+		-o -path /run/systemd/ask-password-block \) -prune -o -print
 } 2>/dev/null
 snapshot | sort >/root/before
 
