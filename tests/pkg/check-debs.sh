@@ -13,8 +13,8 @@
 # Environment: MPLACE_RELEASE=bookworm (default) or trixie: the Debian
 # release to build on and install into; one other than the host's is built
 # in a root of its own made with mmdebstrap, without the test suite (its run
-# and show tests assume the host's pid namespace and setuid, which a
-# container does not give).  MPLACE_DEBIAN_MIRROR (default: the host's),
+# and show tests assume the host's pid namespace and a /tmp that honours
+# setuid, which a container does not give).  MPLACE_DEBIAN_MIRROR (default: the host's),
 # MPLACE_KEEP=1 to keep the work directory.
 # Exit: 0 when every check passed, 1 otherwise, 77 when it cannot run here.
 set -u
