@@ -64,7 +64,7 @@ static const char *runtime_name(const char *argv0)
 	return "runc";
 }
 
-static int exec_runtime(const char *rt, int argc, char **argv)
+static int exec_runtime(const char *rt, int argc, char **argv, char **envp)
 {
 	char **av = calloc((size_t)argc + 1, sizeof(*av));
 
@@ -76,7 +76,7 @@ static int exec_runtime(const char *rt, int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		av[i] = argv[i];
 	fflush(NULL);
-	execvp(rt, av);
+	execvpe(rt, av, envp);
 	tool_error("cannot run the runtime %s: %s", rt, strerror(errno));
 	tool_hint("name it with MPLACE_RUNTIME=PATH");
 	free(av);
@@ -422,12 +422,28 @@ int cmd_runtime(int argc, char **argv)
 {
 	const char *rt = runtime_name(argv[0]), *bundle;
 	int cmd = find_command(argc, argv, &bundle);
+	size_t n = 0;
+	char **envp;
 
+	/* the runtime runs with the environment we were given: resolving
+	 * leaves the container's agent and policies in ours */
+	while (environ[n])
+		n++;
+	envp = calloc(n + 1, sizeof(*envp));
+	if (!envp) {
+		tool_error("%s", strerror(ENOMEM));
+		return EXIT_FAIL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!(envp[i] = strdup(environ[i]))) {
+			tool_error("%s", strerror(ENOMEM));
+			return EXIT_FAIL;
+		}
 	if (cmd && bundle) {
 		int r = place_bundle(bundle);
 
 		if (r < 0)
 			return -r;
 	}
-	return exec_runtime(rt, argc, argv);
+	return exec_runtime(rt, argc, argv, envp);
 }

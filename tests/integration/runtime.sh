@@ -17,7 +17,7 @@ ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fail=1; }
 ln -s "$(realpath "$mplace")" "$tmp/mplace-runtime"
 ln -s "$(realpath "$mplace")" "$tmp/mplace-runtime-fake"
-printf '#!/bin/sh\nprintf "%%s\\n" "$0" "$@" >"%s/args"\nexit 7\n' "$tmp" >"$tmp/fake"
+printf '#!/bin/sh\nprintf "%%s\\n" "$0" "$@" >"%s/args"\nenv >"%s/env"\nexit 7\n' "$tmp" "$tmp" >"$tmp/fake"
 chmod +x "$tmp/fake"
 export PATH=$tmp:$PATH
 mkdir "$tmp/b"
@@ -39,7 +39,9 @@ want=$(printf '%s\n' "$tmp/fake" --root /r --log=/l create --bundle "$tmp/b" --p
 printf '%s\n' '{"process": {"args": ["/usr/bin/python3"], "env": ["PATH=/usr/bin", "LD_PRELOAD=/lib/other.so"]},' \
 	'"annotations": {"io.mplace.heap": "bind:0", "io.mplace.allow": "0"}, "linux": {"cgroupsPath": "/c1"}}' \
 	>"$tmp/b/config.json"
-(cd "$tmp/b" && MPLACE_RUNTIME=fake "$tmp/mplace-runtime" create c1)
+(cd "$tmp/b" && MPLACE_RUNTIME=fake LD_PRELOAD= "$tmp/mplace-runtime" create c1)
+grep -qE '^(MPLACE_AGENT_|LD_PRELOAD=.)' "$tmp/env" && bad "the runtime itself got the container's agent: $(grep -E '^(MPLACE|LD_)' "$tmp/env")" ||
+	ok "the runtime runs with the environment the wrapper was given, not the container's"
 check='
 import json, sys
 c = json.load(open(sys.argv[1]))
