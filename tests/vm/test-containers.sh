@@ -13,7 +13,9 @@
 #    wrapper found it, and no agent in the container;
 #  - a bad annotation: creation fails naming it, the real runtime never runs
 #    (no container state, no cgroup);
-#  - the wrapper's cost on container start, against the bare runtime.
+#  - the wrapper's cost on container start, against the bare runtime;
+#  - containerd: ctr run with the runc v2 shim running mplace-runtime, an
+#    image imported from a tarball made in the test, the same placement.
 # Usage: test-containers.sh (in the system guest; MPLACE_BUILD_DIR set)
 set -u
 build=$MPLACE_BUILD_DIR
@@ -50,6 +52,8 @@ anon = mmap.mmap(-1, 16 << 20)
 for off in range(0, len(anon), 4096):
     anon[off] = 1
 print("ready", flush=True)
+if len(sys.argv) > 1:
+    open(sys.argv[1], "w").write("ready\n")
 time.sleep(600)
 EOF
 }
@@ -187,6 +191,73 @@ EOF
 	echo "  $rt: run of /usr/bin/true: bare $((bare / 5000000)) ms, through mplace-runtime $((wrapped / 5000000)) ms" \
 		"(ratio $(python3 -c "print('%.2f' % ($wrapped / $bare))"), mean of 5, emulated guest)"
 done
+
+# ---- containerd: ctr run with the runc v2 shim running mplace-runtime, an
+# image imported from a tarball made here (OCI layout: one layer with the
+# program and the links to /usr, which is bind-mounted from the guest; the
+# native snapshotter, since the guest's root is itself an overlay)
+if command -v ctr >/dev/null && systemctl start containerd.service 2>/dev/null &&
+	wait_for 30 ctr version; then
+	echo "--- containerd $(ctr version | sed -n 's/^ *Version: *//p' | tail -1)"
+	mkroot "$tmp/img-root"
+	python3 - "$tmp/img-root" "$tmp/image.tar" <<'EOF'
+import hashlib, io, json, sys, tarfile
+root, out = sys.argv[1], sys.argv[2]
+layer = io.BytesIO()
+with tarfile.open(fileobj=layer, mode="w") as t:
+    t.add(root, arcname=".")
+layer = layer.getvalue()
+def blob(data):
+    return "sha256:" + hashlib.sha256(data).hexdigest(), data
+ld, lb = blob(layer)
+config = json.dumps({"architecture": "amd64", "os": "linux",
+    "config": {"Cmd": ["/usr/bin/python3", "/app/alloc.py", "/out/ready"], "Env": ["PATH=/usr/bin"]},
+    "rootfs": {"type": "layers", "diff_ids": [ld]}}).encode()
+cd, cb = blob(config)
+manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": len(cb)},
+    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": ld, "size": len(lb)}]}).encode()
+md, mb = blob(manifest)
+index = json.dumps({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "digest": md, "size": len(mb), "annotations": {"io.containerd.image.name": "docker.io/library/mplace-test:1",
+    "org.opencontainers.image.ref.name": "1"}}]}).encode()
+with tarfile.open(out, "w") as t:
+    for name, data in [("oci-layout", b'{"imageLayoutVersion": "1.0.0"}'), ("index.json", index),
+                       ("blobs/sha256/" + ld[7:], lb), ("blobs/sha256/" + cd[7:], cb), ("blobs/sha256/" + md[7:], mb)]:
+        ti = tarfile.TarInfo(name)
+        ti.size = len(data)
+        t.addfile(ti, io.BytesIO(data))
+EOF
+	if ctr images import --snapshotter native "$tmp/image.tar" >"$tmp/import.out" 2>&1; then
+		ok "containerd: the image imported from the test's tarball"
+	else
+		bad "ctr images import: $(cat "$tmp/import.out")"
+	fi
+	mkdir -p "$tmp/out"
+	ctr run -d --null-io --snapshotter native --runc-binary "$wrapper" --annotation io.mplace.heap=bind:3 --annotation io.mplace.allow=2-3 \
+		--mount "type=bind,src=/usr,dst=/usr,options=rbind:ro" --mount "type=bind,src=$tmp/out,dst=/out,options=rbind:rw" \
+		docker.io/library/mplace-test:1 ctr-placed >"$tmp/ctr.out" 2>&1 || bad "ctr run: $(cat "$tmp/ctr.out")"
+	if wait_for 60 test -f "$tmp/out/ready"; then
+		pid=$(ctr task ls | awk '$1 == "ctr-placed" { print $2 }')
+		if out=$("$pages" "$pid" heap=bind:3 2>&1); then
+			ok "containerd: every heap page of the task's python3 (pid $pid) on node 3"
+		else
+			bad "containerd: heap pages"
+		fi
+		echo "$out" | sed 's/^/  /'
+		got=$(anon_nodes "$pid")
+		outside=$(tr ' ' '\n' <<<"$got" | grep -vE '^[23]:' | grep -c .)
+		[ "$outside" = 0 ] && ok "containerd: every anonymous page on nodes 2-3 ($got)" || bad "containerd: anonymous pages $got"
+	else
+		bad "containerd: the task did not get ready: $(cat "$tmp/ctr.out"; ctr task ls)"
+	fi
+	ctr task kill -s KILL ctr-placed >/dev/null 2>&1
+	wait_for 20 sh -c '! ctr task ls | grep -q "^ctr-placed .*RUNNING"'
+	ctr task rm -f ctr-placed >/dev/null 2>&1
+	ctr container rm ctr-placed >/dev/null 2>&1
+else
+	echo "SKIP: containerd does not run in the guest"
+fi
 
 rm -rf "$tmp"
 exit $fail
