@@ -89,7 +89,7 @@ else
 	bad "dpkg-buildpackage failed:"; tail -n 30 "$work/build.log"; finish
 fi
 summary=$(grep -E '^(Ok|Fail|Skipped|Timeout):' "$work/build.log" | tr -s ' ' | tr '\n' ' ')
-echo "   its test run: $summary"
+echo "   its test run: ${summary:-none (nocheck, see above)}"
 mapfile -t debs < <(find "$work" -maxdepth 1 -name '*.deb' ! -name '*-dbgsym_*' | sort)
 [ ${#debs[@]} = 4 ] && ok "four packages: $(basename -a "${debs[@]}" | tr '\n' ' ')" ||
 	bad "expected four packages, got ${#debs[@]}: ${debs[*]}"
