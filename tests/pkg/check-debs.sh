@@ -89,7 +89,7 @@ else
 	bad "dpkg-buildpackage failed:"; tail -n 30 "$work/build.log"; finish
 fi
 summary=$(grep -E '^(Ok|Fail|Skipped|Timeout):' "$work/build.log" | tr -s ' ' | tr '\n' ' ')
-echo "   its test run: $summary"
+echo "   its test run: ${summary:-none (nocheck, see above)}"
 mapfile -t debs < <(find "$work" -maxdepth 1 -name '*.deb' ! -name '*-dbgsym_*' | sort)
 [ ${#debs[@]} = 4 ] && ok "four packages: $(basename -a "${debs[@]}" | tr '\n' ' ')" ||
 	bad "expected four packages, got ${#debs[@]}: ${debs[*]}"
@@ -148,7 +148,10 @@ ln -s /dev/null "$root/etc/systemd/system/console-getty.service"
 start=$SECONDS
 nspawn -D "$root" -b --console=read-only --capability=CAP_NET_ADMIN >"$work/boot.log" 2>&1
 r=$?
-[ $r = 0 ] || bad "systemd-nspawn exited $r (console: $work/boot.log)"
+if [ $r != 0 ]; then
+	bad "systemd-nspawn exited $r; the console's end:"
+	tail -n 20 "$work/boot.log" | sed 's/^/   | /'
+fi
 if [ -f "$root/root/inside.log" ]; then
 	ok "booted with systemd-nspawn -b and ran the checks inside ($((SECONDS - start)) s)"
 	while read -r line; do

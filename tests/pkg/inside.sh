@@ -87,11 +87,35 @@ grep -q " $agent" <<<"$(systemctl show -P ExecStart mplaced.service)" &&
 systemctl stop mplaced.service
 [ ! -e /run/mplace ] && ok "stopped: /run/mplace is gone" || bad "stopped, but /run/mplace is left: $(ls /run/mplace)"
 
-# ---- a preload line left behind ------------------------------------------------
-# As a killed daemon with 'system-agent = yes' leaves it: the agent's line,
-# after a line of the administrator's own that must stay.
+# ---- the system agent, and a preload line left behind ---------------------------------
+# With 'system-agent = yes' the daemon puts its agent first in
+# /etc/ld.so.preload, before a line of the administrator's own, and takes it
+# out when it stops; killed, it leaves the line, which removing the package
+# must take out, keeping the administrator's line and the file's mode.
 other=$(readlink -f /lib/*/libc.so.6)
-printf '%s\n%s\n' "$other" "$agent" >/etc/ld.so.preload
+printf '%s\n' "$other" >/etc/ld.so.preload
+mkdir -p /etc/mplace
+printf '[system]\nsystem-agent = yes\n' >/etc/mplace/mplace.conf
+systemctl start mplaced.service
+for _ in $(seq 20); do [ "$(head -n 1 /etc/ld.so.preload)" = "$agent" ] && break; sleep 0.5; done
+if [ "$(cat /etc/ld.so.preload)" = "$(printf '%s\n%s' "$agent" "$other")" ]; then
+	ok "system-agent = yes: mplaced put $agent first in /etc/ld.so.preload"
+else
+	bad "system-agent = yes: /etc/ld.so.preload is: $(cat /etc/ld.so.preload)"
+fi
+grep -qF " $agent" /proc/self/maps && ok "a program started any way now carries the agent" ||
+	bad "the system agent is not in a new program"
+systemctl stop mplaced.service
+[ "$(cat /etc/ld.so.preload)" = "$other" ] && ok "stopping mplaced took its line out, the other kept" ||
+	bad "after stopping mplaced, /etc/ld.so.preload is: $(cat /etc/ld.so.preload)"
+systemctl start mplaced.service
+for _ in $(seq 20); do [ "$(head -n 1 /etc/ld.so.preload)" = "$agent" ] && break; sleep 0.5; done
+# killed, and not restarted (stop cancels Restart=on-failure)
+systemctl kill -s KILL mplaced.service
+sleep 1
+systemctl stop mplaced.service
+grep -qxF "$agent" /etc/ld.so.preload && ok "a killed mplaced leaves its line (as it must: it had no chance)" ||
+	bad "a killed mplaced left no line, so removal is not tested with one"
 chmod 600 /etc/ld.so.preload
 apt-get remove -y -q mplaced >/root/apt-remove.log 2>&1 || bad "apt-get remove mplaced failed"
 if [ "$(cat /etc/ld.so.preload)" = "$other" ] && [ "$(stat -c %a /etc/ld.so.preload)" = 600 ]; then
@@ -104,15 +128,18 @@ printf '%s\n' "$agent" >/etc/ld.so.preload
 apt-get remove -y -q mplace >>/root/apt-remove.log 2>&1 || bad "apt-get remove mplace failed"
 [ ! -e /etc/ld.so.preload ] && ok "removing mplace took the line out, and the file it alone was in" ||
 	bad "after removing mplace, /etc/ld.so.preload is: $(cat /etc/ld.so.preload)"
-# and once more with the daemon installed and purged
+# and purging with the daemon running the system agent
 apt-get install -y -q /root/debs/mplace_*.deb /root/debs/mplaced_*.deb >>/root/apt-install.log 2>&1 ||
 	bad "reinstalling mplace and mplaced failed"
 systemctl start mplaced.service
-printf '%s\n' "$agent" >/etc/ld.so.preload
+for _ in $(seq 20); do [ -e /etc/ld.so.preload ] && break; sleep 0.5; done
+grep -qxF "$agent" /etc/ld.so.preload 2>/dev/null || bad "the reinstalled mplaced did not put its line in"
 apt-get purge -y -q mplaced mplace libmplace-dev libmplace0 >/root/apt-purge.log 2>&1 &&
-	ok "apt-get purge of the four packages" || bad "apt-get purge failed: $(tail -n 5 /root/apt-purge.log | tr '\n' ' ')"
+	ok "apt-get purge of the four packages, mplaced running" || bad "apt-get purge failed: $(tail -n 5 /root/apt-purge.log | tr '\n' ' ')"
 [ ! -e /etc/ld.so.preload ] && ok "purged: /etc/ld.so.preload is as before (absent)" ||
 	bad "after purge, /etc/ld.so.preload is: $(cat /etc/ld.so.preload)"
+# the administrator's configuration is theirs: this check's own goes now
+rm -r /etc/mplace
 apt-get autoremove --purge -y -q >>/root/apt-purge.log 2>&1
 
 # ---- nothing left ------------------------------------------------------------------
@@ -126,7 +153,7 @@ else
 	bad "left after purge: $(echo $left)"
 fi
 [ -z "$gone" ] || echo "(paths gone since before the install, none of them mplace's: $(echo $gone))"
-for d in /var/lib/mplace /run/mplace /etc/mplace; do
+for d in /var/lib/mplace /run/mplace; do
 	[ ! -e "$d" ] || bad "$d is left after purge"
 done
 echo "system state at the end: $(systemctl is-system-running 2>&1)"
