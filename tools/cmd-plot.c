@@ -17,10 +17,10 @@
  * JSON.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,16 +34,28 @@
 #include "procview.h"
 #include "svg.h"
 #include "tool.h"
+#include "wire/wire.h"
 
-static const char usage_text[] = "Usage: mplace plot machine [--sysfs-root DIR] [-o FILE]\n"
-				 "\n"
-				 "Draw, as SVG, the machine's nodes by memory tier with their CPUs, memory,\n"
-				 "bandwidth, latency and nearby devices, and the distances between them.\n"
-				 "\n"
-				 "Options:\n"
-				 "  -o, --output FILE     write the picture to FILE (default: standard output)\n"
-				 "  --sysfs-root DIR      read the machine under DIR instead of /\n"
-				 "  -h, --help            show this help\n";
+static const char usage_text[] =
+	"Usage: mplace plot machine [--sysfs-root DIR] [-o FILE]\n"
+	"       mplace plot process PID [--sysfs-root DIR] [--all] [-o FILE]\n"
+	"       mplace plot record [--interval SECONDS] [--seconds N] [-o FILE] (--pid PID | -- COMMAND [ARG]...)\n"
+	"\n"
+	"Draw, as SVG: the machine's nodes by memory tier with their CPUs, memory,\n"
+	"bandwidth, latency and nearby devices, and the distances between them; a\n"
+	"process's address space range by range, coloured by the nodes its pages are\n"
+	"on, with each range's kind and policies and the pages outside them marked;\n"
+	"or a process's pages per node and per kind over time, while a command runs\n"
+	"or for a while of a running process.\n"
+	"\n"
+	"Options:\n"
+	"  -o, --output FILE     write the picture to FILE (default: standard output)\n"
+	"  --sysfs-root DIR      read the machine under DIR instead of /\n"
+	"  --all                 process: draw ranges without present pages too\n"
+	"  --pid PID             record: the running process to record\n"
+	"  --seconds N           record: stop after N seconds\n"
+	"  --interval SECONDS    record: time between samples (default 0.5)\n"
+	"  -h, --help            show this help\n";
 
 enum { OPT_SYSFS_ROOT = 0x100, OPT_ALL, OPT_PID, OPT_SECONDS, OPT_INTERVAL };
 
@@ -294,12 +306,511 @@ static int plot_machine(const struct plot_opts *o)
 	return EXIT_OK;
 }
 
+/* ---- process ----------------------------------------------------------------- */
+
+#define ROW_H	 18.0
+#define COL_KIND 205.0
+#define COL_KPOL 265.0
+#define COL_REQ	 430.0
+#define COL_BAR	 595.0
+#define BAR_MAX	 300.0
+#define COL_PAGE 905.0
+#define COL_NOTE 1065.0
+
+/* "0:12 1:3": the pages on each node, as data-pages. */
+static void pages_attr(struct mp_sb *b, const uint64_t *per_node)
+{
+	bool first = true;
+
+	for (unsigned n = 0; n < MP_PM_NODES; n++)
+		if (per_node[n]) {
+			mp_sb_printf(b, "%s%u:%" PRIu64, first ? "" : " ", n, per_node[n]);
+			first = false;
+		}
+}
+
+/* "N0=12 N1=3", or "-". */
+static void pages_text(struct mp_sb *b, const uint64_t *per_node)
+{
+	size_t len = b->len;
+
+	for (unsigned n = 0; n < MP_PM_NODES; n++)
+		if (per_node[n])
+			mp_sb_printf(b, "%sN%u=%" PRIu64, b->len > len ? " " : "", n, per_node[n]);
+	if (b->len == len)
+		mp_sb_puts(b, "-");
+}
+
+/* Text cut to at most max characters, with "..." when cut. */
+static void clipped(char *buf, size_t size, const char *s, size_t max)
+{
+	if (strlen(s) <= max || max < 4)
+		snprintf(buf, size, "%s", s);
+	else
+		snprintf(buf, size, "%.*s...", (int)(max - 3), s);
+}
+
+/*
+ * One range: the bar's width grows with the log of the range's size (a
+ * 4 KiB page and a 1 GiB reservation both show; integer bits, so no
+ * libm is loaded for it), and is filled, from the
+ * left, by the share of its pages on each node in that node's colour; grey
+ * is not present.
+ */
+static void draw_range(struct mp_sb *b, struct pview *v, unsigned i, double y)
+{
+	const struct mp_pm_range *r = &v->pm.r[i];
+	uint64_t npages = r->page_size ? (r->end - r->start) / r->page_size : 0;
+	double w = 8 + 12 * (64 - __builtin_clzll(npages + 1)), x = COL_BAR;
+	struct pv_judged j;
+	struct mp_sb t;
+	char size[32], cut[64], nodes[128];
+
+	pv_judge(v, i, &j);
+	if (w > BAR_MAX)
+		w = BAR_MAX;
+	mp_sb_printf(b, "<g class=\"range\" data-start=\"0x%" PRIx64 "\" data-end=\"0x%" PRIx64 "\" data-kind=\"%s\"",
+		     r->start, r->end, mp_pm_kind_name(r->kind));
+	mp_sb_puts(b, " data-path=\"");
+	svg_esc(b, r->path);
+	mp_sb_puts(b, "\" data-kernel-policy=\"");
+	svg_esc(b, r->in_numa_maps ? r->kpolicy : "");
+	mp_sb_puts(b, "\" data-requested=\"");
+	svg_esc(b, j.q && j.q->requested ? j.q->requested : "");
+	mp_sb_puts(b, "\" data-pages=\"");
+	pages_attr(b, r->per_node);
+	mp_sb_printf(b, "\" data-present=\"%" PRIu64 "\" data-matches=\"%s\" data-outside=\"%" PRIu64 "\">\n",
+		     r->present, j.matches ? "true" : "false", j.outside);
+	if (i % 2)
+		svg_rect(b, MARGIN - 4, y - 13, COL_NOTE + 330 - MARGIN, ROW_H, "#f4f4f4", NULL, NULL, "");
+	svg_text(b, MARGIN, y, "mono", false, "%" PRIx64 "-%" PRIx64, r->start, r->end);
+	svg_text(b, COL_KIND, y, "", false, "%s", mp_pm_kind_name(r->kind));
+	clipped(cut, sizeof(cut), r->in_numa_maps ? r->kpolicy : "?", 24);
+	svg_text(b, COL_KPOL, y, "mono", false, "%s", cut);
+	clipped(cut, sizeof(cut), j.q ? (j.q->requested ? j.q->requested : "?") : v->agent ? "-" : "unknown", 24);
+	svg_text(b, COL_REQ, y, "mono", false, "%s", cut);
+
+	mp_format_size(r->end - r->start, size, sizeof(size));
+	mp_sb_init(&t);
+	mp_sb_printf(&t, "%s, %" PRIu64 " of %" PRIu64 " pages present%s%s", size, r->present, npages,
+		     r->path ? ": " : "", r->path ? r->path : "");
+	svg_rect(b, x, y - 11, w, 12, "#e0e0e0", j.matches ? NULL : "#b00020", t.s, "");
+	mp_sb_free(&t);
+	for (unsigned n = 0; n < MP_PM_NODES && npages; n++) {
+		double sw;
+
+		if (!r->per_node[n])
+			continue;
+		sw = w * (double)r->per_node[n] / (double)npages;
+		if (sw < 1)
+			sw = 1;
+		mp_sb_init(&t);
+		mp_sb_printf(&t, "node %u: %" PRIu64 " pages", n, r->per_node[n]);
+		svg_rect(b, x, y - 11, sw, 12, svg_node_colour((int)n), NULL, t.s, "");
+		mp_sb_free(&t);
+		x += sw;
+	}
+	mp_sb_init(&t);
+	pages_text(&t, r->per_node);
+	svg_text(b, COL_PAGE, y, "mono", false, "%s", t.s);
+	mp_sb_free(&t);
+	if (!j.matches) {
+		mp_mask_format(&j.allowed, nodes, sizeof(nodes));
+		mp_sb_printf(b, "<g class=\"violation\" data-start=\"0x%" PRIx64 "\">", r->start);
+		svg_text(b, COL_NOTE, y, "bad", false, "\u2717 %" PRIu64 " outside nodes %s (%s)", j.outside, nodes,
+			 j.against);
+		mp_sb_puts(b, "</g>\n");
+	} else if (r->path) {
+		clipped(cut, sizeof(cut), r->path, 48);
+		svg_text(b, COL_NOTE, y, "small", false, "%s", cut);
+	}
+	mp_sb_puts(b, "</g>\n");
+}
+
+static int plot_process(const struct plot_opts *o, int pid)
+{
+	struct mp_topo *t = NULL;
+	struct pview v;
+	struct mp_sb b;
+	uint64_t total[MP_PM_NODES] = {0}, all = 0;
+	unsigned rows = 0, n_viol = 0;
+	char line[512];
+	double y, x;
+	int r;
+
+	r = tool_topo_load(o->root, MP_TOPO_DEVICES | MP_TOPO_PHYS | MP_TOPO_HUGEPAGES | MP_TOPO_HMAT, &t);
+	if (r < 0)
+		return EXIT_FAIL;
+	r = pv_load(&v, pid, MP_WIRE_TIMEOUT_MS, PV_MOVE_PAGES);
+	if (r < 0) {
+		pv_say_error(pid, r);
+		mp_topo_free(t);
+		return EXIT_FAIL;
+	}
+	for (unsigned i = 0; i < v.pm.n; i++) {
+		for (unsigned n = 0; n < MP_PM_NODES; n++)
+			total[n] += v.pm.r[i].per_node[n];
+		all += v.pm.r[i].present;
+	}
+
+	mp_sb_init(&b);
+	mp_sb_printf(&b, "<g class=\"process\" data-pid=\"%d\" data-method=\"%s\" data-pages=\"", pid,
+		     v.pm.method == MP_PM_MOVE_PAGES ? "move_pages" : "numa_maps");
+	pages_attr(&b, total);
+	mp_sb_puts(&b, "\">\n");
+	svg_text(&b, MARGIN, MARGIN + 10, "head", false, "Process %d (%s) %s", pid, v.pm.comm ? v.pm.comm : "?",
+		 v.pm.exe ? v.pm.exe : "");
+	pv_agent_line(&v, line, sizeof(line));
+	svg_text(&b, MARGIN, MARGIN + 30, "small", false, "agent: %s", line);
+	svg_text(&b, MARGIN, MARGIN + 44, "small", false,
+		 "pages: %s; bar width: the range's size (log scale), "
+		 "colour: the share of its pages on each node, grey: not present",
+		 v.pm.method == MP_PM_MOVE_PAGES ? "each present page asked with move_pages"
+						 : "numa_maps' counts (move_pages was refused)");
+	/* the legend: every node of the machine, with the pages on it */
+	x = MARGIN;
+	y = MARGIN + 66;
+	for (unsigned i = 0; i < t->n_nodes; i++) {
+		int id = t->nodes[i].id;
+		uint64_t p = id < MP_PM_NODES ? total[id] : 0;
+
+		svg_rect(&b, x, y - 11, 12, 12, svg_node_colour(id), NULL, NULL, "");
+		svg_text(&b, x + 16, y, "", false, "node %d: %" PRIu64 " pages (%.1f%%)", id, p,
+			 all ? 100.0 * (double)p / (double)all : 0.0);
+		x += 200;
+	}
+	mp_sb_puts(&b, "</g>\n");
+
+	y += 30;
+	svg_text(&b, MARGIN, y, "label", false, "RANGE");
+	svg_text(&b, COL_KIND, y, "label", false, "KIND");
+	svg_text(&b, COL_KPOL, y, "label", false, "KERNEL");
+	svg_text(&b, COL_REQ, y, "label", false, "REQUESTED");
+	svg_text(&b, COL_BAR, y, "label", false, "PAGES BY NODE");
+	svg_text(&b, COL_PAGE, y, "label", false, "PAGES");
+	y += ROW_H + 4;
+	for (unsigned i = 0; i < v.pm.n; i++) {
+		struct pv_judged j;
+
+		pv_judge(&v, i, &j);
+		/* as mplace show's table: ranges with pages, and every violation */
+		if (!o->all && !v.pm.r[i].present && j.matches)
+			continue;
+		n_viol += !j.matches;
+		draw_range(&b, &v, i, y + ROW_H * rows++);
+	}
+	y += ROW_H * rows + 10;
+	if (n_viol)
+		svg_text(&b, MARGIN, y, "bad", false, "%u range%s with pages outside their policy", n_viol,
+			 n_viol == 1 ? "" : "s");
+	else
+		svg_text(&b, MARGIN, y, "", false, "violations: none");
+	r = svg_write(o->out, COL_NOTE + 340, y + MARGIN, "mplace plot process", &b);
+	mp_sb_free(&b);
+	pv_free(&v);
+	mp_topo_free(t);
+	if (r < 0) {
+		tool_error("writing %s: %s", o->out ? o->out : "standard output", strerror(-r));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+/* ---- record ------------------------------------------------------------------ */
+
+#define CHART_W 900.0
+#define CHART_H 200.0
+
+struct sample {
+	double t; /* seconds since the start */
+	uint64_t present;
+	uint64_t node[MP_PM_NODES];
+	uint64_t kind[N_KINDS];
+};
+
+static volatile sig_atomic_t record_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	record_stop = 1;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * One sample: the process read as show reads it, the pages taken from
+ * numa_maps' per-node counts (the kernel's own walk of the page tables):
+ * asking each page with move_pages at every sample would cost as much as
+ * the program's memory is large.  The agent is asked too, so its heap is
+ * called heap.
+ */
+static int take_sample(int pid, double t, struct sample *ret, char **comm)
+{
+	struct pview v;
+	int r = pv_load(&v, pid, 500, PV_NUMA_MAPS);
+
+	if (r < 0)
+		return r;
+	memset(ret, 0, sizeof(*ret));
+	ret->t = t;
+	for (unsigned i = 0; i < v.pm.n; i++) {
+		const struct mp_pm_range *rg = &v.pm.r[i];
+		uint64_t on_nodes = 0;
+
+		for (unsigned n = 0; n < MP_PM_NODES; n++) {
+			ret->node[n] += rg->per_node[n];
+			on_nodes += rg->per_node[n];
+		}
+		/* pages on nodes past MP_PM_NODES are counted in present, not drawn */
+		ret->kind[rg->kind] += on_nodes;
+		ret->present += on_nodes;
+	}
+	if (!*comm && v.pm.comm)
+		*comm = strdup(v.pm.comm);
+	pv_free(&v);
+	return 0;
+}
+
+/* Start argv with a pipe closed on exec: EOF means it runs, an errno that
+ * it could not be started.  Returns the pid or -errno. */
+static int start_command(char **argv)
+{
+	int fds[2], err = 0;
+	pid_t pid;
+	ssize_t n;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(fds[0]);
+		close(fds[1]);
+		return err;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		execvp(argv[0], argv);
+		err = errno;
+		if (write(fds[1], &err, sizeof(err)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(fds[1]);
+	do
+		n = read(fds[0], &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	close(fds[0]);
+	if (n == (ssize_t)sizeof(err)) {
+		waitpid(pid, NULL, 0);
+		return -err;
+	}
+	return pid;
+}
+
+static void draw_chart(struct mp_sb *b, const struct sample *s, unsigned n, bool by_node, double y0, uint64_t max)
+{
+	double bw = CHART_W / n, top = y0 + 20;
+
+	svg_text(b, MARGIN, y0 + 10, "label", false, "%s", by_node ? "Pages per node" : "Pages per kind");
+	svg_rect(b, MARGIN + 60, top, CHART_W, CHART_H, "#fafafa", "#cccccc", NULL, "");
+	svg_text(b, MARGIN + 56, top + 10, "small", true, "%" PRIu64, max);
+	svg_text(b, MARGIN + 56, top + CHART_H, "small", true, "0");
+	for (unsigned i = 0; i < n; i++) {
+		double x = MARGIN + 60 + bw * i, y = top + CHART_H;
+		unsigned parts = by_node ? MP_PM_NODES : N_KINDS;
+
+		for (unsigned k = 0; k < parts; k++) {
+			uint64_t p = by_node ? s[i].node[k] : s[i].kind[k];
+			double h = max ? CHART_H * (double)p / (double)max : 0;
+			char title[96];
+
+			if (!p)
+				continue;
+			snprintf(title, sizeof(title), "%.2f s: %" PRIu64 " pages %s %s", s[i].t, p,
+				 by_node ? "on node" : "of", by_node ? "" : mp_pm_kind_name((int)k));
+			if (by_node)
+				snprintf(title + strlen(title), sizeof(title) - strlen(title), "%u", k);
+			y -= h;
+			svg_rect(b, x, y, bw > 1.5 ? bw - 0.5 : bw, h,
+				 by_node ? svg_node_colour((int)k) : svg_kind_colour((int)k), NULL, title, "");
+		}
+	}
+	/* the time axis: start, middle, end */
+	for (int q = 0; q <= 2; q++) {
+		unsigned i = q == 0 ? 0 : q == 1 ? n / 2 : n - 1;
+
+		svg_text(b, MARGIN + 60 + bw * i + bw / 2, top + CHART_H + 14, "small", false, "%.1f s", s[i].t);
+	}
+}
+
+static void draw_legend(struct mp_sb *b, const struct sample *s, unsigned n, bool by_node, double y)
+{
+	double x = MARGIN + 60;
+	unsigned parts = by_node ? MP_PM_NODES : N_KINDS;
+
+	for (unsigned k = 0; k < parts; k++) {
+		bool any = false;
+
+		for (unsigned i = 0; i < n && !any; i++)
+			any = (by_node ? s[i].node[k] : s[i].kind[k]) != 0;
+		if (!any)
+			continue;
+		svg_rect(b, x, y - 10, 12, 12, by_node ? svg_node_colour((int)k) : svg_kind_colour((int)k), NULL, NULL,
+			 "");
+		if (by_node)
+			svg_text(b, x + 16, y, "", false, "node %u", k);
+		else
+			svg_text(b, x + 16, y, "", false, "%s", mp_pm_kind_name((int)k));
+		x += 90;
+	}
+}
+
+static int plot_record(const struct plot_opts *o, char **cmd)
+{
+	struct sigaction sa = {.sa_handler = on_stop}, old_int, old_term;
+	struct sample *s = NULL;
+	unsigned n = 0, cap = 0;
+	uint64_t max = 0;
+	char *comm = NULL;
+	double start, next;
+	int pid = o->pid, child = 0, status = 0, r, ret = EXIT_FAIL;
+	struct mp_sb b;
+
+	/* a ^C ends the recording, and the picture is still written */
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	if (cmd) {
+		child = start_command(cmd);
+		if (child < 0) {
+			tool_error("cannot run '%s': %s", cmd[0], strerror(-child));
+			goto out;
+		}
+		pid = child;
+	}
+	start = next = now_s();
+	while (!record_stop) {
+		double t = now_s() - start;
+		struct timespec ts;
+
+		if (child && waitpid(child, &status, WNOHANG) == child) {
+			child = 0;
+			break;
+		}
+		if (n == cap) {
+			struct sample *ns = realloc(s, sizeof(*s) * (cap = cap ? 2 * cap : 64));
+
+			if (!ns) {
+				tool_error("out of memory after %u samples", n);
+				goto out;
+			}
+			s = ns;
+		}
+		r = take_sample(pid, t, &s[n], &comm);
+		if (r == -ESRCH || r == -ENODATA)
+			break; /* it ended */
+		if (r < 0) {
+			pv_say_error(pid, r);
+			goto out;
+		}
+		max = s[n].present > max ? s[n].present : max;
+		n++;
+		if (o->seconds > 0 && t >= o->seconds)
+			break;
+		next += o->interval;
+		t = next - now_s();
+		if (t > 0) {
+			ts.tv_sec = (time_t)t;
+			ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (child)
+		waitpid(child, &status, 0);
+	if (cmd && WIFEXITED(status) && WEXITSTATUS(status))
+		tool_warning("'%s' exited with status %d", cmd[0], WEXITSTATUS(status));
+	if (!n) {
+		tool_error("no sample of process %d: it ended before it could be read", pid);
+		goto out;
+	}
+
+	mp_sb_init(&b);
+	mp_sb_printf(&b, "<g class=\"record\" data-pid=\"%d\" data-samples=\"%u\" data-interval=\"%.3f\">\n", pid, n,
+		     o->interval);
+	svg_text(&b, MARGIN, MARGIN + 10, "head", false, "Process %d (%s): %u samples over %.1f s", pid,
+		 comm ? comm : "?", n, s[n - 1].t);
+	svg_text(&b, MARGIN, MARGIN + 28, "small", false,
+		 "present pages from numa_maps' per-node counts every %.2f s; kinds as mplace show names them",
+		 o->interval);
+	for (unsigned i = 0; i < n; i++) {
+		mp_sb_printf(&b, "<g class=\"sample\" data-t=\"%.3f\" data-present=\"%" PRIu64 "\" data-pages=\"",
+			     s[i].t, s[i].present);
+		pages_attr(&b, s[i].node);
+		mp_sb_puts(&b, "\" data-kinds=\"");
+		for (unsigned k = 0, first = 1; k < N_KINDS; k++)
+			if (s[i].kind[k]) {
+				mp_sb_printf(&b, "%s%s:%" PRIu64, first ? "" : " ", mp_pm_kind_name((int)k),
+					     s[i].kind[k]);
+				first = 0;
+			}
+		mp_sb_puts(&b, "\"/>\n");
+	}
+	draw_chart(&b, s, n, true, MARGIN + 44, max);
+	draw_legend(&b, s, n, true, MARGIN + 44 + CHART_H + 56);
+	draw_chart(&b, s, n, false, MARGIN + 44 + CHART_H + 80, max);
+	draw_legend(&b, s, n, false, MARGIN + 44 + 2 * CHART_H + 136);
+	mp_sb_puts(&b, "</g>\n");
+	r = svg_write(o->out, CHART_W + 60 + 2 * MARGIN, MARGIN + 2 * CHART_H + 200, "mplace plot record", &b);
+	mp_sb_free(&b);
+	if (r < 0)
+		tool_error("writing %s: %s", o->out ? o->out : "standard output", strerror(-r));
+	else
+		ret = EXIT_OK;
+out:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	free(s);
+	free(comm);
+	return ret;
+}
+
 /* ---- the command line ---------------------------------------------------------- */
+
+/* "0.5", "2": seconds above zero, up to a day, with at most three decimals. */
+static int parse_seconds(const char *arg, double *ret)
+{
+	uint64_t whole = 0, frac = 0, scale = 1;
+	const char *dot = strchr(arg, '.');
+	size_t lw = dot ? (size_t)(dot - arg) : strlen(arg);
+
+	if ((lw && mp_parse_uint(arg, lw, 86400, &whole) < 0) || (!lw && !dot))
+		return -EINVAL;
+	if (dot) {
+		size_t lf = strlen(dot + 1);
+
+		if (!lf || lf > 3 || mp_parse_uint(dot + 1, lf, 999, &frac) < 0)
+			return -EINVAL;
+		while (lf--)
+			scale *= 10;
+	}
+	if (!whole && !frac)
+		return -EINVAL;
+	*ret = (double)whole + (double)frac / (double)scale;
+	return 0;
+}
 
 int cmd_plot(int argc, char **argv)
 {
 	struct plot_opts o = {.interval = 0.5};
 	const char *what;
+	uint64_t v;
 	int c;
 
 	/* the picture first: "mplace plot machine --sysfs-root DIR" */
@@ -316,8 +827,8 @@ int cmd_plot(int argc, char **argv)
 	argc--;
 	argv++;
 	optind = 0;
-	/* '+': stop at the first word, so a recorded command keeps its options */
-	while ((c = getopt_long(argc, argv, "+ho:", options, NULL)) != -1) {
+	/* options anywhere; a recorded command comes after "--", which ends them */
+	while ((c = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o.out = optarg;
@@ -327,6 +838,21 @@ int cmd_plot(int argc, char **argv)
 			break;
 		case OPT_ALL:
 			o.all = true;
+			break;
+		case OPT_PID:
+			if (mp_parse_uint(optarg, strlen(optarg), INT_MAX, &v) < 0 || v == 0) {
+				tool_error("--pid takes a process id, not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			o.pid = (int)v;
+			break;
+		case OPT_SECONDS:
+		case OPT_INTERVAL:
+			if (parse_seconds(optarg, c == OPT_SECONDS ? &o.seconds : &o.interval) < 0) {
+				tool_error("--%s takes a number of seconds above zero, not '%s'",
+					   c == OPT_SECONDS ? "seconds" : "interval", optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			tool_usage(usage_text, false);
@@ -343,6 +869,32 @@ int cmd_plot(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		return plot_machine(&o);
+	}
+	if (!strcmp(what, "process")) {
+		uint64_t pid;
+
+		if (optind + 1 != argc || mp_parse_uint(argv[optind], strlen(argv[optind]), INT_MAX, &pid) < 0 ||
+		    pid == 0) {
+			tool_error("plot process takes one process id");
+			tool_usage(usage_text, true);
+			return EXIT_USAGE;
+		}
+		return plot_process(&o, (int)pid);
+	}
+	if (!strcmp(what, "record")) {
+		bool has_cmd = optind < argc;
+
+		if (has_cmd == (o.pid != 0)) {
+			tool_error("plot record: give --pid PID or -- COMMAND, one of them");
+			tool_usage(usage_text, true);
+			return EXIT_USAGE;
+		}
+		if (has_cmd && strcmp(argv[optind - 1], "--")) {
+			tool_error("plot record: the command comes after '--'");
+			tool_usage(usage_text, true);
+			return EXIT_USAGE;
+		}
+		return plot_record(&o, has_cmd ? argv + optind : NULL);
 	}
 	tool_error("plot: unknown picture '%s' (machine, process PID or record)", what);
 	return EXIT_USAGE;
