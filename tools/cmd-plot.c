@@ -77,6 +77,19 @@ struct plot_opts {
 	double seconds, interval;
 };
 
+/* The picture to -o's file or standard output: EXIT_OK, or EXIT_FAIL said. */
+static int write_picture(const struct plot_opts *o, double width, double height, const char *title,
+			 const struct mp_sb *b)
+{
+	int r = svg_write(o->out, width, height, title, b);
+
+	if (r < 0) {
+		tool_error("writing %s: %s", o->out ? o->out : "standard output", strerror(-r));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
 /* ---- machine ----------------------------------------------------------------- */
 
 #define NODE_W	 270.0
@@ -296,14 +309,10 @@ static int plot_machine(const struct plot_opts *o)
 		width = MARGIN * 2 + CELL_W * (t->n_nodes + 1);
 	if (width < 760)
 		width = 760;
-	r = svg_write(o->out, width, y + MARGIN, "mplace plot machine", &b);
+	r = write_picture(o, width, y + MARGIN, "mplace plot machine", &b);
 	mp_sb_free(&b);
 	mp_topo_free(t);
-	if (r < 0) {
-		tool_error("writing %s: %s", o->out ? o->out : "standard output", strerror(-r));
-		return EXIT_FAIL;
-	}
-	return EXIT_OK;
+	return r;
 }
 
 /* ---- process ----------------------------------------------------------------- */
@@ -505,15 +514,11 @@ static int plot_process(const struct plot_opts *o, int pid)
 			 n_viol == 1 ? "" : "s");
 	else
 		svg_text(&b, MARGIN, y, "", false, "violations: none");
-	r = svg_write(o->out, COL_NOTE + 340, y + MARGIN, "mplace plot process", &b);
+	r = write_picture(o, COL_NOTE + 340, y + MARGIN, "mplace plot process", &b);
 	mp_sb_free(&b);
 	pv_free(&v);
 	mp_topo_free(t);
-	if (r < 0) {
-		tool_error("writing %s: %s", o->out ? o->out : "standard output", strerror(-r));
-		return EXIT_FAIL;
-	}
-	return EXIT_OK;
+	return r;
 }
 
 /* ---- record ------------------------------------------------------------------ */
@@ -767,12 +772,8 @@ static int plot_record(const struct plot_opts *o, char **cmd)
 	draw_chart(&b, s, n, false, MARGIN + 44 + CHART_H + 80, max);
 	draw_legend(&b, s, n, false, MARGIN + 44 + 2 * CHART_H + 136);
 	mp_sb_puts(&b, "</g>\n");
-	r = svg_write(o->out, CHART_W + 60 + 2 * MARGIN, MARGIN + 2 * CHART_H + 200, "mplace plot record", &b);
+	ret = write_picture(o, CHART_W + 60 + 2 * MARGIN, MARGIN + 2 * CHART_H + 200, "mplace plot record", &b);
 	mp_sb_free(&b);
-	if (r < 0)
-		tool_error("writing %s: %s", o->out ? o->out : "standard output", strerror(-r));
-	else
-		ret = EXIT_OK;
 out:
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
