@@ -54,6 +54,7 @@ int cmd_resolve(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 int cmd_numactl(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_run_env(int argc, char **argv, const char *cgroup, const char *label);
