@@ -53,6 +53,14 @@ if "$mplace" plot machine --sysfs-root "$fixture" -o "$tmp/machine.svg"; then
 else
 	bad "mplace plot machine failed"
 fi
+# the README's picture of the fixture is this tree's, and the others parse
+cmp -s "$tmp/machine.svg" "$src/doc/img/plot-machine-2s-cxl.svg" &&
+	ok "doc/img/plot-machine-2s-cxl.svg is what plot machine draws now" ||
+	bad "doc/img/plot-machine-2s-cxl.svg is stale: make it again (doc/top.md says how)"
+for f in "$src"/doc/img/*.svg; do
+	python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$f" &&
+		ok "$(basename "$f") is well-formed SVG" || bad "$(basename "$f") does not parse"
+done
 # standard output, and the environment's root, give the same picture
 MPLACE_SYSFS_ROOT=$fixture "$mplace" plot machine >"$tmp/machine-stdout.svg" &&
 	cmp -s "$tmp/machine.svg" "$tmp/machine-stdout.svg" &&
