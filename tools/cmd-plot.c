@@ -784,29 +784,6 @@ out:
 
 /* ---- the command line ---------------------------------------------------------- */
 
-/* "0.5", "2": seconds above zero, up to a day, with at most three decimals. */
-static int parse_seconds(const char *arg, double *ret)
-{
-	uint64_t whole = 0, frac = 0, scale = 1;
-	const char *dot = strchr(arg, '.');
-	size_t lw = dot ? (size_t)(dot - arg) : strlen(arg);
-
-	if ((lw && mp_parse_uint(arg, lw, 86400, &whole) < 0) || (!lw && !dot))
-		return -EINVAL;
-	if (dot) {
-		size_t lf = strlen(dot + 1);
-
-		if (!lf || lf > 3 || mp_parse_uint(dot + 1, lf, 999, &frac) < 0)
-			return -EINVAL;
-		while (lf--)
-			scale *= 10;
-	}
-	if (!whole && !frac)
-		return -EINVAL;
-	*ret = (double)whole + (double)frac / (double)scale;
-	return 0;
-}
-
 int cmd_plot(int argc, char **argv)
 {
 	struct plot_opts o = {.interval = 0.5};
@@ -849,7 +826,7 @@ int cmd_plot(int argc, char **argv)
 			break;
 		case OPT_SECONDS:
 		case OPT_INTERVAL:
-			if (parse_seconds(optarg, c == OPT_SECONDS ? &o.seconds : &o.interval) < 0) {
+			if (tool_parse_seconds(optarg, 0.001, 86400, c == OPT_SECONDS ? &o.seconds : &o.interval) < 0) {
 				tool_error("--%s takes a number of seconds above zero, not '%s'",
 					   c == OPT_SECONDS ? "seconds" : "interval", optarg);
 				return EXIT_USAGE;

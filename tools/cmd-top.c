@@ -976,19 +976,6 @@ static int run_screen(struct top *t)
 	return EXIT_OK;
 }
 
-static int parse_interval(const char *arg, double *ret)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno || end == arg || *end || !(v >= 0.1 && v <= 3600))
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
 int cmd_top(int argc, char **argv)
 {
 	struct top t = {.interval = 2};
@@ -1001,7 +988,7 @@ int cmd_top(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
 		case OPT_INTERVAL:
-			if (parse_interval(optarg, &t.interval) < 0) {
+			if (tool_parse_seconds(optarg, 0.1, 3600, &t.interval) < 0) {
 				tool_error("--interval takes seconds from 0.1 to 3600, not '%s'", optarg);
 				goto usage;
 			}

@@ -171,3 +171,27 @@ int tool_topo_load(const char *root, unsigned skip, struct mp_topo **ret)
 	}
 	return r;
 }
+
+int tool_parse_seconds(const char *arg, double min, double max, double *ret)
+{
+	const char *dot = strchr(arg, '.');
+	size_t lw = dot ? (size_t)(dot - arg) : strlen(arg);
+	uint64_t whole = 0, frac = 0, scale = 1;
+	double v;
+
+	if ((lw && mp_parse_uint(arg, lw, UINT32_MAX, &whole) < 0) || (!lw && !dot))
+		return -EINVAL;
+	if (dot) {
+		size_t lf = strlen(dot + 1);
+
+		if (!lf || lf > 3 || mp_parse_uint(dot + 1, lf, 999, &frac) < 0)
+			return -EINVAL;
+		while (lf--)
+			scale *= 10;
+	}
+	v = (double)whole + (double)frac / (double)scale;
+	if (v < min || v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}

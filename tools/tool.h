@@ -42,6 +42,10 @@ void tool_cpu_list(const int *cpus, unsigned n, struct mp_sb *b);
 /* One decimal in binary units: "63.0 GiB". */
 void tool_human_size(uint64_t v, char *buf, size_t size);
 
+/* "2", "0.5": seconds with at most three decimals, from min to max;
+ * -EINVAL or -ERANGE with *ret untouched. */
+int tool_parse_seconds(const char *arg, double min, double max, double *ret);
+
 struct mp_config;
 /* Loads the configuration a command was given: each of files[0, n) in order,
  * or, when n is 0 and not no_config, the default files.  Prints every error
