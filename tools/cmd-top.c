@@ -118,6 +118,8 @@ struct top {
 	struct mp_vm_stat vm, vm_prev;
 	bool have_vm, have_vm_prev;
 	double at, prev_at;
+	struct mp_vm_stat live; /* this machine's, for the processes */
+	bool have_live;
 	bool migrated; /* pages moved on the machine since the last refresh */
 	/* the view */
 	enum sort_key sort;
@@ -301,15 +303,15 @@ static int top_refresh(struct top *t)
 	t->have_vm_prev = t->have_vm;
 	t->have_vm = mp_vm_stat_load(t->root, &t->vm) == 0;
 	/* the processes are this machine's, whatever the root: whether their
-	 * pages moved is the live kernel's count */
+	 * pages moved is the live kernel's count (the same as vm without a root) */
 	{
-		static struct mp_vm_stat live, live_prev;
-		static bool have_live;
-		bool had = have_live;
+		struct mp_vm_stat before = t->live;
+		bool had = t->have_live;
 
-		live_prev = live;
-		have_live = mp_vm_stat_load(NULL, &live) == 0;
-		t->migrated = !had || !have_live || live.migrate_success != live_prev.migrate_success;
+		t->have_live = t->root ? mp_vm_stat_load(NULL, &t->live) == 0 : t->have_vm;
+		if (!t->root)
+			t->live = t->vm;
+		t->migrated = !had || !t->have_live || t->live.migrate_success != before.migrate_success;
 	}
 
 	r = mp_proc_pids(NULL, &pids, &n_pids);
@@ -949,9 +951,11 @@ static int run_screen(struct top *t)
 		int ch;
 
 		if (now_s() >= next) {
-			if (top_refresh(t) < 0) {
+			int r = top_refresh(t);
+
+			if (r < 0) {
 				endwin();
-				tool_error("top: cannot list the processes: %s", strerror(errno));
+				tool_error("top: cannot list the processes: %s", strerror(-r));
 				return EXIT_FAIL;
 			}
 			next = now_s() + t->interval;
@@ -981,7 +985,7 @@ int cmd_top(int argc, char **argv)
 	struct top t = {.interval = 2};
 	bool once = false, json = false;
 	const char *opt_root = NULL;
-	int c, ret = EXIT_FAIL;
+	int c, r, ret = EXIT_FAIL;
 	uint64_t v;
 
 	optind = 0;
@@ -1054,7 +1058,8 @@ int cmd_top(int argc, char **argv)
 		goto out;
 	}
 	/* once: two refreshes an interval apart, so rates have a span */
-	if (top_refresh(&t) < 0)
+	r = top_refresh(&t);
+	if (r < 0)
 		goto fail;
 	{
 		struct timespec ts = {.tv_sec = (time_t)t.interval,
@@ -1062,7 +1067,9 @@ int cmd_top(int argc, char **argv)
 
 		nanosleep(&ts, NULL);
 	}
-	if (top_refresh(&t) < 0 || build_rows(&t) < 0)
+	r = top_refresh(&t);
+	r = r < 0 ? r : build_rows(&t);
+	if (r < 0)
 		goto fail;
 	if (json) {
 		tool_print_json(top_json(&t));
@@ -1074,7 +1081,7 @@ int cmd_top(int argc, char **argv)
 	ret = EXIT_OK;
 	goto out;
 fail:
-	tool_error("top: cannot list the processes: %s", strerror(errno));
+	tool_error("top: cannot list the processes: %s", strerror(-r));
 out:
 	for (unsigned i = 0; i < t.n_procs; i++)
 		proc_clear(&t.procs[i]);
