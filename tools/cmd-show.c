@@ -28,9 +28,7 @@
 #include <unistd.h>
 
 #include "basic/util.h"
-#include "core/compiled.h"
-#include "machine/procmem.h"
-#include "core/mpol.h"
+#include "procview.h"
 #include "tool.h"
 #include "wire/wire.h"
 
@@ -55,302 +53,6 @@ static const struct option options[] = {
 	{"all", no_argument, NULL, OPT_ALL},	   {"json", no_argument, NULL, OPT_JSON},
 	{"help", no_argument, NULL, 'h'},	   {},
 };
-
-#define N_KINDS (MP_PM_KIND_SPECIAL + 1)
-
-/* What the agent said for one kind. */
-struct req {
-	bool have;
-	char *requested, *source;
-	bool have_compiled;
-	struct mp_compiled c;
-};
-
-/* What became of asking the process's agent. */
-enum agent_state {
-	AGENT_NONE,	   /* no agent library in the process */
-	AGENT_ANSWERED,	   /* it answered: requested policies known */
-	AGENT_SILENT,	   /* loaded, but nothing listens on its name */
-	AGENT_IMPOSTOR,	   /* another process holds its name */
-	AGENT_NO_ANSWER,   /* its name is bound, but no answer came */
-	AGENT_REFUSED,	   /* it answered with an error (not allowed to ask) */
-	AGENT_UNREACHABLE, /* asking failed otherwise */
-};
-
-struct show {
-	struct mp_procmem pm;
-	bool agent; /* answered */
-	enum agent_state state;
-	char *state_detail; /* the refusal, the impostor, the error */
-	char *agent_version;
-	struct json_object *agent_reply; /* owned */
-	struct req kinds[N_KINDS];
-	struct req generic; /* "policy": for kinds without their own */
-};
-
-/* ---- the agent ------------------------------------------------------------ */
-
-static char *json_str(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return strdup(json_object_get_string(v));
-}
-
-static void req_from_json(struct req *q, struct json_object *o)
-{
-	char *compiled;
-
-	q->have = true;
-	q->requested = json_str(o, "requested");
-	q->source = json_str(o, "source");
-	compiled = json_str(o, "compiled");
-	if (compiled && mp_compiled_deserialize(compiled, &q->c) == 0)
-		q->have_compiled = true;
-	free(compiled);
-}
-
-static void req_free(struct req *q)
-{
-	free(q->requested);
-	free(q->source);
-	if (q->have_compiled)
-		mp_compiled_free(&q->c);
-	memset(q, 0, sizeof(*q));
-}
-
-/*
- * Ranges the agent knows the kind of better than the map does (its heap
- * arenas are anonymous mappings): "ranges": [{"start": "0x..", "end":
- * "0x..", "kind": "heap"}] in its answer relabels the ranges of the map
- * that lie inside one of them.  A mapping the kernel merged across such a
- * boundary is split there first (before the pages are counted).
- */
-static void agent_ranges(struct show *s, struct json_object *reply)
-{
-	struct json_object *ranges;
-
-	if (!json_object_object_get_ex(reply, "ranges", &ranges) || !json_object_is_type(ranges, json_type_array))
-		return;
-	for (size_t i = 0; i < json_object_array_length(ranges); i++) {
-		struct json_object *o = json_object_array_get_idx(ranges, i);
-		char *start = json_str(o, "start"), *end = json_str(o, "end"), *kind = json_str(o, "kind");
-		unsigned long long a, b;
-		enum mp_kind k;
-		const char *glob;
-
-		if (start && end && kind && sscanf(start, "%llx", &a) == 1 && sscanf(end, "%llx", &b) == 1 &&
-		    mp_kind_parse(kind, &k, &glob) == 0 && k != MP_KIND_ALL && k != MP_KIND_KERNEL &&
-		    mp_procmem_split(&s->pm, a) >= 0 && mp_procmem_split(&s->pm, b) >= 0)
-			for (unsigned r = 0; r < s->pm.n; r++)
-				if (s->pm.r[r].start >= a && s->pm.r[r].end <= b &&
-				    s->pm.r[r].kind != MP_PM_KIND_SPECIAL)
-					s->pm.r[r].kind = (int)k;
-		free(start);
-		free(end);
-		free(kind);
-	}
-}
-
-/* Is the agent's library mapped into the process? */
-static bool agent_loaded(const struct mp_procmem *pm)
-{
-	for (unsigned i = 0; i < pm->n; i++) {
-		const char *p = pm->r[i].path, *base = p ? strrchr(p, '/') : NULL;
-
-		if (base && !strncmp(base + 1, "libmplace-preload.so", 20))
-			return true;
-	}
-	return false;
-}
-
-static void agent_load(struct show *s, int pid)
-{
-	struct json_object *reply, *kinds, *v;
-	struct mp_wire_peer peer = {0};
-	char *line = NULL;
-	int r = mp_wire_ask(pid, "show", 4, MP_WIRE_TIMEOUT_MS, &line, &peer);
-
-	if (r < 0) {
-		bool loaded = agent_loaded(&s->pm);
-
-		switch (r) {
-		case -ECONNREFUSED:
-			s->state = loaded ? AGENT_SILENT : AGENT_NONE;
-			return;
-		case -ENOTUNIQ:
-			s->state = AGENT_IMPOSTOR;
-			if (peer.pid > 0 && asprintf(&s->state_detail, "process %d (uid %u)", peer.pid, peer.uid) < 0)
-				s->state_detail = NULL;
-			tool_warning("%s holds the control socket name of process %d's agent: not the agent; its "
-				     "answer is ignored",
-				     s->state_detail ? s->state_detail : "another process", pid);
-			return;
-		case -ETIMEDOUT:
-			s->state = AGENT_NO_ANSWER;
-			return;
-		default:
-			s->state = loaded ? AGENT_UNREACHABLE : AGENT_NONE;
-			s->state_detail = strdup(strerror(-r));
-			return;
-		}
-	}
-	reply = json_tokener_parse(line);
-	free(line);
-	if (!reply || !json_object_is_type(reply, json_type_object)) {
-		tool_warning("the agent of pid %d answered something that is not JSON; ignoring it", pid);
-		json_object_put(reply);
-		s->state = AGENT_UNREACHABLE;
-		s->state_detail = strdup("its answer is not JSON");
-		return;
-	}
-	if (json_object_object_get_ex(reply, "ok", &v) && !json_object_get_boolean(v)) {
-		s->state = AGENT_REFUSED;
-		s->state_detail = json_str(reply, "error");
-		json_object_put(reply);
-		return;
-	}
-	s->state = AGENT_ANSWERED;
-	s->agent = true;
-	s->agent_reply = reply;
-	s->agent_version = json_str(reply, "agent");
-	agent_ranges(s, reply);
-	if (!json_object_object_get_ex(reply, "kinds", &kinds))
-		return;
-	for (int k = 1; k < N_KINDS; k++)
-		if (json_object_object_get_ex(kinds, mp_pm_kind_name(k), &v))
-			req_from_json(&s->kinds[k], v);
-	if (json_object_object_get_ex(kinds, "policy", &v))
-		req_from_json(&s->generic, v);
-}
-
-/* The "agent:" line: what is known of the requested policies, and why. */
-static void agent_line(const struct show *s, char *buf, size_t size)
-{
-	const char *d = s->state_detail ? s->state_detail : "?";
-
-	switch (s->state) {
-	case AGENT_ANSWERED:
-		snprintf(buf, size, "%s (requested policies from its control socket)",
-			 s->agent_version ? s->agent_version : "yes");
-		break;
-	case AGENT_NONE:
-		snprintf(buf, size, "none (requested policies unknown; matching is against the kernel policy)");
-		break;
-	case AGENT_SILENT:
-		snprintf(buf, size,
-			 "loaded, not listening (requested policies unknown: it listens where it applies a policy, "
-			 "and in a child forked without exec only once the child makes a thread)");
-		break;
-	case AGENT_IMPOSTOR:
-		snprintf(buf, size,
-			 "loaded, could not listen: its socket name is held by %s (requested policies unknown)",
-			 s->state_detail ? d : "another process");
-		break;
-	case AGENT_NO_ANSWER:
-		snprintf(buf, size, "loaded, no answer within %d ms (requested policies unknown)", MP_WIRE_TIMEOUT_MS);
-		break;
-	case AGENT_REFUSED:
-		snprintf(buf, size, "refused to answer: %s (requested policies unknown)", d);
-		break;
-	case AGENT_UNREACHABLE:
-		snprintf(buf, size, "loaded, cannot be asked: %s (requested policies unknown)", d);
-		break;
-	}
-}
-
-static const char *agent_state_name(enum agent_state st)
-{
-	static const char *const names[] = {
-		[AGENT_NONE] = "none",
-		[AGENT_ANSWERED] = "answered",
-		[AGENT_SILENT] = "not-listening",
-		[AGENT_IMPOSTOR] = "impostor",
-		[AGENT_NO_ANSWER] = "no-answer",
-		[AGENT_REFUSED] = "refused",
-		[AGENT_UNREACHABLE] = "unreachable",
-	};
-
-	return names[st];
-}
-
-/* The request for a range: the kind's own, a file glob's, or the generic. */
-static void request_of(struct show *s, const struct mp_pm_range *r, struct req *file_req, const struct req **ret)
-{
-	struct json_object *files;
-
-	*ret = NULL;
-	if (!s->agent || r->kind == MP_PM_KIND_SPECIAL)
-		return;
-	if (r->kind == MP_KIND_FILE && r->path && json_object_object_get_ex(s->agent_reply, "files", &files) &&
-	    json_object_is_type(files, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(files); i++) {
-			struct json_object *f = json_object_array_get_idx(files, i);
-			char *glob = json_str(f, "glob");
-			bool hit = glob && fnmatch(glob, r->path, 0) == 0;
-
-			free(glob);
-			if (hit) {
-				req_free(file_req);
-				req_from_json(file_req, f);
-				*ret = file_req;
-				return;
-			}
-		}
-	}
-	if (s->kinds[r->kind].have)
-		*ret = &s->kinds[r->kind];
-	else if (s->generic.have)
-		*ret = &s->generic;
-}
-
-/* ---- matching ------------------------------------------------------------- */
-
-/*
- * The nodes a range's pages may be on.  From the requested policy when its
- * compiled form is known: the placement nodes when it binds or is strict,
- * else everything its constraints allow (a preferred or interleaved page may
- * fall back).  Else from the kernel policy: only bind confines pages.
- * Returns false when nothing confines them.
- */
-static bool allowed_nodes(const struct mp_pm_range *r, const struct req *q, struct mp_nodemask *ret,
-			  const char **ret_against)
-{
-	if (q && q->have_compiled) {
-		const struct mp_compiled *c = &q->c;
-
-		*ret_against = "requested";
-		if ((c->mode == MP_MODE_BIND || c->strict) && !mp_mask_empty(&c->nodes)) {
-			*ret = c->nodes;
-			if (!mp_mask_empty(&c->allowed))
-				mp_mask_and(ret, ret, &c->allowed);
-			return true;
-		}
-		if (!mp_mask_empty(&c->allowed)) {
-			*ret = c->allowed;
-			return true;
-		}
-		return false;
-	}
-	*ret_against = "kernel";
-	if (r->kmode == MP_MPOL_BIND && !mp_mask_empty(&r->knodes)) {
-		*ret = r->knodes;
-		return true;
-	}
-	return false;
-}
-
-static uint64_t pages_outside(const struct mp_pm_range *r, const struct mp_nodemask *allowed)
-{
-	uint64_t out = r->elsewhere;
-
-	for (unsigned n = 0; n < MP_PM_NODES; n++)
-		if (r->per_node[n] && !mp_mask_test(allowed, n))
-			out += r->per_node[n];
-	return out;
-}
 
 /* ---- output ------------------------------------------------------------------ */
 
@@ -401,13 +103,12 @@ struct kind_sum {
 	uint64_t per_node[MP_PM_NODES];
 };
 
-static int report(struct show *s, bool all, bool json)
+static int report(struct pview *s, bool all, bool json)
 {
 	struct mp_procmem *pm = &s->pm;
 	struct kind_sum sum[N_KINDS] = {0};
 	struct json_object *root = NULL, *ranges = NULL, *viol = NULL;
 	struct mp_sb vtext;
-	struct req file_req = {0};
 	unsigned n_viol = 0;
 
 	mp_sb_init(&vtext);
@@ -419,7 +120,7 @@ static int report(struct show *s, bool all, bool json)
 		json_object_object_add(root, "comm", pm->comm ? json_object_new_string(pm->comm) : NULL);
 		json_object_object_add(root, "exe", pm->exe ? json_object_new_string(pm->exe) : NULL);
 		json_object_object_add(root, "agent", json_object_new_boolean(s->agent));
-		json_object_object_add(root, "agent_state", json_object_new_string(agent_state_name(s->state)));
+		json_object_object_add(root, "agent_state", json_object_new_string(pv_agent_state_name(s->state)));
 		if (s->state_detail)
 			json_object_object_add(root, "agent_detail", json_object_new_string(s->state_detail));
 		json_object_object_add(
@@ -432,7 +133,7 @@ static int report(struct show *s, bool all, bool json)
 		       pm->exe ? pm->exe : "?");
 		char line[512];
 
-		agent_line(s, line, sizeof(line));
+		pv_agent_line(s, line, sizeof(line));
 		printf("agent: %s\n", line);
 		if (pm->method == MP_PM_MOVE_PAGES)
 			printf("pages: each present page asked with move_pages\n");
@@ -443,18 +144,15 @@ static int report(struct show *s, bool all, bool json)
 
 	for (unsigned i = 0; i < pm->n; i++) {
 		const struct mp_pm_range *r = &pm->r[i];
-		const struct req *q;
-		struct mp_nodemask allowed;
-		const char *against = "kernel";
-		bool confined, matches;
-		uint64_t out = 0;
+		struct pv_judged j;
 		char pages[256], range[40];
 
-		request_of(s, r, &file_req, &q);
-		confined = allowed_nodes(r, q, &allowed, &against);
-		if (confined)
-			out = pages_outside(r, &allowed);
-		matches = out == 0;
+		pv_judge(s, i, &j);
+		const struct pv_req *q = j.q;
+		const struct mp_nodemask allowed = j.allowed;
+		const char *against = j.against;
+		bool matches = j.matches;
+		uint64_t out = j.outside;
 
 		sum[r->kind].ranges++;
 		sum[r->kind].present += r->present;
@@ -531,7 +229,6 @@ static int report(struct show *s, bool all, bool json)
 				printf("%-33s   source: %s\n", "", q->source);
 		}
 	}
-	req_free(&file_req);
 
 	if (json) {
 		struct json_object *kinds = json_object_new_object(), *problems;
@@ -592,35 +289,9 @@ static int report(struct show *s, bool all, bool json)
 
 /* ---- errors ------------------------------------------------------------------- */
 
-static void say_load_error(int pid, int r)
-{
-	if (r == -ESRCH) {
-		tool_error("no process %d (or it exited while being read)", pid);
-		return;
-	}
-	if (r == -ENODATA) {
-		tool_error("process %d has no user memory to show (a kernel thread, or a zombie)", pid);
-		return;
-	}
-	if (r == -EACCES || r == -EPERM) {
-		char path[64];
-		struct stat st;
-		struct passwd *pw = NULL;
-
-		snprintf(path, sizeof(path), "/proc/%d", pid);
-		if (stat(path, &st) == 0)
-			pw = getpwuid(st.st_uid);
-		tool_error("cannot inspect process %d%s%s%s: %s", pid, pw ? " (user " : "", pw ? pw->pw_name : "",
-			   pw ? ")" : "", strerror(-r));
-		tool_hint("reading another user's memory map needs ptrace rights: run as that user or as root");
-		return;
-	}
-	tool_error("cannot read the memory map of process %d: %s", pid, strerror(-r));
-}
-
 int cmd_show(int argc, char **argv)
 {
-	struct show s = {0};
+	struct pview s;
 	bool self = false, all = false, json = false;
 	int pid = 0, c, r, ret = EXIT_FAIL;
 	uint64_t v;
@@ -668,26 +339,12 @@ int cmd_show(int argc, char **argv)
 	if (self)
 		pid = (int)getpid();
 
-	r = mp_procmem_load(NULL, pid, &s.pm);
+	r = pv_load(&s, pid, MP_WIRE_TIMEOUT_MS, PV_MOVE_PAGES);
 	if (r < 0) {
-		say_load_error(pid, r);
+		pv_say_error(pid, r);
 		return EXIT_FAIL;
 	}
-	/* first: the agent's ranges may split mappings before they are counted */
-	agent_load(&s, pid);
-	r = mp_procmem_count(&s.pm);
-	if (r < 0) {
-		say_load_error(pid, r);
-		goto out;
-	}
 	ret = report(&s, all, json);
-out:
-	for (int k = 0; k < N_KINDS; k++)
-		req_free(&s.kinds[k]);
-	req_free(&s.generic);
-	free(s.agent_version);
-	free(s.state_detail);
-	json_object_put(s.agent_reply);
-	mp_procmem_free(&s.pm);
+	pv_free(&s);
 	return ret;
 }

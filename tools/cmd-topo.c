@@ -46,41 +46,6 @@ static const char *const dev_types[] = {[MP_DEV_PCI] = "pci", [MP_DEV_NET] = "ne
 
 /* ---- formatting helpers ------------------------------------------------- */
 
-/* "0-23,48-71" from a sorted CPU array. */
-static void cpu_list(const int *cpus, unsigned n, struct mp_sb *b)
-{
-	for (unsigned i = 0; i < n;) {
-		unsigned j = i;
-
-		while (j + 1 < n && cpus[j + 1] == cpus[j] + 1)
-			j++;
-		if (i)
-			mp_sb_puts(b, ",");
-		if (j == i)
-			mp_sb_printf(b, "%d", cpus[i]);
-		else
-			mp_sb_printf(b, "%d-%d", cpus[i], cpus[j]);
-		i = j + 1;
-	}
-}
-
-/* One decimal in binary units: "63.0 GiB". */
-static void human_size(uint64_t v, char *buf, size_t size)
-{
-	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-	unsigned u = 0;
-	double d = (double)v;
-
-	while (d >= 1024 && u + 1 < MP_ARRAY_SIZE(units)) {
-		d /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, size, "%" PRIu64 " B", v);
-	else
-		snprintf(buf, size, "%.1f %s", d, units[u]);
-}
-
 static const char *feat_word(uint8_t s)
 {
 	return s == MP_FEAT_YES ? "yes" : s == MP_FEAT_NO ? "no" : "unknown";
@@ -254,10 +219,10 @@ static void print_nodes(const struct mp_topo *t)
 		struct mp_sb cpus;
 
 		mp_sb_init(&cpus);
-		cpu_list(n->cpus, n->n_cpus, &cpus);
+		tool_cpu_list(n->cpus, n->n_cpus, &cpus);
 		if (n->has_memory || n->mem_total) {
-			human_size(n->mem_total, total, sizeof(total));
-			human_size(n->mem_free, free_, sizeof(free_));
+			tool_human_size(n->mem_total, total, sizeof(total));
+			tool_human_size(n->mem_free, free_, sizeof(free_));
 		} else {
 			snprintf(total, sizeof(total), "none");
 		}
@@ -292,7 +257,7 @@ static void print_offline_cpus(const struct mp_topo *t)
 		if (!n->n_offline_cpus)
 			continue;
 		mp_sb_init(&b);
-		cpu_list(n->offline_cpus, n->n_offline_cpus, &b);
+		tool_cpu_list(n->offline_cpus, n->n_offline_cpus, &b);
 		printf("  node %d: %s%s\n", n->id, b.s ? b.s : "", n->n_cpus ? "" : " (no CPU of the node is online)");
 		mp_sb_free(&b);
 	}
@@ -483,29 +448,9 @@ int cmd_topo(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	root = tool_sysfs_root(opt_root);
-	if (root) {
-		struct stat st;
-
-		if (stat(root, &st) < 0) {
-			tool_error("sysfs root '%s': %s", root, strerror(errno));
-			return EXIT_FAIL;
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			tool_error("sysfs root '%s': not a directory", root);
-			return EXIT_FAIL;
-		}
-	}
-	r = mp_topo_load(root, &t);
-	if (r == -ENOENT) {
-		tool_error("no NUMA node directory under '%s/sys/devices/system/node'",
-			   root && strcmp(root, "/") ? root : "");
-		tool_hint("a kernel built without CONFIG_NUMA has no nodes to place memory on");
+	r = tool_topo_load(root, 0, &t);
+	if (r < 0)
 		return EXIT_FAIL;
-	}
-	if (r < 0) {
-		tool_error("reading the topology: %s", strerror(-r));
-		return EXIT_FAIL;
-	}
 	/* the probe starts a thread and makes system calls: only when asked */
 	r = json || features ? mp_features_probe(root, &f) : 0;
 	if (r < 0) {

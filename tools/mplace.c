@@ -18,6 +18,8 @@ static const struct {
 	{"resolve", cmd_resolve, "fold the matching scopes and print the compiled policy"},
 	{"explain", cmd_explain, "show how each scope contributed to a policy, and why"},
 	{"show", cmd_show, "show where a process's memory is, range by range, against its policy"},
+	{"top", cmd_top, "watch memory per node, tier, process and cgroup, live"},
+	{"plot", cmd_plot, "draw the machine, a process's memory, or its pages over time, as SVG"},
 	{"numactl", cmd_numactl, "numactl's command line, through mplace's policies"},
 	{"run", cmd_run, "run a program with a policy for each kind of its memory"},
 	{"set", cmd_set, "change a running program's policies, or a scope's through mplaced"},

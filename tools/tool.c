@@ -2,11 +2,17 @@
 /*
  * Shared message and output helpers for the mplace subcommands.
  */
+#include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
+#include "basic/util.h"
 #include "core/config.h"
+#include "machine/topo.h"
 #include "tool.h"
 
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
@@ -102,4 +108,90 @@ int tool_load_config(struct mp_config *cfg, const char *const *files, unsigned n
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
+}
+
+/* "0-23,48-71" from a sorted CPU array. */
+void tool_cpu_list(const int *cpus, unsigned n, struct mp_sb *b)
+{
+	for (unsigned i = 0; i < n;) {
+		unsigned j = i;
+
+		while (j + 1 < n && cpus[j + 1] == cpus[j] + 1)
+			j++;
+		if (i)
+			mp_sb_puts(b, ",");
+		if (j == i)
+			mp_sb_printf(b, "%d", cpus[i]);
+		else
+			mp_sb_printf(b, "%d-%d", cpus[i], cpus[j]);
+		i = j + 1;
+	}
+}
+
+/* One decimal in binary units: "63.0 GiB". */
+void tool_human_size(uint64_t v, char *buf, size_t size)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+	unsigned u = 0;
+	double d = (double)v;
+
+	while (d >= 1024 && u + 1 < MP_ARRAY_SIZE(units)) {
+		d /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, size, "%" PRIu64 " B", v);
+	else
+		snprintf(buf, size, "%.1f %s", d, units[u]);
+}
+
+int tool_topo_load(const char *root, unsigned skip, struct mp_topo **ret)
+{
+	struct stat st;
+	int r;
+
+	if (root) {
+		if (stat(root, &st) < 0) {
+			r = -errno;
+			tool_error("sysfs root '%s': %s", root, strerror(-r));
+			return r;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			tool_error("sysfs root '%s': not a directory", root);
+			return -ENOTDIR;
+		}
+	}
+	r = mp_topo_load_parts(root, skip, ret);
+	if (r == -ENOENT) {
+		tool_error("no NUMA node directory under '%s/sys/devices/system/node'",
+			   root && strcmp(root, "/") ? root : "");
+		tool_hint("a kernel built without CONFIG_NUMA has no nodes to place memory on");
+	} else if (r < 0) {
+		tool_error("reading the topology: %s", strerror(-r));
+	}
+	return r;
+}
+
+int tool_parse_seconds(const char *arg, double min, double max, double *ret)
+{
+	const char *dot = strchr(arg, '.');
+	size_t lw = dot ? (size_t)(dot - arg) : strlen(arg);
+	uint64_t whole = 0, frac = 0, scale = 1;
+	double v;
+
+	if ((lw && mp_parse_uint(arg, lw, UINT32_MAX, &whole) < 0) || (!lw && !dot))
+		return -EINVAL;
+	if (dot) {
+		size_t lf = strlen(dot + 1);
+
+		if (!lf || lf > 3 || mp_parse_uint(dot + 1, lf, 999, &frac) < 0)
+			return -EINVAL;
+		while (lf--)
+			scale *= 10;
+	}
+	v = (double)whole + (double)frac / (double)scale;
+	if (v < min || v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
 }

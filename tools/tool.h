@@ -11,6 +11,8 @@
  */
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #define EXIT_OK	   0
 #define EXIT_FAIL  1
@@ -29,6 +31,21 @@ const char *tool_sysfs_root(const char *opt);
 /* Usage text printing: prints text to stdout (--help) or stderr (usage error). */
 void tool_usage(const char *text, bool error);
 
+struct mp_topo;
+/* The topology under root (NULL: live) without the parts in skip
+ * (MP_TOPO_*); says what went wrong (a root that is no directory, a kernel
+ * without nodes) and returns its -errno. */
+int tool_topo_load(const char *root, unsigned skip, struct mp_topo **ret);
+/* "0-23,48-71" from a sorted CPU array, appended to b. */
+struct mp_sb;
+void tool_cpu_list(const int *cpus, unsigned n, struct mp_sb *b);
+/* One decimal in binary units: "63.0 GiB". */
+void tool_human_size(uint64_t v, char *buf, size_t size);
+
+/* "2", "0.5": seconds with at most three decimals, from min to max;
+ * -EINVAL or -ERANGE with *ret untouched. */
+int tool_parse_seconds(const char *arg, double min, double max, double *ret);
+
 struct mp_config;
 /* Loads the configuration a command was given: each of files[0, n) in order,
  * or, when n is 0 and not no_config, the default files.  Prints every error
@@ -40,6 +57,8 @@ int cmd_check(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 int cmd_numactl(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_run_env(int argc, char **argv, const char *cgroup, const char *label);

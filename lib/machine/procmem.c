@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -663,5 +664,98 @@ int mp_procmem_count(struct mp_procmem *pm)
 		r->elsewhere = elsewhere;
 	}
 	pm->method = MP_PM_MOVE_PAGES;
+	return 0;
+}
+
+/* ---- many processes, cheaply (mplace top) ------------------------------------ */
+
+static int cmp_pid(const void *a, const void *b)
+{
+	return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
+}
+
+int mp_proc_pids(const char *root, int **ret, unsigned *ret_n)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int *pids = NULL;
+	unsigned n = 0, cap = 0;
+	DIR *d;
+
+	if (snprintf(path, sizeof(path), "%s/proc", root ? root : "") >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		uint64_t v;
+
+		if (mp_parse_uint(de->d_name, strlen(de->d_name), INT_MAX, &v) < 0 || v == 0)
+			continue;
+		if (n == cap) {
+			int *np = realloc(pids, sizeof(*pids) * (cap = cap ? 2 * cap : 512));
+
+			if (!np) {
+				free(pids);
+				closedir(d);
+				return -ENOMEM;
+			}
+			pids = np;
+		}
+		pids[n++] = (int)v;
+	}
+	closedir(d);
+	qsort(pids, n, sizeof(*pids), cmp_pid);
+	*ret = pids;
+	*ret_n = n;
+	return 0;
+}
+
+int mp_procmem_stamp(const char *root, int pid, struct mp_pm_stamp *ret)
+{
+	char path[PATH_MAX], buf[1024], *p;
+	unsigned long long v[52];
+	unsigned field = 4; /* the first number after the state: ppid */
+	ssize_t len;
+	int fd, r;
+
+	r = proc_path(path, sizeof(path), root, pid, "stat");
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	len = read(fd, buf, sizeof(buf) - 1);
+	r = len < 0 ? -errno : 0;
+	close(fd);
+	if (r < 0)
+		return r == -ENOENT ? -ESRCH : r;
+	buf[len] = '\0';
+	/* "pid (comm) S ppid ...": comm may hold spaces and parentheses, so
+	 * the fields start after the last ')' (proc(5)) */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return -EINVAL;
+	p += 2;
+	while (*p && *p != ' ')
+		p++; /* the state */
+	while (*p == ' ' && field < MP_ARRAY_SIZE(v)) {
+		char *end;
+
+		errno = 0;
+		v[field] = strtoull(p + 1, &end, 10);
+		if (errno || end == p + 1)
+			break;
+		p = end;
+		field++;
+	}
+	/* proc(5) numbers fields from 1: minflt 10, majflt 12, utime 14,
+	 * stime 15, starttime 22, rss 24 */
+	if (field <= 24)
+		return -EINVAL;
+	ret->faults = v[10] + v[12];
+	ret->cpu = v[14] + v[15];
+	ret->start = v[22];
+	ret->rss = v[24];
 	return 0;
 }

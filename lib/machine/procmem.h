@@ -112,3 +112,26 @@ int mp_procmem_split(struct mp_procmem *pm, uint64_t addr);
 void mp_procmem_use_numa_maps(struct mp_procmem *pm, int refused);
 
 void mp_procmem_free(struct mp_procmem *pm);
+
+/* ---- many processes, cheaply (mplace top) ------------------------------------ */
+
+/* The process ids under root's /proc (NULL: live), ascending, in *ret (to
+ * free).  Returns 0 or -errno. */
+int mp_proc_pids(const char *root, int **ret, unsigned *ret_n);
+
+/*
+ * What tells, without reading a process's map, whether its memory may have
+ * changed since it was last read: its faults, its CPU time and its resident
+ * size (/proc/PID/stat), and its start time, which tells a reused pid.  A
+ * process that has not run keeps its stamp; pages another process or the
+ * kernel moved for it (migration, demotion) do not change it.
+ */
+struct mp_pm_stamp {
+	uint64_t faults; /* minor + major */
+	uint64_t cpu;	 /* utime + stime, clock ticks */
+	uint64_t start;	 /* starttime, clock ticks after boot */
+	uint64_t rss;	 /* pages */
+};
+
+/* -ESRCH when the process is gone; ret untouched on failure. */
+int mp_procmem_stamp(const char *root, int pid, struct mp_pm_stamp *ret);

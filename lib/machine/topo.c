@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,14 +263,31 @@ static int read_mask(const char *root, const char *rel, struct mp_nodemask *ret)
 
 /* ---- per node ---------------------------------------------------------- */
 
-static void load_meminfo(const char *root, struct mp_node *n)
+/*
+ * nodeN/meminfo, "Node 0 MemTotal:        4941600 kB" per line, into st:
+ * the fields placement and mplace top use.  Returns 0, or -errno when the
+ * file cannot be read (st untouched then).
+ */
+static int read_meminfo(const char *root, int node, struct mp_node_stat *st)
 {
+	static const struct {
+		const char *key;
+		size_t off;
+	} keys[] = {
+		{"MemTotal", offsetof(struct mp_node_stat, total)},
+		{"MemFree", offsetof(struct mp_node_stat, free)},
+		{"Active(file)", offsetof(struct mp_node_stat, active_file)},
+		{"Inactive(file)", offsetof(struct mp_node_stat, inactive_file)},
+		{"KReclaimable", offsetof(struct mp_node_stat, kreclaimable)},
+	};
 	char buf[8192], key[64];
 	char *line, *save = NULL;
+	int r;
 
-	if (read_rel(root, buf, sizeof(buf), NODE_DIR "/node%d/meminfo", n->id) < 0)
-		return;
-	/* "Node 0 MemTotal:        4941600 kB" */
+	r = read_rel(root, buf, sizeof(buf), NODE_DIR "/node%d/meminfo", node);
+	if (r < 0)
+		return r;
+	memset(st, 0, offsetof(struct mp_node_stat, promote));
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *p = line, *val, *end;
 		unsigned long long kb;
@@ -282,7 +300,7 @@ static void load_meminfo(const char *root, struct mp_node *n)
 		if (!val)
 			continue;
 		*val++ = '\0';
-		if (parse_int(p, &id) < 0 || id != n->id)
+		if (parse_int(p, &id) < 0 || id != node)
 			continue;
 		while (*val == ' ')
 			val++;
@@ -299,11 +317,98 @@ static void load_meminfo(const char *root, struct mp_node *n)
 			val++;
 		if (strcmp(val, "kB"))
 			continue;
-		if (!strcmp(key, "MemTotal"))
-			n->mem_total = kb * 1024;
-		else if (!strcmp(key, "MemFree"))
-			n->mem_free = kb * 1024;
+		for (size_t k = 0; k < MP_ARRAY_SIZE(keys); k++)
+			if (!strcmp(key, keys[k].key))
+				*(uint64_t *)((char *)st + keys[k].off) = kb * 1024;
 	}
+	return 0;
+}
+
+static void load_meminfo(const char *root, struct mp_node *n)
+{
+	struct mp_node_stat st;
+
+	if (read_meminfo(root, n->id, &st) < 0)
+		return;
+	n->mem_total = st.total;
+	n->mem_free = st.free;
+}
+
+/* "name value" lines (nodeN/vmstat, /proc/vmstat): the value of each of
+ * names[0, n) into vals (summed when a name is listed twice); returns how
+ * many lines matched, or -errno. */
+static int read_vmstat(const char *path, const char *const *names, size_t n, uint64_t *vals)
+{
+	char *text = NULL, *line, *save = NULL;
+	int found = 0, r;
+
+	r = mp_read_file(path, 0, &text, NULL);
+	if (r < 0)
+		return r;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *sp = strchr(line, ' ');
+		uint64_t v;
+
+		if (!sp)
+			continue;
+		*sp = '\0';
+		for (size_t k = 0; k < n; k++)
+			if (!strcmp(line, names[k]) && parse_u64(sp + 1, 10, &v) == 0) {
+				vals[k] += v;
+				found++;
+			}
+	}
+	free(text);
+	return found;
+}
+
+int mp_node_stat_load(const char *root, int node, struct mp_node_stat *ret)
+{
+	/* promotions into the node (by NUMA balancing in tiering mode), and
+	 * demotions out of it by each path the kernel counts (6.1+; proactive
+	 * since 6.14, khugepaged since 6.4) */
+	static const char *const names[] = {"pgpromote_success", "pgdemote_kswapd", "pgdemote_direct",
+					    "pgdemote_khugepaged", "pgdemote_proactive"};
+	uint64_t vals[MP_ARRAY_SIZE(names)] = {0};
+	struct mp_node_stat st;
+	char path[PATH_MAX];
+	int r;
+
+	r = read_meminfo(root, node, &st);
+	if (r < 0)
+		return r;
+	st.promote = st.demote = 0;
+	st.have_vmstat = false;
+	if (mkpath(path, sizeof(path), root, NODE_DIR "/node%d/vmstat", node) == 0 &&
+	    read_vmstat(path, names, MP_ARRAY_SIZE(names), vals) > 0) {
+		st.have_vmstat = true;
+		st.promote = vals[0];
+		for (size_t k = 1; k < MP_ARRAY_SIZE(names); k++)
+			st.demote += vals[k];
+	}
+	*ret = st;
+	return 0;
+}
+
+int mp_vm_stat_load(const char *root, struct mp_vm_stat *ret)
+{
+	static const char *const names[] = {"pgmigrate_success", "pgmigrate_fail", "numa_pages_migrated"};
+	uint64_t vals[MP_ARRAY_SIZE(names)] = {0};
+	char path[PATH_MAX];
+	int r;
+
+	r = mkpath(path, sizeof(path), root, "proc/vmstat");
+	if (r < 0)
+		return r;
+	r = read_vmstat(path, names, MP_ARRAY_SIZE(names), vals);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return -ENODATA;
+	ret->migrate_success = vals[0];
+	ret->migrate_fail = vals[1];
+	ret->numa_migrated = vals[2];
+	return 0;
 }
 
 static void load_hmat(const char *root, struct mp_node *n)

@@ -105,6 +105,32 @@ int mp_cgroup_load(const char *root, int pid, struct mp_cgroup *ret);
 int mp_cgroup_load_path(const char *root, const char *path, struct mp_cgroup *ret);
 void mp_cgroup_free(struct mp_cgroup *c);
 
+/* ---- memory and migrations now (mplace top) ------------------------------ */
+
+/* A node's memory, in bytes, and its page migration counters, in pages
+ * since boot (nodeN/meminfo and nodeN/vmstat). */
+struct mp_node_stat {
+	uint64_t total, free;
+	uint64_t active_file, inactive_file; /* the page cache on the LRU lists */
+	uint64_t kreclaimable;		     /* reclaimable slab and other kernel memory */
+	uint64_t promote;		     /* pgpromote_success: pages promoted into the node */
+	uint64_t demote;		     /* pgdemote_*: pages demoted out of it, every path */
+	bool have_vmstat;		     /* false: no nodeN/vmstat, the counters unknown */
+};
+
+/* Read node's now, under root (NULL: live).  -errno when its meminfo cannot
+ * be read; ret untouched then. */
+int mp_node_stat_load(const char *root, int node, struct mp_node_stat *ret);
+
+/* The machine's page migration counters (/proc/vmstat), in pages since boot. */
+struct mp_vm_stat {
+	uint64_t migrate_success, migrate_fail; /* pgmigrate_*: every migration */
+	uint64_t numa_migrated;			/* numa_pages_migrated: by NUMA balancing */
+};
+
+/* -errno (-ENODATA: none of the counters) with ret untouched. */
+int mp_vm_stat_load(const char *root, struct mp_vm_stat *ret);
+
 /* ---- capabilities of the running kernel ------------------------------- */
 
 enum mp_feat_state { MP_FEAT_NO = 0, MP_FEAT_YES = 1, MP_FEAT_UNKNOWN = 2 };

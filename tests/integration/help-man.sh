@@ -7,7 +7,7 @@ mplace=$1 src=$2
 fail=0
 opts_help() { "$mplace" "$@" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u; }
 opts_man() { sed 's/\\-/-/g' "$1" | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u; }
-for pair in topo:mplace-topo.1 check:mplace-check.1 resolve:mplace-resolve.1 explain:mplace-resolve.1 show:mplace-show.1 numactl:mplace-numactl.1 run:mplace-run.1 set:mplace-set.1 status:mplace-status.1 reset:mplace-reset.1; do
+for pair in topo:mplace-topo.1 check:mplace-check.1 resolve:mplace-resolve.1 explain:mplace-resolve.1 show:mplace-show.1 plot:mplace-plot.1 top:mplace-top.1 numactl:mplace-numactl.1 run:mplace-run.1 set:mplace-set.1 status:mplace-status.1 reset:mplace-reset.1; do
 	cmd=${pair%%:*} page=$src/doc/man/${pair#*:}
 	if [ ! -f "$page" ]; then
 		echo "FAIL: no man page $page for '$cmd'"; fail=1; continue

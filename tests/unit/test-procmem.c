@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -295,6 +298,58 @@ static void test_live(void)
 	munmap(p, npages * ps);
 }
 
+/* mplace top's cheap look at many processes: the list of pids, and the
+ * stamp that says whether a process ran or faulted since it was read. */
+static void test_stamp(void)
+{
+	char root[] = "/tmp/test-procmem-XXXXXX", path[PATH_MAX];
+	struct mp_pm_stamp st, st2;
+	int *pids = NULL;
+	unsigned n = 0;
+	bool self = false;
+	FILE *f;
+
+	CHECK(mp_proc_pids(NULL, &pids, &n) == 0 && n > 1);
+	for (unsigned i = 0; i < n; i++) {
+		self |= pids[i] == (int)getpid();
+		if (i)
+			CHECK_MSG(pids[i] > pids[i - 1], "pids ascending at %u", i);
+	}
+	CHECK_MSG(self, "this process is in the list");
+	free(pids);
+
+	/* a command with a space and a ')' in it; fields as proc(5) numbers them */
+	CHECK(mkdtemp(root) != NULL);
+	snprintf(path, sizeof(path), "%s/proc", root);
+	CHECK(mkdir(path, 0700) == 0);
+	snprintf(path, sizeof(path), "%s/proc/77", root);
+	CHECK(mkdir(path, 0700) == 0);
+	snprintf(path, sizeof(path), "%s/proc/77/stat", root);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs("77 (a) b) S 1 77 77 0 -1 4194560 101 0 3 0 40 2 0 0 20 0 1 0 5555 8790016 321 "
+		      "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+		      f);
+		fclose(f);
+	}
+	memset(&st, 0x5a, sizeof(st));
+	CHECK(mp_procmem_stamp(root, 77, &st) == 0);
+	CHECK_MSG(st.faults == 104 && st.cpu == 42 && st.start == 5555 && st.rss == 321, "stamp %llu %llu %llu %llu",
+		  (unsigned long long)st.faults, (unsigned long long)st.cpu, (unsigned long long)st.start,
+		  (unsigned long long)st.rss);
+	memset(&st2, 0x5a, sizeof(st2));
+	CHECK(mp_procmem_stamp(root, 78, &st2) == -ESRCH);
+	CHECK(st2.rss == 0x5a5a5a5a5a5a5a5aULL);
+	CHECK(mp_procmem_stamp(NULL, 0, &st2) == 0 && st2.start > 0);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/proc/77", root);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/proc", root);
+	rmdir(path);
+	rmdir(root);
+}
+
 int main(void)
 {
 	test_kpolicy();
@@ -302,5 +357,6 @@ int main(void)
 	test_recorded();
 	test_errors();
 	test_live();
+	test_stamp();
 	return check_status();
 }

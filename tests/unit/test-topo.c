@@ -997,8 +997,37 @@ static void test_features_live(void)
 	CHECK(f.move_other != MP_FEAT_UNKNOWN);
 }
 
+/* mplace top's view of a node now: meminfo as the topology reads it, the
+ * migration counters where the kernel has them. */
+static void test_node_stat(void)
+{
+	char root[4096];
+	struct mp_node_stat st;
+	struct mp_vm_stat vm;
+	struct mp_topo *t = NULL;
+
+	fixture(root, sizeof(root), "2s-cxl");
+	CHECK(mp_topo_load(root, &t) == 0);
+	for (unsigned i = 0; t && i < t->n_nodes; i++) {
+		memset(&st, 0, sizeof(st));
+		CHECK(mp_node_stat_load(root, t->nodes[i].id, &st) == 0);
+		CHECK_MSG(st.total == t->nodes[i].mem_total && st.free == t->nodes[i].mem_free,
+			  "node %d: meminfo read as the topology reads it", t->nodes[i].id);
+		CHECK_MSG(!st.have_vmstat, "the fixture has no vmstat: counters unknown");
+	}
+	mp_topo_free(t);
+	memset(&st, 0x5a, sizeof(st));
+	CHECK(mp_node_stat_load(root, 9, &st) < 0 && st.total == 0x5a5a5a5a5a5a5a5aULL);
+	/* no /proc/vmstat in a fixture: an error, nothing made up */
+	CHECK(mp_vm_stat_load(root, &vm) < 0);
+	/* the live kernel (6.1 and later count promotions and demotions) */
+	CHECK(mp_node_stat_load(NULL, 0, &st) == 0 && st.total > 0 && st.free <= st.total);
+	CHECK(mp_vm_stat_load(NULL, &vm) == 0);
+}
+
 int main(void)
 {
+	test_node_stat();
 	test_machines();
 	test_2s_cxl();
 	test_other_machines();

@@ -13,6 +13,7 @@
  *                             move_pages query finds, page for page, and the
  *                             second range as a violation
  *   test-show pause           wait a minute (a dynamic program for the agent)
+ *   test-show hold            make show's two ranges, print their addresses, wait a minute
  *   test-show agent MPLACE PID KIND REQ NODES
  *                             another process under the agent: each KIND
  *                             range shows REQ as requested and the pages
@@ -203,21 +204,22 @@ static int compare(const char *what, struct json_object *r, char *a, const char 
 	return fails ? 1 : 0;
 }
 
-static int test_show(const char *mplace)
+/*
+ * Two ranges of NPAGES: bound, bound to node 1 before its pages exist (every
+ * page there); stale, its pages made on node 0 and then bound to node 1
+ * without moving them (the kernel policy says 1, the pages are on 0).
+ */
+static int make_ranges(char **ret_bound, char **ret_stale)
 {
 	struct mp_nodemask one, zero;
-	struct json_object *root;
 	char *bound = fresh_pages(), *stale = fresh_pages();
-	int fails = 0, r;
+	int r;
 
 	mp_mask_zero(&one);
 	mp_mask_set(&one, 1);
 	mp_mask_zero(&zero);
 	mp_mask_set(&zero, 0);
-	/* bound to node 1 before the pages exist: every page there */
 	r = mp_sys_mbind_mask(bound, NPAGES * page, MP_MPOL_BIND, &one, 0);
-	/* pages made on node 0, then the range bound to node 1 without moving
-	 * them: the kernel policy says 1, the pages are on 0 */
 	r = r < 0 ? r : mp_sys_mbind_mask(stale, NPAGES * page, MP_MPOL_BIND, &zero, 0);
 	if (r < 0) {
 		fprintf(stderr, "mbind: %s\n", strerror(-r));
@@ -231,6 +233,19 @@ static int test_show(const char *mplace)
 		return 1;
 	}
 	if (vm_expect_on("bound", bound, NPAGES * page, page, &one) != 0)
+		return 1;
+	*ret_bound = bound;
+	*ret_stale = stale;
+	return 0;
+}
+
+static int test_show(const char *mplace)
+{
+	struct json_object *root;
+	char *bound, *stale;
+	int fails = 0;
+
+	if (make_ranges(&bound, &stale) != 0)
 		return 1;
 	root = run_show(mplace);
 	if (!root) {
@@ -371,6 +386,19 @@ int main(int argc, char **argv)
 	page = (size_t)getpagesize();
 	if (argc == 3 && !strcmp(argv[1], "show"))
 		return test_show(argv[2]);
+	/* the two ranges of show, held for a minute for other tools to read
+	 * (tests/vm/test-see.sh): their addresses on stdout */
+	if (argc == 2 && !strcmp(argv[1], "hold")) {
+		char *bound, *stale;
+
+		if (make_ranges(&bound, &stale) != 0)
+			return 1;
+		printf("bound %p stale %p\n", (void *)bound, (void *)stale);
+		fflush(stdout);
+		for (int i = 0; i < 600; i++)
+			usleep(100000);
+		return 0;
+	}
 	/* a dynamically linked program to run under the agent (the guest's
 	 * busybox is static: LD_PRELOAD does not reach it) */
 	if (argc == 2 && !strcmp(argv[1], "pause")) {
