@@ -384,8 +384,9 @@ static void add_process(const struct proc *p, void *arg)
 	json_object_array_add(arr, o);
 }
 
-/* memory.numa_stat's anon and file lines, by node, in bytes. */
-static int numa_stat(const char *cg, uint64_t *by_node, unsigned max)
+/* memory.numa_stat's anon and file lines, by node, in bytes; anon alone in
+ * anon_by_node. */
+static int numa_stat(const char *cg, uint64_t *by_node, uint64_t *anon_by_node, unsigned max)
 {
 	char path[4200], line[8192];
 	FILE *f;
@@ -395,17 +396,22 @@ static int numa_stat(const char *cg, uint64_t *by_node, unsigned max)
 	if (!f)
 		return -errno;
 	memset(by_node, 0, max * sizeof(*by_node));
+	memset(anon_by_node, 0, max * sizeof(*anon_by_node));
 	while (fgets(line, sizeof(line), f)) {
 		char *tok, *save = NULL;
+		bool anon = !strncmp(line, "anon ", 5);
 
-		if (strncmp(line, "anon ", 5) && strncmp(line, "file ", 5))
+		if (!anon && strncmp(line, "file ", 5))
 			continue;
 		for (tok = strtok_r(line + 5, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
 			unsigned node;
 			unsigned long long v;
 
-			if (sscanf(tok, "N%u=%llu", &node, &v) == 2 && node < max)
+			if (sscanf(tok, "N%u=%llu", &node, &v) == 2 && node < max) {
 				by_node[node] += v;
+				if (anon)
+					anon_by_node[node] += v;
+			}
 		}
 	}
 	fclose(f);
@@ -438,10 +444,10 @@ static void add_cgroups(json_object *a)
 	for (unsigned i = 0; i < d.n_actions; i++) {
 		const struct action *ac = &d.actions[i];
 		struct mp_nodemask allowed;
-		uint64_t by_node[MP_MAX_NODES / 8];
+		uint64_t by_node[MP_MAX_NODES / 8], anon_by_node[MP_MAX_NODES / 8];
 		json_object *o, *nodes;
 		char path[4200], cg[1024];
-		uint64_t outside = 0;
+		uint64_t outside = 0, anon_outside = 0;
 
 		if (ac->kind != ACT_CPUSET && ac->kind != ACT_PROPERTY)
 			continue;
@@ -449,7 +455,7 @@ static void add_cgroups(json_object *a)
 			continue;
 		snprintf(cg, sizeof(cg), "%s", ac->path);
 		if (!ac->value || mp_mask_parse(ac->value, strlen(ac->value), &allowed, NULL) < 0 ||
-		    numa_stat(cg, by_node, MP_ARRAY_SIZE(by_node)) < 0)
+		    numa_stat(cg, by_node, anon_by_node, MP_ARRAY_SIZE(by_node)) < 0)
 			continue;
 		o = json_object_new_object();
 		nodes = json_object_new_object();
@@ -462,11 +468,16 @@ static void add_cgroups(json_object *a)
 				continue;
 			snprintf(key, sizeof(key), "%u", n);
 			json_object_object_add(nodes, key, json_object_new_uint64(by_node[n]));
-			if (!mp_mask_test(&allowed, n))
+			if (!mp_mask_test(&allowed, n)) {
 				outside += by_node[n];
+				anon_outside += anon_by_node[n];
+			}
 		}
 		json_object_object_add(o, "bytes_by_node", nodes);
 		json_object_object_add(o, "pages_outside", json_object_new_uint64(outside / (uint64_t)psz));
+		/* the kernel moves a cgroup's mapped pages when its nodes change,
+		 * not the page cache it was charged for and no longer maps */
+		json_object_object_add(o, "anon_pages_outside", json_object_new_uint64(anon_outside / (uint64_t)psz));
 		snprintf(path, sizeof(path), "%s%s/memory.stat", d.p.cgroup_root, cg);
 		json_object_object_add(o, "pages_migrated",
 				       json_object_new_uint64(stat_value(path, "numa_pages_migrated") +

@@ -214,6 +214,14 @@ static void print_prometheus(json_object *a)
 		label(str(at(a, "cgroups", i), "cgroup"));
 		printf("\"} %" PRId64 "\n", num(at(a, "cgroups", i), "pages_outside"));
 	}
+	metric("mplace_cgroup_anon_pages_outside", "gauge",
+	       "Anonymous pages of a cgroup scope on nodes its policy does not allow (the rest is page cache, which "
+	       "a change of cpuset.mems does not move).");
+	for (size_t i = 0; i < len(a, "cgroups"); i++) {
+		printf("mplace_cgroup_anon_pages_outside{cgroup=\"");
+		label(str(at(a, "cgroups", i), "cgroup"));
+		printf("\"} %" PRId64 "\n", num(at(a, "cgroups", i), "anon_pages_outside"));
+	}
 	metric("mplace_cgroup_pages_migrated_total", "counter",
 	       "Pages of a cgroup scope migrated by NUMA balancing, demotion and promotion.");
 	for (size_t i = 0; i < len(a, "cgroups"); i++) {
