@@ -221,22 +221,7 @@ static int read_line(const char *path, char *buf, size_t size)
 /* Write a whole file anew: a temporary renamed over it. */
 static int write_file_atomic(const char *path, const char *text)
 {
-	char tmp[4200];
-	int fd, r = 0;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		r = -EIO;
-	if (close(fd) < 0 && !r)
-		r = -errno;
-	if (!r && rename(tmp, path) < 0)
-		r = -errno;
-	if (r)
-		unlink(tmp);
-	return r;
+	return mp_write_file_atomic(path, "tmp", text, strlen(text), 0644, false);
 }
 
 /* ---- cpuset.mems -------------------------------------------------------------- */

@@ -131,10 +131,10 @@ static int snapshot_write(void)
 	struct mp_config one;
 	struct mp_scope *pick;
 	struct mp_sb b;
-	char tmp[4300], err[1024];
+	char err[1024];
 	bool need[4] = {0};
 	unsigned n_sys = 0, id = 0;
-	int r = 0, fd;
+	int r = 0;
 
 	pick = calloc(d.cfg.n_scopes + 1, sizeof(*pick));
 	if (!pick)
@@ -200,20 +200,8 @@ static int snapshot_write(void)
 	}
 	if (mkdir(d.p.run_dir, 0755) < 0 && errno != EEXIST)
 		r = -errno;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", snapshot_file());
-	fd = r ? -1 : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 && !r)
-		r = -errno;
-	if (fd >= 0) {
-		if (write(fd, b.s, b.len) != (ssize_t)b.len)
-			r = -EIO;
-		if (close(fd) < 0 && !r)
-			r = -errno;
-		if (!r && rename(tmp, snapshot_file()) < 0)
-			r = -errno;
-		if (r)
-			unlink(tmp);
-	}
+	if (!r)
+		r = mp_write_file_atomic(snapshot_file(), "tmp", b.s, b.len, 0644, false);
 	mp_sb_free(&b);
 	return r;
 }
@@ -242,26 +230,10 @@ static char *preload_without(const char *text, const char *agent, bool *had)
 	return mp_sb_steal(&b);
 }
 
+/* Every exec of the machine reads it: never half written. */
 static int write_preload(const char *path, const char *text)
 {
-	char tmp[4300];
-	int fd, r = 0;
-
-	snprintf(tmp, sizeof(tmp), "%s.mplace-tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		r = -EIO;
-	if (!r && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && !r)
-		r = -errno;
-	if (!r && rename(tmp, path) < 0)
-		r = -errno;
-	if (r)
-		unlink(tmp);
-	return r;
+	return mp_write_file_atomic(path, "mplace-tmp", text, strlen(text), 0644, true);
 }
 
 /* Our line in the preload file; 1 added, 0 already there, -errno. */

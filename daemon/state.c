@@ -197,22 +197,6 @@ static int entries_load(struct entry **ret, unsigned *ret_n)
 	return 0;
 }
 
-static int write_all(int fd, const char *s, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, s, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* The entries as configuration text, a section each run of one scope. */
 static void entries_text(const struct entry *e, unsigned n, struct mp_sb *b)
 {
@@ -227,12 +211,11 @@ static void entries_text(const struct entry *e, unsigned n, struct mp_sb *b)
 	}
 }
 
-/* The whole file anew, atomically. */
+/* The whole file anew, atomically, and on disk before it is acknowledged. */
 static int entries_write(const struct entry *e, unsigned n)
 {
-	char tmp[4200];
 	struct mp_sb b;
-	int fd, dfd, r;
+	int r;
 
 	mp_sb_init(&b);
 	mp_sb_puts(&b, "# written by mplaced: `mplace set --persist` changes; `mplace reset` forgets them\n");
@@ -245,28 +228,7 @@ static int entries_write(const struct entry *e, unsigned n)
 		r = -errno;
 		goto out;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", state_file());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		r = -errno;
-		goto out;
-	}
-	r = write_all(fd, b.s, b.len);
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	if (r == 0 && rename(tmp, state_file()) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
-		goto out;
-	}
-	dfd = open(d.p.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		if (fsync(dfd) < 0)
-			r = -errno;
-		close(dfd);
-	}
+	r = mp_write_file_atomic(state_file(), "tmp", b.s, b.len, 0644, true);
 out:
 	mp_sb_free(&b);
 	return r;
@@ -399,9 +361,8 @@ static const char *actions_file(void)
  * action is said to be lost on a restart. */
 int actions_save(void)
 {
-	char tmp[4200];
 	struct mp_sb b;
-	int fd, r = 0;
+	int r = 0;
 
 	if (!d.n_actions) {
 		/* nothing in place: nothing left behind either */
@@ -432,19 +393,7 @@ int actions_save(void)
 		mp_sb_free(&b);
 		return -ENOMEM;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", actions_file());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		r = -errno;
-	} else {
-		r = write_all(fd, b.s, b.len);
-		if (close(fd) < 0 && !r)
-			r = -errno;
-		if (!r && rename(tmp, actions_file()) < 0)
-			r = -errno;
-		if (r)
-			unlink(tmp);
-	}
+	r = mp_write_file_atomic(actions_file(), "tmp", b.s, b.len, 0600, false);
 	if (r < 0)
 		say(LOG_WARNING, "cannot keep %s: %s; a restart would not know what to take back", actions_file(),
 		    strerror(-r));

@@ -226,26 +226,10 @@ static int allow_mems(const char *allow, char *buf, size_t size)
 
 static int write_config(const char *path, json_object *root)
 {
-	char tmp[PATH_MAX];
 	const char *text =
 		json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	size_t len = strlen(text);
-	int fd, r = 0;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.mplace-tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != (ssize_t)len)
-		r = -EIO;
-	if (close(fd) < 0 && !r)
-		r = -errno;
-	if (!r && rename(tmp, path) < 0)
-		r = -errno;
-	if (r)
-		unlink(tmp);
-	return r;
+	return text ? mp_write_file_atomic(path, "mplace-tmp", text, strlen(text), 0600, false) : -ENOMEM;
 }
 
 /* Fold and write the annotations of bundle/config.json; 0 when there are

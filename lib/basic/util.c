@@ -213,6 +213,55 @@ unsigned mp_edit_distance(const char *a, size_t la, const char *b)
 	return row[lb];
 }
 
+int mp_write_file_atomic(const char *path, const char *suffix, const void *data, size_t len, unsigned mode,
+			 bool durable)
+{
+	const char *p = data, *slash;
+	char *tmp;
+	int fd, r = 0;
+
+	if (asprintf(&tmp, "%s.%s", path, suffix) < 0)
+		return -ENOMEM;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+	if (fd < 0) {
+		r = -errno;
+		free(tmp);
+		return r;
+	}
+	while (len && !r) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			r = w < 0 ? -errno : -EIO;
+		else
+			p += w, len -= (size_t)w;
+	}
+	if (!r && durable && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && !r)
+		r = -errno;
+	if (!r && rename(tmp, path) < 0)
+		r = -errno;
+	if (r)
+		unlink(tmp);
+	free(tmp);
+	/* the rename itself, on disk */
+	if (!r && durable && (slash = strrchr(path, '/'))) {
+		char *dir = strndup(path, (size_t)(slash - path));
+		int dfd = dir ? open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+
+		if (dfd >= 0) {
+			if (fsync(dfd) < 0)
+				r = -errno;
+			close(dfd);
+		}
+		free(dir);
+	}
+	return r;
+}
+
 int mp_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len)
 {
 	size_t len = 0, cap = 8192;

@@ -51,3 +51,10 @@ bool mp_streqn(const char *s, size_t len, const char *lit);
  * limit), -EFBIG beyond it.  -errno otherwise (a directory: -EISDIR, from
  * read); outputs untouched on failure. */
 int mp_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
+
+/* Replace path with len bytes of data, whole or not at all: written to
+ * "path.SUFFIX" and renamed over it (removed on failure).  durable: fsync
+ * the file before the rename and its directory after, so that an
+ * acknowledged write survives a crash.  0 or -errno. */
+int mp_write_file_atomic(const char *path, const char *suffix, const void *data, size_t len, unsigned mode,
+			 bool durable);
