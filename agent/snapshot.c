@@ -47,6 +47,8 @@ static const char *snap; /* the mapping, or the daemon's answer */
 static size_t snap_len;
 static unsigned chosen;	   /* the scope whose records apply; 0: [system] alone */
 static char answer[65536]; /* the daemon's resolve answer */
+static void *mapped;	   /* the snapshot's mapping, while decisions need it */
+static size_t mapped_len;
 
 /* A variable of `mplace run`'s (MPLACE_AGENT_<KIND>, _SOURCE_, _FILE_,
  * _EXE...): not MPLACE_AGENT_PATH (where mplace run finds the agent) nor
@@ -239,7 +241,7 @@ out:
 	return r;
 }
 
-static enum agent_source decide(void)
+static enum agent_source decide_source(void)
 {
 	const char *path = getenv("MPLACE_SNAPSHOT"), *l, *v;
 	bool need_exe = false, need_comm = false, need_cg = false;
@@ -278,8 +280,8 @@ static enum agent_source decide(void)
 	close(fd);
 	if (m == MAP_FAILED)
 		return AGENT_SRC_NONE;
-	snap = m;
-	snap_len = (size_t)st.st_size;
+	snap = mapped = m;
+	snap_len = mapped_len = (size_t)st.st_size;
 	if (strncmp(snap, "mplace-snapshot/1\n", 18)) {
 		agent_problem("%s: not a snapshot this agent reads (mplace-snapshot/1)", path);
 		return AGENT_SRC_NONE;
@@ -335,6 +337,22 @@ static enum agent_source decide(void)
 				return AGENT_SRC_SNAPSHOT;
 	}
 	return AGENT_SRC_NONE;
+}
+
+/* The snapshot stays mapped only while its records are the ones in use: a
+ * process it gives nothing (almost every process) keeps no trace of it in
+ * its maps. */
+static enum agent_source decide(void)
+{
+	enum agent_source s = decide_source();
+
+	if (mapped && (s != AGENT_SRC_SNAPSHOT || snap != mapped)) {
+		syscall(SYS_munmap, mapped, mapped_len);
+		if (snap == mapped)
+			snap = NULL, snap_len = 0;
+		mapped = NULL;
+	}
+	return s;
 }
 
 enum agent_source agent_source(void)

@@ -137,6 +137,8 @@ got=$(MPLACE_SNAPSHOT=$snap LD_PRELOAD=$agent python3 -c 'import sys; print(sum(
 start_sleep python3 -c 'import time; time.sleep(5)'
 "$mplace" show --pid $spid | grep -q '^agent: loaded, not listening' && ok "and its agent has nothing to do" ||
 	bad "python3: $("$mplace" show --pid $spid | sed -n 2p)"
+grep -q "$snap" /proc/$spid/maps && bad "the snapshot stays mapped in a process it gives nothing" ||
+	ok "and the snapshot is not left mapped in it"
 kill $spid; wait $spid 2>/dev/null
 
 # ---- a snapshot others may write is not read ---------------------------------------
