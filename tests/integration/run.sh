@@ -250,7 +250,9 @@ rc=$?
 
 # secure execution: a setuid copy of the probe that loads the agent as a
 # dependency, run by another user, ignores MPLACE_* and applies nothing
-if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && findmnt -no OPTIONS -T "$tmp" | grep -qw nosuid; then
+	echo "skip: setuid check: $tmp is on a nosuid mount (a build container's /tmp)"
+elif [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	cp "$linked" "$tmp/probe-suid" && chown root:root "$tmp/probe-suid" && chmod 4755 "$tmp/probe-suid"
 	chmod 755 "$tmp"
 	env_heap=$("$mplace" run --no-config --heap bind:0 -- env | sed -n 's/^MPLACE_AGENT_HEAP=//p')
