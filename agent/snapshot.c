@@ -38,6 +38,7 @@
 
 #include "agent.h"
 #include "core/kind.h"
+#include "basic/util.h"
 
 #define SNAPSHOT_DEFAULT   "/run/mplace/snapshot"
 #define RESOLVE_TIMEOUT_MS 1000
@@ -108,32 +109,13 @@ static void read_self(struct self *me, bool exe, bool comm, bool cgroup)
 		if (fd >= 0)
 			close(fd);
 		buf[n > 0 ? n : 0] = '\0';
-		/* the unified hierarchy's line "0::/path" (the only one on a
-		 * cgroup v2 machine, the last on a hybrid one) */
 		{
-			char *v2 = !strncmp(buf, "0::", 3) ? buf : strstr(buf, "\n0::");
+			char *v2 = mp_cgroup_v2_path(buf);
 
-			if (v2) {
-				char *nl;
-
-				v2 += *v2 == '\n' ? 4 : 3;
-				if ((nl = strchr(v2, '\n')))
-					*nl = '\0';
+			if (v2)
 				snprintf(me->cgroup, sizeof(me->cgroup), "%s", v2);
-			}
 		}
-		/* the unit: the deepest .service or .scope of the path */
-		for (const char *c = me->cgroup; *c;) {
-			const char *s = c + (*c == '/'), *e = strchrnul(s, '/');
-			size_t k = (size_t)(e - s);
-
-			if (k < sizeof(me->unit) &&
-			    ((k > 8 && !memcmp(e - 8, ".service", 8)) || (k > 6 && !memcmp(e - 6, ".scope", 6)))) {
-				memcpy(me->unit, s, k);
-				me->unit[k] = '\0';
-			}
-			c = e;
-		}
+		mp_cgroup_unit(me->cgroup, me->unit, sizeof(me->unit));
 	}
 }
 

@@ -76,24 +76,6 @@ static unsigned long long start_time(int pid)
 }
 
 /* The unit a cgroup path belongs to: its deepest .service or .scope. */
-static void unit_of(const char *cg, char *buf, size_t size)
-{
-	const char *c = cg;
-
-	buf[0] = '\0';
-	while (c && *c) {
-		const char *s = c + (*c == '/'), *e = strchr(s, '/');
-		size_t n = e ? (size_t)(e - s) : strlen(s);
-
-		if (n < size &&
-		    ((n > 8 && !strncmp(s + n - 8, ".service", 8)) || (n > 6 && !strncmp(s + n - 6, ".scope", 6)))) {
-			memcpy(buf, s, n);
-			buf[n] = '\0';
-		}
-		c = e;
-	}
-}
-
 static bool proc_load(int pid, struct proc *p)
 {
 	char path[64], buf[4096], *nl, *v2;
@@ -106,14 +88,9 @@ static bool proc_load(int pid, struct proc *p)
 		return false;
 	/* the unified hierarchy's line, "0::/path"; on a cgroup v1 machine there
 	 * is none and the process has no cgroup scope (but exe and comm still) */
-	v2 = !strncmp(buf, "0::", 3) ? buf : strstr(buf, "\n0::");
-	if (v2) {
-		v2 += *v2 == '\n' ? 4 : 3;
-		nl = strchr(v2, '\n');
-		if (nl)
-			*nl = '\0';
+	if ((v2 = mp_cgroup_v2_path(buf))) {
 		snprintf(p->cgroup, sizeof(p->cgroup), "%s", v2);
-		unit_of(p->cgroup, p->unit, sizeof(p->unit));
+		mp_cgroup_unit(p->cgroup, p->unit, sizeof(p->unit));
 	}
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	n = readlink(path, p->exe, sizeof(p->exe) - 1);

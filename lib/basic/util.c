@@ -213,6 +213,33 @@ unsigned mp_edit_distance(const char *a, size_t la, const char *b)
 	return row[lb];
 }
 
+char *mp_cgroup_v2_path(char *text)
+{
+	char *v2 = !strncmp(text, "0::", 3) ? text : strstr(text, "\n0::"), *nl;
+
+	if (!v2)
+		return NULL;
+	v2 += *v2 == '\n' ? 4 : 3;
+	if ((nl = strchr(v2, '\n')))
+		*nl = '\0';
+	return v2;
+}
+
+void mp_cgroup_unit(const char *cg, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	for (const char *c = cg; c && *c;) {
+		const char *s = c + (*c == '/'), *e = strchrnul(s, '/');
+		size_t k = (size_t)(e - s);
+
+		if (k < size && ((k > 8 && !memcmp(e - 8, ".service", 8)) || (k > 6 && !memcmp(e - 6, ".scope", 6)))) {
+			memcpy(buf, s, k);
+			buf[k] = '\0';
+		}
+		c = e;
+	}
+}
+
 int mp_write_file_atomic(const char *path, const char *suffix, const void *data, size_t len, unsigned mode,
 			 bool durable)
 {

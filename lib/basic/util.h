@@ -52,6 +52,14 @@ bool mp_streqn(const char *s, size_t len, const char *lit);
  * read); outputs untouched on failure. */
 int mp_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
 
+/* In the text of /proc/PID/cgroup, the unified hierarchy's path ("0::/path":
+ * the only line on a cgroup v2 machine, the last on a hybrid one), cut at
+ * its newline in place; NULL where there is none (cgroup v1). */
+char *mp_cgroup_v2_path(char *text);
+/* The unit a cgroup path is in: its deepest .service or .scope component,
+ * into buf ("" when none, or when it does not fit). */
+void mp_cgroup_unit(const char *cg, char *buf, size_t size);
+
 /* Replace path with len bytes of data, whole or not at all: written to
  * "path.SUFFIX" and renamed over it (removed on failure).  durable: fsync
  * the file before the rename and its directory after, so that an
